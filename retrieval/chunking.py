@@ -1,0 +1,78 @@
+"""Sentence-aware passages with character offsets into the article text."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from retrieval.text import sentence_spans, word_count, word_spans
+
+# Chosen on the dev set (bench/chunking.py): see README "Performance".
+DEFAULT_MAX_WORDS = 80
+DEFAULT_OVERLAP = 1
+
+
+@dataclass(frozen=True)
+class ChunkingParams:
+    max_words: int = DEFAULT_MAX_WORDS
+    overlap_sentences: int = DEFAULT_OVERLAP
+
+    def __post_init__(self) -> None:
+        if self.max_words < 8:
+            raise ValueError("max_words must be at least 8")
+        if not 0 <= self.overlap_sentences <= 5:
+            raise ValueError("overlap_sentences must be between 0 and 5")
+
+    def as_dict(self) -> dict[str, int]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Passage:
+    """``text == article.text[start:end]`` always holds."""
+
+    article_id: str
+    start: int
+    end: int
+    text: str
+
+
+def chunk_text(article_id: str, text: str, params: ChunkingParams = ChunkingParams()) -> list[Passage]:
+    """Pack whole sentences into passages of at most ``max_words`` words.
+
+    Consecutive passages share ``overlap_sentences`` sentences. A sentence longer
+    than the limit is cut at word boundaries into pieces of its own.
+    """
+    units: list[tuple[int, int, int]] = []  # (start, end, words)
+    for a, b in sentence_spans(text):
+        n = word_count(text[a:b])
+        if n <= params.max_words:
+            units.append((a, b, n))
+        else:
+            units.extend(_split_long(text, a, b, params.max_words))
+    passages: list[Passage] = []
+    i = 0
+    while i < len(units):
+        j, words = i, 0
+        while j < len(units) and (j == i or words + units[j][2] <= params.max_words):
+            words += units[j][2]
+            j += 1
+        start, end = units[i][0], units[j - 1][1]
+        passages.append(Passage(article_id, start, end, text[start:end]))
+        if j >= len(units):
+            break
+        # Step back by the overlap, but always move forward by at least one unit.
+        i = max(i + 1, j - params.overlap_sentences)
+    return passages
+
+
+def _split_long(text: str, a: int, b: int, max_words: int) -> list[tuple[int, int, int]]:
+    words = word_spans(text, a, b)
+    if not words:
+        return [(a, b, 1)]
+    pieces: list[tuple[int, int, int]] = []
+    for k in range(0, len(words), max_words):
+        group = words[k : k + max_words]
+        start = a if k == 0 else group[0][0]
+        end = b if k + max_words >= len(words) else group[-1][1]
+        pieces.append((start, end, word_count(text[start:end])))
+    return pieces

@@ -1,0 +1,277 @@
+"""The on-disk index: versioned snapshot folders swapped in atomically.
+
+Layout of an index folder::
+
+    index/
+      CURRENT              name of the live version (replaced atomically)
+      versions/<name>/     manifest.json, vectors.faiss, passages.npy, keys.npy,
+                           articles.jsonl, bm25/ (written complete, then renamed)
+      .lock                held by the one writer at a time
+
+A rebuild writes a new version beside the live one and only then points
+``CURRENT`` at it, so a crash at any moment leaves the previous index intact
+and a reader always sees one whole version, never a mix. No pickle anywhere.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from retrieval.articles import Article
+from retrieval.lexical import LexicalIndex
+from retrieval.manifest import MANIFEST_NAME, IndexMismatchError, IndexMissingError, Manifest
+
+CURRENT = "CURRENT"
+VERSIONS = "versions"
+PASSAGE_DTYPE = np.dtype([("article", "<i4"), ("start", "<i4"), ("end", "<i4")])
+KEY_DTYPE = np.dtype("S16")
+HNSW_THRESHOLD = 200_000  # passages; below it exact search is fast enough
+
+
+def build_faiss(vectors: np.ndarray, index_type: str = "auto") -> tuple[object, str]:
+    """A FAISS inner-product index over normalized vectors; type chosen by size."""
+    import faiss
+
+    n, dim = vectors.shape if vectors.size else (0, vectors.shape[1])
+    if index_type == "auto":
+        index_type = "hnsw" if n >= HNSW_THRESHOLD else "flat"
+    if index_type == "flat":
+        index = faiss.IndexFlatIP(dim)
+    elif index_type == "hnsw":
+        index = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = 80
+        index.hnsw.efSearch = 128
+    else:
+        raise ValueError(f"unknown index type {index_type!r}")
+    if n:
+        index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+    return index, index_type
+
+
+@dataclass
+class Snapshot:
+    """One complete, immutable version of the index, loaded into memory."""
+
+    folder: Path
+    manifest: Manifest
+    articles: list[Article]
+    passages: np.ndarray  # PASSAGE_DTYPE rows, aligned with the vector index
+    keys: np.ndarray  # KEY_DTYPE content hash of each passage text
+    faiss_index: object
+    lexical: LexicalIndex
+
+    @property
+    def size(self) -> int:
+        return len(self.passages)
+
+    def passage_text(self, row: int) -> str:
+        p = self.passages[row]
+        return self.articles[p["article"]].text[p["start"] : p["end"]]
+
+    def vectors(self) -> np.ndarray:
+        """All passage vectors, in row order (exact: flat and HNSW keep full vectors)."""
+        n = self.size
+        if n == 0:
+            return np.zeros((0, self.manifest.dim), dtype=np.float32)
+        return self.faiss_index.reconstruct_n(0, n)  # type: ignore[attr-defined]
+
+    def dense_search(self, vector: np.ndarray, k: int, rows: np.ndarray | None = None) -> list[tuple[int, float]]:
+        """Top ``k`` rows by cosine; restricted to ``rows`` when given. Never yields -1."""
+        import faiss
+
+        if self.size == 0 or k <= 0:
+            return []
+        params = None
+        if rows is not None:
+            if len(rows) == 0:
+                return []
+            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(rows.astype("int64")))
+            if self.manifest.index_type == "hnsw":
+                params = faiss.SearchParametersHNSW(sel=params.sel, efSearch=max(128, k))
+        k = min(k, self.size)
+        scores, ids = self.faiss_index.search(vector.reshape(1, -1).astype(np.float32), k, params=params)  # type: ignore[attr-defined]
+        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def current_version(index_dir: Path) -> Path:
+    """The folder of the live version; a clear error when there is no index."""
+    pointer = index_dir / CURRENT
+    try:
+        name = pointer.read_text(encoding="utf-8").strip()
+    except FileNotFoundError as exc:
+        raise IndexMissingError(
+            f"no index in {index_dir}: build one with `newsbot index` (add --articles DIR for your articles)"
+        ) from exc
+    folder = index_dir / VERSIONS / name
+    if not name or not folder.is_dir():
+        raise IndexMismatchError(
+            f"the index in {index_dir} points at a missing version {name!r}; "
+            "rebuild it with `newsbot index --full`"
+        )
+    return folder
+
+
+def read_manifest(index_dir: Path) -> Manifest:
+    return Manifest.read(current_version(index_dir) / MANIFEST_NAME)
+
+
+def load_snapshot(index_dir: Path, mmap: bool = True) -> Snapshot:
+    """Load the live version. Only ``CURRENT`` is read once, so the load is consistent."""
+    import faiss
+
+    folder = current_version(index_dir)
+    manifest = Manifest.read(folder / MANIFEST_NAME)
+    try:
+        articles = [_article_from_json(line) for line in (folder / "articles.jsonl").read_text("utf-8").splitlines() if line]
+        passages = np.load(folder / "passages.npy", allow_pickle=False)
+        keys = np.load(folder / "keys.npy", allow_pickle=False)
+        flags = faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY if mmap else 0
+        index = faiss.read_index(str(folder / "vectors.faiss"), flags)
+        lexical = LexicalIndex.load(folder / "bm25", len(passages))
+    except (OSError, ValueError, KeyError, RuntimeError, json.JSONDecodeError) as exc:
+        raise IndexMismatchError(
+            f"the index in {index_dir} is damaged ({exc}); rebuild it with `newsbot index --full`"
+        ) from exc
+    if passages.dtype != PASSAGE_DTYPE or index.ntotal != len(passages) or index.d != manifest.dim:
+        raise IndexMismatchError(
+            f"the index in {index_dir} is inconsistent; rebuild it with `newsbot index --full`"
+        )
+    return Snapshot(folder, manifest, articles, passages, keys, index, lexical)
+
+
+def _article_from_json(line: str) -> Article:
+    data = json.loads(line)
+    return Article(**data)
+
+
+# --------------------------------------------------------------------------- writing
+
+
+@contextmanager
+def writer_lock(index_dir: Path) -> Iterator[None]:
+    """One writer at a time per index folder (others wait)."""
+    index_dir.mkdir(parents=True, exist_ok=True)
+    with open(index_dir / ".lock", "a+") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def write_snapshot(
+    index_dir: Path,
+    manifest: Manifest,
+    articles: Sequence[Article],
+    passages: np.ndarray,
+    keys: np.ndarray,
+    faiss_index: object,
+    lexical: LexicalIndex,
+) -> Path:
+    """Write a complete new version and make it live. Call under :func:`writer_lock`."""
+    import faiss
+
+    versions = index_dir / VERSIONS
+    versions.mkdir(parents=True, exist_ok=True)
+    _remove_stale_temporaries(versions)
+    name = time.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
+    tmp = versions / f".tmp-{name}"
+    tmp.mkdir()
+    try:
+        with open(tmp / "articles.jsonl", "w", encoding="utf-8") as fh:
+            for art in articles:
+                data = art.metadata() | {"text": art.text, "content_hash": art.content_hash}
+                fh.write(json.dumps(data, ensure_ascii=False) + "\n")
+        np.save(tmp / "passages.npy", passages.astype(PASSAGE_DTYPE, copy=False), allow_pickle=False)
+        np.save(tmp / "keys.npy", keys.astype(KEY_DTYPE, copy=False), allow_pickle=False)
+        faiss.write_index(faiss_index, str(tmp / "vectors.faiss"))
+        (tmp / "bm25").mkdir()
+        lexical.save(tmp / "bm25")
+        (tmp / MANIFEST_NAME).write_text(manifest.to_json(), encoding="utf-8")
+        _fsync_tree(tmp)
+        final = versions / name
+        os.rename(tmp, final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    _point_current(index_dir, name)
+    _remove_old_versions(versions, keep={name, *_previous(index_dir, name)})
+    return final
+
+
+def _point_current(index_dir: Path, name: str) -> None:
+    tmp = index_dir / f".{CURRENT}.{uuid.uuid4().hex[:8]}"
+    with open(tmp, "w", encoding="utf-8") as fh:
+        fh.write(name + "\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+    previous = index_dir / CURRENT
+    if previous.exists():
+        prev_name = previous.read_text(encoding="utf-8").strip()
+        (index_dir / ".PREVIOUS").write_text(prev_name + "\n", encoding="utf-8")
+    os.replace(tmp, index_dir / CURRENT)
+    _fsync_dir(index_dir)
+
+
+def _previous(index_dir: Path, current: str) -> set[str]:
+    prev = index_dir / ".PREVIOUS"
+    # Keep the previous version one cycle longer: a reader may have just resolved it.
+    return {prev.read_text(encoding="utf-8").strip()} if prev.exists() else set()
+
+
+def _remove_old_versions(versions: Path, keep: set[str]) -> None:
+    for child in versions.iterdir():
+        if child.name not in keep and not child.name.startswith(".tmp-"):
+            shutil.rmtree(child, ignore_errors=True)
+
+
+def _remove_stale_temporaries(versions: Path) -> None:
+    # Only called under the writer lock, so any temporary folder is a crashed writer's.
+    for child in versions.glob(".tmp-*"):
+        shutil.rmtree(child, ignore_errors=True)
+
+
+def _fsync_tree(folder: Path) -> None:
+    for path in folder.rglob("*"):
+        if path.is_file():
+            fd = os.open(path, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+    _fsync_dir(folder)
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+__all__ = [
+    "IndexMismatchError",
+    "IndexMissingError",
+    "Snapshot",
+    "build_faiss",
+    "current_version",
+    "load_snapshot",
+    "read_manifest",
+    "write_snapshot",
+    "writer_lock",
+]
