@@ -33,7 +33,9 @@ class ArchiveStats:
 class Archive:
     """Answers questions from one index. Thread-safe for concurrent ``ask`` calls."""
 
-    def __init__(self, retriever: Retriever, index_dir: Path, quote_params: QuoteParams = QuoteParams()) -> None:
+    def __init__(
+        self, retriever: Retriever, index_dir: Path, quote_params: QuoteParams = QuoteParams()
+    ) -> None:
         self.retriever = retriever
         self.index_dir = index_dir
         self.quote_params = quote_params
@@ -63,10 +65,14 @@ class Archive:
             return Answer(cleaned, (), answered=False, notice="Please type a question.")
         # Very long input: keep the start; a question is rarely longer than a paragraph.
         cleaned = cleaned[:MAX_QUESTION_CHARS]
-        hits = self.retriever.search(cleaned, k=max(k, self.quote_params.hits_considered), filters=filters, mode=mode)
+        hits = self.retriever.search(
+            cleaned, k=max(k, self.quote_params.hits_considered), filters=filters, mode=mode
+        )
         if not hits and filters is not None and filters.active:
             return Answer(cleaned, (), answered=False, notice="No article matches those filters.")
-        return compose_answer(cleaned, hits, self.retriever.snapshot.lexical.idf, k=k, params=self.quote_params)
+        return compose_answer(
+            cleaned, hits, self.retriever.snapshot.lexical.idf, k=k, params=self.quote_params
+        )
 
     def article(self, article_id: str) -> Article | None:
         return self._by_id.get(article_id)

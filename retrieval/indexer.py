@@ -6,7 +6,7 @@ import hashlib
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -122,7 +122,9 @@ def refresh_index(
         )
         if previous is not None and _same_content(previous, articles, params):
             return IndexReport(
-                **base, passages=previous.size, reused=previous.size,  # type: ignore[arg-type]
+                **base,
+                passages=previous.size,
+                reused=previous.size,  # type: ignore[arg-type]
                 seconds=time.perf_counter() - started,
             )
 
@@ -138,10 +140,12 @@ def refresh_index(
             articles=_entries(articles, passages),
             passages=len(passages),
             index_type=kind,
-            created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            created=datetime.now(UTC).isoformat(timespec="seconds"),
         )
         lexical = LexicalIndex.build([p.text for p in passages])
-        write_snapshot(index_dir, manifest, articles, table, np.array(keys, dtype=KEY_DTYPE), faiss_index, lexical)
+        write_snapshot(
+            index_dir, manifest, articles, table, np.array(keys, dtype=KEY_DTYPE), faiss_index, lexical
+        )
         return IndexReport(
             **base,  # type: ignore[arg-type]
             passages=len(passages),
@@ -198,7 +202,11 @@ def _vectors(
         t0 = time.perf_counter()
         new_vectors = embedder.embed_passages([passages[i].text for i in todo], tick)
         embed_seconds = time.perf_counter() - t0
-    dim = new_vectors.shape[1] if new_vectors is not None else (old_vectors.shape[1] if old_vectors is not None else embedder.dim)
+    dim = (
+        new_vectors.shape[1]
+        if new_vectors is not None
+        else (old_vectors.shape[1] if old_vectors is not None else embedder.dim)
+    )
     out = np.zeros((len(passages), dim), dtype=np.float32)
     if new_vectors is not None:
         out[todo] = new_vectors
@@ -222,4 +230,6 @@ def _entries(articles: list[Article], passages: list[Passage]) -> dict[str, Arti
     counts: dict[str, int] = {}
     for p in passages:
         counts[p.article_id] = counts.get(p.article_id, 0) + 1
-    return {a.id: ArticleEntry(hash=a.content_hash, passages=counts.get(a.id, 0), path=a.path) for a in articles}
+    return {
+        a.id: ArticleEntry(hash=a.content_hash, passages=counts.get(a.id, 0), path=a.path) for a in articles
+    }

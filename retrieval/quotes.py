@@ -99,7 +99,9 @@ def compose_answer(
     if not question:
         return Answer(question, (), answered=False, notice="Please ask a question.")
     if not hits:
-        return Answer(question, (), answered=False, notice="The archive holds nothing matching that question.")
+        return Answer(
+            question, (), answered=False, notice="The archive holds nothing matching that question."
+        )
     q_terms = sorted(set(terms(question)))
     weights = {t: idf(t) for t in q_terms}
     total = sum(weights.values()) or 1.0
@@ -137,7 +139,9 @@ def compose_answer(
 
 
 def _overlaps(quote: Quote, cand: _Candidate) -> bool:
-    return quote.article.id == cand.hit.article.id and cand.focus[0] < quote.end and cand.focus[1] > quote.start
+    return (
+        quote.article.id == cand.hit.article.id and cand.focus[0] < quote.end and cand.focus[1] > quote.start
+    )
 
 
 def _quote(cand: _Candidate, q_terms: list[str], params: QuoteParams) -> Quote:
@@ -165,13 +169,17 @@ def _quote(cand: _Candidate, q_terms: list[str], params: QuoteParams) -> Quote:
     start, end = spans[lo][0], spans[hi][1]
     wanted = set(q_terms)
     matches = tuple(
-        (a, b) for a, b in word_spans(text, start, end) if wanted.intersection(terms(text[a:b], keep_stopwords=False))
+        (a, b)
+        for a, b in word_spans(text, start, end)
+        if wanted.intersection(terms(text[a:b], keep_stopwords=False))
     )
     score = round(min(1.0, max(0.0, cand.score)), 3)
     return Quote(cand.hit.article, start, end, score=score, focus=cand.focus, matches=matches)
 
 
-_LEANING = re.compile(r"^[\"“]?(?:he|she|it|they|this|that|these|those|his|her|their|its|the group|but|and|however)\b", re.I)
+_LEANING = re.compile(
+    r"^[\"“]?(?:he|she|it|they|this|that|these|those|his|her|their|its|the group|but|and|however)\b", re.I
+)
 
 
 def _leans_back(text: str, span: tuple[int, int]) -> bool:

@@ -101,7 +101,9 @@ class Retriever:
         top = top[np.argsort(-scores[top], kind="stable")]
         return [(int(i), float(scores[i])) for i in top if scores[i] > 0]
 
-    def _fuse(self, dense: list[tuple[int, float]], lexical: list[tuple[int, float]]) -> list[tuple[int, float]]:
+    def _fuse(
+        self, dense: list[tuple[int, float]], lexical: list[tuple[int, float]]
+    ) -> list[tuple[int, float]]:
         p = self.params
         fused: dict[int, float] = {}
         for weight, ranked in ((p.dense_weight, dense), (p.lexical_weight, lexical)):

@@ -86,7 +86,9 @@ class Snapshot:
             return np.zeros((0, self.manifest.dim), dtype=np.float32)
         return self.faiss_index.reconstruct_n(0, n)  # type: ignore[attr-defined]
 
-    def dense_search(self, vector: np.ndarray, k: int, rows: np.ndarray | None = None) -> list[tuple[int, float]]:
+    def dense_search(
+        self, vector: np.ndarray, k: int, rows: np.ndarray | None = None
+    ) -> list[tuple[int, float]]:
         """Top ``k`` rows by cosine; restricted to ``rows`` when given. Never yields -1."""
         import faiss
 
@@ -136,7 +138,11 @@ def load_snapshot(index_dir: Path, mmap: bool = True) -> Snapshot:
     folder = current_version(index_dir)
     manifest = Manifest.read(folder / MANIFEST_NAME)
     try:
-        articles = [_article_from_json(line) for line in (folder / "articles.jsonl").read_text("utf-8").splitlines() if line]
+        articles = [
+            _article_from_json(line)
+            for line in (folder / "articles.jsonl").read_text("utf-8").splitlines()
+            if line
+        ]
         passages = np.load(folder / "passages.npy", allow_pickle=False)
         keys = np.load(folder / "keys.npy", allow_pickle=False)
         flags = faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY if mmap else 0

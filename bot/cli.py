@@ -1,0 +1,299 @@
+"""The ``newsbot`` command group: index, ask, console (and telegram)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from bot import config
+
+if TYPE_CHECKING:
+    from retrieval.archive import Archive
+    from retrieval.indexer import IndexReport
+    from retrieval.types import Filters
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(package_name="newsbot")
+def main() -> None:
+    """Ask questions of a news archive; answers are exact quotes with their sources."""
+    config.offline_runtime()
+
+
+# --------------------------------------------------------------------------- shared options
+
+
+def index_option(f):  # type: ignore[no-untyped-def]
+    return click.option(
+        "--index",
+        "index_dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=config.DEFAULT_INDEX,
+        envvar=config.ENV_INDEX,
+        show_default=True,
+        show_envvar=True,
+        help="Index folder.",
+    )(f)
+
+
+def backend_option(f):  # type: ignore[no-untyped-def]
+    return click.option(
+        "--backend",
+        type=click.Choice(["onnx", "torch"]),
+        default="torch",
+        envvar=config.ENV_BACKEND,
+        show_default=True,
+        show_envvar=True,
+        help="How the embedding model runs: ONNX Runtime int8 (fast) or plain PyTorch fp32.",
+    )(f)
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """Expected failures become one clear line (exit 1), not a traceback."""
+    from retrieval.embedding import ModelError
+    from retrieval.indexer import SourceError
+    from retrieval.manifest import IndexError_
+
+    try:
+        yield
+    except (IndexError_, ModelError, SourceError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def open_archive(index_dir: Path, backend: str) -> Archive:
+    from retrieval.archive import Archive
+
+    with user_errors():
+        return Archive.open(index_dir, backend=backend, cache_dir=config.cache_dir())
+
+
+# --------------------------------------------------------------------------- index
+
+
+@main.command()
+@click.option(
+    "--articles",
+    "-a",
+    "sources",
+    multiple=True,
+    type=click.Path(exists=True, path_type=Path),
+    help="Folder (searched recursively) or file of articles; repeatable. Default: seeds/.",
+)
+@index_option
+@click.option(
+    "--model",
+    envvar=config.ENV_MODEL,
+    show_envvar=True,
+    help="'default', 'multilingual' or a sentence-transformers model folder. Default: the index's own model.",
+)
+@backend_option
+@click.option("--full", is_flag=True, help="Rebuild everything, re-embedding every passage.")
+@click.option(
+    "--max-words", type=click.IntRange(8, 2000), help="Passage size in words (default: the index's, else 80)."
+)
+@click.option(
+    "--overlap", type=click.IntRange(0, 5), help="Sentences shared by consecutive passages (default 1)."
+)
+@click.option(
+    "--index-type",
+    type=click.Choice(["auto", "flat", "hnsw"]),
+    default="auto",
+    show_default=True,
+    help="FAISS index type; auto picks exact search for small archives.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
+def index(
+    sources: tuple[Path, ...],
+    index_dir: Path,
+    model: str | None,
+    backend: str,
+    full: bool,
+    max_words: int | None,
+    overlap: int | None,
+    index_type: str,
+    as_json: bool,
+) -> None:
+    """Bring the index in step with the articles (only changed articles are embedded)."""
+    from retrieval.chunking import ChunkingParams
+    from retrieval.embedding import LazyEmbedder, resolve_model
+    from retrieval.indexer import refresh_index
+    from retrieval.manifest import IndexError_
+    from retrieval.store_faiss import read_manifest
+
+    if not sources:
+        if not config.DEFAULT_ARTICLES.exists():
+            raise click.ClickException("no seeds/ folder here: pass --articles DIR")
+        sources = (config.DEFAULT_ARTICLES,)
+    with user_errors():
+        existing = None
+        try:
+            existing = read_manifest(index_dir)
+        except IndexError_:
+            existing = None
+        spec = resolve_model(model if model or full or existing is None else existing.model)
+        chunking = dict(existing.chunking) if existing and not full else {}
+        params = ChunkingParams(
+            max_words=max_words or chunking.get("max_words", ChunkingParams().max_words),
+            overlap_sentences=overlap
+            if overlap is not None
+            else chunking.get("overlap_sentences", ChunkingParams().overlap_sentences),
+        )
+        embedder = LazyEmbedder(spec, backend=backend, cache_dir=config.cache_dir())
+        with _progress(enabled=not as_json and sys.stderr.isatty()) as on_progress:
+            report = refresh_index(
+                index_dir,
+                list(sources),
+                embedder,
+                params,
+                full=full,
+                index_type=index_type,
+                on_progress=on_progress,
+            )
+    if as_json:
+        click.echo(json.dumps(report.as_dict(), ensure_ascii=False))
+    else:
+        _print_report(report)
+
+
+@contextmanager
+def _progress(enabled: bool):  # type: ignore[no-untyped-def]
+    if not enabled:
+        yield None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    with Progress(
+        TextColumn("embedding"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), transient=True
+    ) as bar:
+        task = bar.add_task("embed", total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update
+
+
+def _print_report(report: IndexReport) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    out = Console(highlight=False)
+    table = Table(show_header=False, box=None, pad_edge=False)
+    rows = [
+        ("index", report.index_dir),
+        ("model", report.model),
+        ("articles", str(report.articles)),
+        ("added", str(len(report.added))),
+        ("updated", str(len(report.updated))),
+        ("removed", str(len(report.removed))),
+        ("unchanged", str(report.unchanged)),
+        ("skipped", str(len(report.skipped))),
+        ("duplicates", str(len(report.duplicates))),
+        ("passages", f"{report.passages} ({report.embedded} embedded, {report.reused} reused)"),
+        ("time", f"{report.seconds:.1f} s"),
+        ("passages/s", f"{report.passages_per_second:.1f}" if report.embedded else "-"),
+    ]
+    for key, value in rows:
+        table.add_row(key, value)
+    out.print(table)
+    for p in report.skipped:
+        out.print(f"[yellow]skipped[/] {p.path}: {p.reason}")
+    for p in report.duplicates:
+        out.print(f"[dim]duplicate[/] {p.path}: {p.reason}")
+    if not report.wrote:
+        out.print("[green]index already up to date[/]")
+
+
+# --------------------------------------------------------------------------- ask
+
+
+def filters_from(sources: tuple[str, ...], since: date | None, until: date | None) -> Filters | None:
+    from retrieval.types import Filters
+
+    if not (sources or since or until):
+        return None
+    try:
+        return Filters(sources=sources, since=since, until=until)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from exc
+
+
+class DateParam(click.ParamType):
+    name = "DATE"
+
+    def convert(self, value, param, ctx):  # type: ignore[no-untyped-def]
+        if isinstance(value, date):
+            return value
+        try:
+            return date.fromisoformat(str(value))
+        except ValueError:
+            self.fail(f"{value!r} is not a date like 2023-01-31", param, ctx)
+
+
+@main.command()
+@click.argument("question", required=False)
+@index_option
+@backend_option
+@click.option(
+    "-k", "--k", "k", type=click.IntRange(1, 50), default=5, show_default=True, help="Quotes to show."
+)
+@click.option(
+    "--source", "sources", multiple=True, help="Only articles from this outlet (substring; repeatable)."
+)
+@click.option("--since", type=DateParam(), help="Only articles published on or after this date.")
+@click.option("--until", type=DateParam(), help="Only articles published on or before this date.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per question.")
+def ask(
+    question: str | None,
+    index_dir: Path,
+    backend: str,
+    k: int,
+    sources: tuple[str, ...],
+    since: date | None,
+    until: date | None,
+    as_json: bool,
+) -> None:
+    """Answer QUESTION, or each line of standard input when QUESTION is left out."""
+    from rich.console import Console
+
+    from bot.render import answer_json, answer_renderable
+
+    filters = filters_from(sources, since, until)
+    archive = open_archive(index_dir, backend)
+    out = Console(highlight=False)
+    questions = [question] if question is not None else (line.rstrip("\n") for line in sys.stdin)
+    for q in questions:
+        if question is None and not q.strip():
+            continue
+        answer = archive.ask(q, k=k, filters=filters)
+        if as_json:
+            click.echo(json.dumps(answer_json(answer), ensure_ascii=False))
+        else:
+            if question is None:
+                out.print(f"[bold]Q: {answer.question}[/]")
+            out.print(answer_renderable(answer))
+
+
+# --------------------------------------------------------------------------- console
+
+
+@main.command()
+@index_option
+@backend_option
+@click.option(
+    "-k", "--k", "k", type=click.IntRange(1, 20), default=3, show_default=True, help="Quotes per answer."
+)
+def console(index_dir: Path, backend: str, k: int) -> None:
+    """Interactive question answering in the terminal (/help for commands)."""
+    from bot.console import Repl
+
+    archive = open_archive(index_dir, backend)
+    Repl(archive, k=k).run()

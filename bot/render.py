@@ -1,0 +1,100 @@
+"""Answers as terminal text (rich) and as plain dicts for ``--json``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Group
+from rich.text import Text
+
+from retrieval.articles import Article
+from retrieval.types import Answer, Quote
+
+ELLIPSIS = "…"
+
+
+def quote_json(q: Quote) -> dict[str, Any]:
+    a = q.article
+    return {
+        "text": q.text,
+        "article_id": a.id,
+        "title": a.title,
+        "source": a.source,
+        "published": a.published,
+        "url": a.url,
+        "path": a.path,
+        "language": a.language,
+        "score": q.score,
+        "start": q.start,
+        "end": q.end,
+    }
+
+
+def answer_json(answer: Answer) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "question": answer.question,
+        "answered": answer.answered,
+        "quotes": [quote_json(q) for q in answer.quotes],
+    }
+    if answer.notice:
+        data["notice"] = answer.notice
+    return data
+
+
+def source_line(article: Article) -> str:
+    """ "RASC News Agency · Title · 2023-05-09 · https://…" (missing parts left out)."""
+    where = article.url or article.path
+    parts = [article.source, f"“{article.title}”" if article.title else "", article.published, where]
+    if article.language:
+        parts.append(f"[{article.language}]")
+    return " · ".join(p for p in parts if p)
+
+
+def quote_text(q: Quote, *, highlight: bool = True) -> Text:
+    """The quote with ellipses where it was cut, question words in bold."""
+    text = Text()
+    if q.cut_before:
+        text.append(ELLIPSIS + " ", style="dim")
+    body = Text(" ".join(q.text.split("\n")))
+    if highlight:
+        for a, b in q.matches:
+            body.stylize("bold yellow", a - q.start, b - q.start)
+        body.stylize("italic", q.focus[0] - q.start, q.focus[1] - q.start)
+    text.append_text(body)
+    if q.cut_after:
+        text.append(" " + ELLIPSIS, style="dim")
+    return text
+
+
+def answer_renderable(answer: Answer, *, start_number: int = 1) -> Group:
+    parts: list[Text] = []
+    if answer.notice:
+        parts.append(Text(answer.notice, style="yellow"))
+    if not answer.answered and answer.quotes:
+        parts.append(Text("Low confidence — nearest passages:", style="dim"))
+    n = start_number
+    for article, quotes in answer.by_article():
+        for q in quotes:
+            line = Text(f"{n}. ", style="bold cyan")
+            line.append_text(quote_text(q))
+            parts.append(line)
+            n += 1
+        parts.append(
+            Text(
+                "   — " + source_line(article) + f"  (score {max(q.score for q in quotes):.2f})",
+                style="green",
+            )
+        )
+        parts.append(Text(""))
+    return Group(*parts)
+
+
+def answer_plain(answer: Answer) -> str:
+    """The same content as :func:`answer_renderable`, without styles."""
+    from io import StringIO
+
+    from rich.console import Console
+
+    buf = StringIO()
+    Console(file=buf, width=100, no_color=True, highlight=False).print(answer_renderable(answer))
+    return buf.getvalue()
