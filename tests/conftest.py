@@ -1,0 +1,53 @@
+"""Shared fixtures: a deterministic fake embedder, the real packaged model, built indexes."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from retrieval.embedding import Embedder, HashingEmbedder, load_embedder, resolve_model
+from retrieval.indexer import refresh_index
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+SHARED_EVAL = ROOT.parent / "shared" / "eval"
+
+
+@pytest.fixture
+def fake_embedder() -> Embedder:
+    return HashingEmbedder(256)
+
+
+@pytest.fixture(scope="session")
+def real_embedder() -> Embedder:
+    """The packaged all-MiniLM-L6-v2, loaded once per test session."""
+    return load_embedder(resolve_model(None))
+
+
+@pytest.fixture
+def seed_index(tmp_path: Path, fake_embedder: Embedder) -> Path:
+    index_dir = tmp_path / "index"
+    refresh_index(index_dir, [SEEDS], fake_embedder)
+    return index_dir
+
+
+@pytest.fixture(scope="session")
+def real_seed_index(tmp_path_factory: pytest.TempPathFactory, real_embedder: Embedder) -> Path:
+    """An index of seeds/ built with the real model (shared by integration tests)."""
+    index_dir = tmp_path_factory.mktemp("real") / "index"
+    refresh_index(index_dir, [SEEDS], real_embedder)
+    return index_dir
+
+
+def write(path: Path, content: str | bytes) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content, encoding="utf-8")
+    return path
