@@ -18,7 +18,7 @@ from collections import OrderedDict, deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from telegram import (
     BotCommand,
@@ -55,6 +55,9 @@ from retrieval.archive import Archive
 from retrieval.articles import Article
 from retrieval.followup import expand_followup
 from retrieval.types import Answer, Quote
+
+if TYPE_CHECKING:
+    from retrieval.indexer import IndexReport
 
 log = logging.getLogger("newsbot.telegram")
 
@@ -745,7 +748,7 @@ async def _reindex(app: Application, status: Message) -> None:
         await status.edit_text(text)
 
 
-def refresh_archive(old: Archive, sources: Sequence[Path]) -> tuple[Any, Archive]:
+def refresh_archive(old: Archive, sources: Sequence[Path]) -> tuple[IndexReport, Archive]:
     """Bring ``old``'s index in step with ``sources`` and open the result with the same model."""
     from retrieval.chunking import ChunkingParams
     from retrieval.indexer import refresh_index
@@ -840,21 +843,22 @@ _NOT_NAMES = {"The", "A", "An", "In", "On", "At", "As", "After", "Before", "How"
 
 
 def example_questions(archive: Archive, n: int = 3) -> list[str]:
-    """Questions about names in the newest articles' titles (for /help)."""
-    articles = sorted(archive.retriever.snapshot.articles, key=lambda a: a.published, reverse=True)
-    out: list[str] = []
-    seen: set[str] = set()
+    """Questions about the names most often in the titles (newest first on ties), for /help."""
+    count: dict[str, int] = {}
+    newest: dict[str, str] = {}
+    spelled: dict[str, str] = {}
+    articles = archive.retriever.snapshot.articles
+    outlets = {w for a in articles for w in re.findall(r"\w+", a.source.lower())}
     for a in articles:
         for m in _NAME.finditer(a.title):
             words = m.group(0).rstrip(".’'").split()
             while words and words[0] in _NOT_NAMES:
                 words = words[1:]
-            name = " ".join(words)
-            if len(words) < 2 or name.lower() in seen:
+            if len(words) < 2 or words[0].lower() in outlets:  # "CNN Business" is no topic
                 continue
-            seen.add(name.lower())
-            out.append(f"What do the articles say about {name}?")
-            break
-        if len(out) >= n:
-            break
-    return out
+            key = " ".join(words).lower()
+            spelled.setdefault(key, " ".join(words))
+            count[key] = count.get(key, 0) + 1
+            newest[key] = max(newest.get(key, ""), a.published)
+    ranked = sorted(count, key=lambda k: (-count[k], -int(newest[k].replace("-", "") or 0)))
+    return [f"What do the articles say about {spelled[k]}?" for k in ranked[:n]]

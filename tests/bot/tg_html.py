@@ -56,10 +56,8 @@ def visible_text(message: str) -> str:
             if not _ENTITY.match(token):
                 raise BadHtml(f"bad entity or bare & {token!r} in {message[:200]!r}")
             out.append(html.unescape(token))
-        elif token == ">":
-            out.append(token)
         else:
-            out.append(token)
+            out.append(token)  # plain text (a bare ">" is fine for Telegram)
     if stack:
         raise BadHtml(f"tags left open {stack} in {message[:200]!r}")
     return "".join(out)
