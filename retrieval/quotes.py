@@ -125,9 +125,10 @@ def compose_answer(
 
     quotes: list[Quote] = []
     for cand in candidates:
-        if any(_overlaps(q, cand) for q in quotes):
+        taken = [(q.start, q.end) for q in quotes if q.article.id == cand.hit.article.id]
+        if any(cand.focus[0] < e and cand.focus[1] > s for s, e in taken):
             continue
-        quotes.append(_quote(cand, q_terms, params))
+        quotes.append(_quote(cand, q_terms, params, taken))
         if len(quotes) >= k + 10:
             break
     top_dense = max(h.dense for h in hits)
@@ -144,10 +145,16 @@ def _overlaps(quote: Quote, cand: _Candidate) -> bool:
     )
 
 
-def _quote(cand: _Candidate, q_terms: list[str], params: QuoteParams) -> Quote:
-    """Grow the focus sentence with neighbours (within the article) up to ``context_words``."""
+def _quote(cand: _Candidate, q_terms: list[str], params: QuoteParams, taken: list[tuple[int, int]]) -> Quote:
+    """Grow the focus sentence with free neighbours up to ``context_words``.
+
+    Sentences already inside another quote of the same article (``taken``) are
+    never added, so quotes never overlap.
+    """
     text = cand.hit.article.text
-    spans = sentence_spans(text, max(0, cand.focus[0] - 1500), min(len(text), cand.focus[1] + 1500))
+    lo_bound = max([e for s, e in taken if e <= cand.focus[0]], default=0)
+    hi_bound = min([s for s, e in taken if s >= cand.focus[1]], default=len(text))
+    spans = sentence_spans(text, max(lo_bound, cand.focus[0] - 1500), min(hi_bound, cand.focus[1] + 1500))
     i = next(n for n, s in enumerate(spans) if s[0] <= cand.focus[0] < s[1] or s == cand.focus)
     lo = hi = i
     words = word_count(text[spans[i][0] : spans[i][1]])
