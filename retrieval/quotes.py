@@ -9,6 +9,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from retrieval.answer_types import answer_kind, type_score
 from retrieval.text import clean_question, sentence_spans, terms, word_count, word_spans
 from retrieval.types import Answer, Hit, Quote
 
@@ -29,49 +30,6 @@ class QuoteParams:
     #: ... unless this share of the question's (idf-weighted) terms is in one sentence
     min_overlap: float = 0.75
     hits_considered: int = 8
-
-
-_MONTHS = (
-    "january|february|march|april|may|june|july|august|september|october|november|december|"
-    "jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec"
-)
-_DATE = re.compile(
-    rf"\b(?:(?:{_MONTHS})\.?\s+\d{{1,2}}|\d{{1,2}}\s+(?:{_MONTHS})|(?:1[89]|20)\d\d|"
-    r"monday|tuesday|wednesday|thursday|friday|saturday|sunday|yesterday|today)\b",
-    re.I,
-)
-_NUMBER = re.compile(
-    r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|"
-    r"forty|fifty|hundred|thousand|million|billion|dozen)\b",
-    re.I,
-)
-_NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+)*")
-
-
-def _answer_kind(question: str) -> str:
-    q = question.lower()
-    if re.search(r"\bhow (?:many|much|long|old|far)\b|\bwhat (?:percentage|number|amount)\b", q):
-        return "number"
-    if re.search(r"\bwhen\b|\bwhat (?:year|date|day|month|time)\b|\bwhich (?:year|day|month)\b", q):
-        return "date"
-    if re.search(r"\bwho\b|\bwhom\b|\bwhose\b", q):
-        return "name"
-    if re.search(r"\bwhere\b|\bwhich (?:city|country|state|town|place|company|team|organization)\b", q):
-        return "name"
-    return "any"
-
-
-def _type_score(kind: str, sentence: str, question: str) -> float:
-    """How much the sentence looks like it holds the kind of thing asked for."""
-    if kind == "number":
-        return 1.0 if _NUMBER.search(sentence) else 0.0
-    if kind == "date":
-        return 1.0 if _DATE.search(sentence) else 0.0
-    q_words = {w.lower() for w in re.findall(r"[\w'’-]+", question)}
-    names = [n for n in _NAME.findall(sentence) if n.split()[0].lower() not in q_words]
-    if kind == "name":
-        return 1.0 if names else 0.0
-    return 0.5 if names or _NUMBER.search(sentence) else 0.0
 
 
 @dataclass
@@ -105,7 +63,7 @@ def compose_answer(
     q_terms = sorted(set(terms(question)))
     weights = {t: idf(t) for t in q_terms}
     total = sum(weights.values()) or 1.0
-    kind = _answer_kind(question)
+    kind = answer_kind(question)
     best_hit = max(h.score for h in hits) or 1.0
 
     candidates: list[_Candidate] = []
@@ -118,16 +76,17 @@ def compose_answer(
             score = (
                 params.hit_weight * (hit.score / best_hit)
                 + params.overlap_weight * overlap
-                + params.type_weight * _type_score(kind, sentence, question)
+                + params.type_weight * type_score(kind, sentence, question)
             )
             candidates.append(_Candidate(hit, (a, b), overlap, score))
     candidates.sort(key=lambda c: -c.score)
 
     quotes: list[Quote] = []
     for cand in candidates:
-        if any(_overlaps(q, cand) for q in quotes):
+        taken = [(q.start, q.end) for q in quotes if q.article.id == cand.hit.article.id]
+        if any(cand.focus[0] < e and cand.focus[1] > s for s, e in taken):
             continue
-        quotes.append(_quote(cand, q_terms, params))
+        quotes.append(_quote(cand, q_terms, params, taken))
         if len(quotes) >= k + 10:
             break
     top_dense = max(h.dense for h in hits)
@@ -144,10 +103,16 @@ def _overlaps(quote: Quote, cand: _Candidate) -> bool:
     )
 
 
-def _quote(cand: _Candidate, q_terms: list[str], params: QuoteParams) -> Quote:
-    """Grow the focus sentence with neighbours (within the article) up to ``context_words``."""
+def _quote(cand: _Candidate, q_terms: list[str], params: QuoteParams, taken: list[tuple[int, int]]) -> Quote:
+    """Grow the focus sentence with free neighbours up to ``context_words``.
+
+    Sentences already inside another quote of the same article (``taken``) are
+    never added, so quotes never overlap.
+    """
     text = cand.hit.article.text
-    spans = sentence_spans(text, max(0, cand.focus[0] - 1500), min(len(text), cand.focus[1] + 1500))
+    lo_bound = max([e for s, e in taken if e <= cand.focus[0]], default=0)
+    hi_bound = min([s for s, e in taken if s >= cand.focus[1]], default=len(text))
+    spans = sentence_spans(text, max(lo_bound, cand.focus[0] - 1500), min(hi_bound, cand.focus[1] + 1500))
     i = next(n for n, s in enumerate(spans) if s[0] <= cand.focus[0] < s[1] or s == cand.focus)
     lo = hi = i
     words = word_count(text[spans[i][0] : spans[i][1]])

@@ -1,0 +1,102 @@
+"""Answer quality on the RealTime QA dev set: BM25 alone, dense alone, full pipeline.
+
+    python bench/quality.py [--index DIR] [--rebuild] [--max-words N] [--backend onnx|torch]
+
+Answer recall@k: the gold answer string (case-insensitive) occurs in the top-k
+quotes. Prints one JSON object on stdout and a table on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+from common import CACHE, DEV, dev_questions, percentile, print_table, require_dev_set
+
+from retrieval.archive import Archive
+from retrieval.chunking import ChunkingParams
+from retrieval.embedding import LazyEmbedder, resolve_model
+from retrieval.indexer import refresh_index
+from retrieval.types import Answer
+
+KS = (1, 3, 5)
+
+
+def recall_row(
+    name: str, answers: list[Answer], golds: list[str], latencies: list[float]
+) -> dict[str, float | str]:
+    row: dict[str, float | str] = {"system": name}
+    rr = 0.0
+    for k in KS:
+        hits = sum(
+            any(gold.lower() in q.text.lower() for q in ans.quotes[:k])
+            for ans, gold in zip(answers, golds, strict=True)
+        )
+        row[f"recall@{k}"] = round(hits / len(golds), 3)
+    for ans, gold in zip(answers, golds, strict=True):
+        for rank, q in enumerate(ans.quotes, 1):
+            if gold.lower() in q.text.lower():
+                rr += 1 / rank
+                break
+    row["mrr"] = round(rr / len(golds), 3)
+    row["answered"] = round(sum(a.answered for a in answers) / len(answers), 3)
+    row["p50_ms"] = round(percentile(latencies, 50) * 1000, 1)
+    row["p95_ms"] = round(percentile(latencies, 95) * 1000, 1)
+    return row
+
+
+def build(index_dir: Path, max_words: int, overlap: int, backend: str, rebuild: bool) -> dict:
+    embedder = LazyEmbedder(resolve_model(None), backend=backend, cache_dir=CACHE / "models")
+    report = refresh_index(
+        index_dir, [DEV / "articles.jsonl"], embedder, ChunkingParams(max_words, overlap), full=rebuild
+    )
+    return report.as_dict() | {"added": len(report.added)}
+
+
+def evaluate(archive: Archive, questions: list[dict], k: int = 5) -> list[dict]:
+    golds = [q["answer"] for q in questions]
+    rows = []
+    for mode, name in (("lexical", "bm25"), ("dense", "dense"), ("hybrid", "newsbot")):
+        answers, lat = [], []
+        for q in questions:
+            t0 = time.perf_counter()
+            answers.append(archive.ask(q["question"], k=k, mode=mode))
+            lat.append(time.perf_counter() - t0)
+        rows.append(recall_row(name, answers, golds, lat))
+    return rows
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--index", type=Path)
+    ap.add_argument("--max-words", type=int, default=ChunkingParams().max_words)
+    ap.add_argument("--overlap", type=int, default=ChunkingParams().overlap_sentences)
+    ap.add_argument("--backend", default="onnx", choices=["onnx", "torch"])
+    ap.add_argument("--rebuild", action="store_true")
+    args = ap.parse_args()
+    require_dev_set()
+    index_dir = args.index or CACHE / f"dev-index-{args.max_words}w-{args.overlap}o"
+    built = build(index_dir, args.max_words, args.overlap, args.backend, args.rebuild)
+    archive = Archive.open(index_dir, backend=args.backend, cache_dir=CACHE / "models")
+    questions = dev_questions()
+    archive.ask("warm-up question")
+    rows = evaluate(archive, questions)
+    result = {
+        "dataset": str(DEV),
+        "questions": len(questions),
+        "index": {
+            "dir": str(index_dir),
+            "passages": built["passages"],
+            "max_words": args.max_words,
+            "overlap": args.overlap,
+        },
+        "systems": rows,
+    }
+    print(json.dumps(result))
+    print_table(rows, f"answer recall on {len(questions)} dev questions ({built['passages']} passages)")
+
+
+if __name__ == "__main__":
+    main()
