@@ -411,12 +411,13 @@ def telegram(
     from telegram.error import InvalidToken, NetworkError
 
     from bot import telegram_app
+    from bot.telegram_logs import redact_in_logs
 
     logging.basicConfig(
         level=getattr(logging, log_level.upper()),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    telegram_app.redact_in_logs(settings.token)
+    redact_in_logs(settings.token)
     try:
         telegram_app.run(
             settings,

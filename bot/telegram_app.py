@@ -14,11 +14,9 @@ import logging
 import os
 import re
 import time
-from collections import OrderedDict, deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from telegram import (
     BotCommand,
@@ -51,10 +49,12 @@ from telegram.ext import (
 
 from bot import render_telegram as tg
 from bot.config import TelegramSettings
+from bot.telegram_logs import redact_in_logs, tidy_logs
+from bot.telegram_state import Conversation, RateLimit, Session
 from retrieval.archive import Archive
 from retrieval.articles import Article
 from retrieval.followup import expand_followup
-from retrieval.types import Answer, Quote
+from retrieval.types import Answer
 
 if TYPE_CHECKING:
     from retrieval.indexer import IndexReport
@@ -84,81 +84,9 @@ ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.INLINE_QUERY]
 APOLOGY = "Sorry, something went wrong while answering that. Please try again in a moment."
 INLINE_RESULTS = 5
 MAX_ARTICLE_PARTS = 20  # longer articles: their link (or the first parts)
-SESSIONS_KEPT = 30
 
 
 # --------------------------------------------------------------------------- state
-
-
-class RateLimit:
-    """At most ``calls`` per ``seconds`` per key (a sliding window)."""
-
-    def __init__(self, calls: int, seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
-        self.calls = calls
-        self.seconds = seconds
-        self.clock = clock
-        self._hits: dict[int, deque[float]] = {}
-
-    def wait(self, key: int) -> float:
-        """0 and count the call when allowed, else the seconds until the next is."""
-        if self.calls <= 0:
-            return 0.0
-        now = self.clock()
-        hits = self._hits.setdefault(key, deque())
-        while hits and now - hits[0] >= self.seconds:
-            hits.popleft()
-        if len(hits) >= self.calls:
-            return self.seconds - (now - hits[0])
-        hits.append(now)
-        if len(self._hits) > 10_000:  # forget idle users
-            for k in [k for k, v in self._hits.items() if not v or now - v[-1] >= self.seconds]:
-                del self._hits[k]
-        return 0.0
-
-
-@dataclass
-class Session:
-    """One question in one chat, and what has been shown for it."""
-
-    id: int
-    question: str  # as typed
-    query: str  # as searched (follow-ups expanded)
-    answered: bool
-    quotes: list[Quote] = field(default_factory=list)
-    articles: list[Article] = field(default_factory=list)  # in source-number order
-
-    def numbers(self) -> dict[str, int]:
-        return {a.id: n for n, a in enumerate(self.articles, 1)}
-
-    def add(self, quotes: Sequence[Quote]) -> list[Quote]:
-        """Record quotes as shown; returns those not shown before."""
-        seen = {(q.article.id, q.start) for q in self.quotes}
-        fresh = [q for q in quotes if (q.article.id, q.start) not in seen]
-        self.quotes.extend(fresh)
-        known = {a.id for a in self.articles}
-        for q in fresh:
-            if q.article.id not in known:
-                known.add(q.article.id)
-                self.articles.append(q.article)
-        return fresh
-
-
-@dataclass
-class Conversation:
-    """A chat's recent questions (buttons on older messages keep working)."""
-
-    sessions: OrderedDict[int, Session] = field(default_factory=OrderedDict)
-    next_id: int = 1
-    last: Session | None = None
-
-    def start(self, question: str, query: str, answered: bool) -> Session:
-        session = Session(self.next_id, question, query, answered)
-        self.next_id += 1
-        self.sessions[session.id] = session
-        while len(self.sessions) > SESSIONS_KEPT:
-            self.sessions.popitem(last=False)
-        self.last = session
-        return session
 
 
 def _conversation(context: ContextTypes.DEFAULT_TYPE) -> Conversation:
@@ -175,90 +103,6 @@ def _settings(context: ContextTypes.DEFAULT_TYPE) -> TelegramSettings:
 
 def _archive(context: ContextTypes.DEFAULT_TYPE) -> Archive:
     return context.bot_data[ARCHIVE]
-
-
-# --------------------------------------------------------------------------- logging
-
-
-class TokenRedactor(logging.Filter):
-    """Replaces a secret (the bot token) in a log record's message and traceback."""
-
-    def __init__(self, secret: str) -> None:
-        super().__init__()
-        self.secret = secret
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if not self.secret:
-            return True
-        try:
-            message = record.getMessage()
-        except Exception:  # a broken format string: leave it to the handler
-            return True
-        if self.secret in message:
-            record.msg = message.replace(self.secret, "<token>")
-            record.args = None
-        if record.exc_info and not record.exc_text:
-            record.exc_text = logging.Formatter().formatException(record.exc_info)
-        if record.exc_text and self.secret in record.exc_text:
-            record.exc_text = record.exc_text.replace(self.secret, "<token>")
-        return True
-
-
-_redactors: dict[str, TokenRedactor] = {}
-
-
-def redact_in_logs(secret: str) -> None:
-    """Keep ``secret`` out of every log record, whatever handler writes it.
-
-    PTB logs the API URL (which holds the token) at DEBUG, and httpx every request
-    URL at INFO. Records are cleaned when created, so no handler (file, journald,
-    pytest's capture) ever sees the token.
-    """
-    if not secret or secret in _redactors:
-        return
-    first = not _redactors
-    _redactors[secret] = TokenRedactor(secret)
-    if first:
-        make_record = logging.getLogRecordFactory()
-
-        def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
-            record = make_record(*args, **kwargs)
-            for redactor in list(_redactors.values()):
-                redactor.filter(record)
-            return record
-
-        logging.setLogRecordFactory(factory)
-
-
-class _NetworkErrorsOnOneLine(logging.Filter):
-    """PTB logs each failed network call of its polling/bootstrap loops with a 60-line
-    traceback; for a Telegram or network error one line says it all."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if record.exc_info:
-            exc = record.exc_info[1]
-            if isinstance(exc, TelegramError):
-                record.msg = f"{record.getMessage()} ({type(exc).__name__}: {exc})"
-                record.args = None
-                record.exc_info = None
-                record.exc_text = None
-                for redactor in list(_redactors.values()):  # PTB's InvalidToken quotes the token
-                    redactor.filter(record)
-        return True
-
-
-_one_line = _NetworkErrorsOnOneLine()
-
-
-def tidy_logs() -> None:
-    """httpx logs every request at INFO (noise, and the URL holds the token); PTB's
-    network retries log tracebacks. Keep both short."""
-    for name in ("httpx", "httpcore"):
-        logging.getLogger(name).setLevel(logging.WARNING)
-    for name in ("telegram.ext", "telegram.ext.Updater"):  # the retry loops and polling errors
-        ptb = logging.getLogger(name)
-        if _one_line not in ptb.filters:
-            ptb.addFilter(_one_line)
 
 
 # --------------------------------------------------------------------------- building

@@ -11,7 +11,8 @@ import aiohttp
 import pytest
 
 from bot import render_telegram as tg
-from bot.telegram_app import ALLOWED_UPDATES, APOLOGY, TokenRedactor
+from bot.telegram_app import ALLOWED_UPDATES, APOLOGY
+from bot.telegram_logs import TokenRedactor
 from retrieval.archive import Archive
 from tests.bot.conftest import running_bot
 from tests.bot.fake_telegram import BOT_USERNAME, Call, FakeTelegram
