@@ -86,7 +86,7 @@ INLINE_RESULTS = 5
 MAX_ARTICLE_PARTS = 20  # longer articles: their link (or the first parts)
 
 
-# --------------------------------------------------------------------------- state
+# --------------------------------------------------------------------------- context helpers
 
 
 def _conversation(context: ContextTypes.DEFAULT_TYPE) -> Conversation:
@@ -280,8 +280,12 @@ async def _guard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     log.info("refused: user %s in chat %s", user.id if user else "?", chat.id if chat else "?")
     refusal = "Sorry — this bot answers only the people its owner has allowed."
     if user:
-        refusal += f" Your Telegram id is <code>{user.id}</code>; send it to the owner to ask for access."
-    if update.inline_query:
+        refusal += f" Your Telegram id is <code>{user.id}</code>"
+        refusal += f" (this group's: <code>{chat.id}</code>)" if _is_group(chat) else ""
+        refusal += "; send it to the owner to ask for access."
+    if _slow_down(context, update):
+        pass  # someone insisting: stay silent rather than flood them with refusals
+    elif update.inline_query:
         await update.inline_query.answer(
             [],
             cache_time=0,

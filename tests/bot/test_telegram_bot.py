@@ -305,6 +305,18 @@ async def test_allow_list_refuses_others_politely(fake_tg: FakeTelegram, archive
         assert fake_tg.sent(-100_882) == []
 
 
+async def test_an_insisting_stranger_is_refused_once_per_budget(
+    fake_tg: FakeTelegram, archive: Archive
+) -> None:
+    async with running_bot(fake_tg, archive, allowed_ids=frozenset({1}), rate_calls=1):
+        for n in range(3):
+            await fake_tg.send_text(f"{QUESTION} {n}", chat_id=83)
+        await fake_tg.send_text("/help", chat_id=84)  # a sync point: later than the three above
+        await fake_tg.wait_sent(84)
+        await asyncio.sleep(0.2)
+        assert len(fake_tg.sent(83)) == 1 and _visible(fake_tg.sent(83))[0].startswith("Sorry")
+
+
 async def test_rate_limit_says_slow_down(fake_tg: FakeTelegram, archive: Archive) -> None:
     async with running_bot(fake_tg, archive, rate_calls=2, rate_seconds=60.0):
         for n in range(3):
