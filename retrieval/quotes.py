@@ -14,6 +14,7 @@ from retrieval.text import clean_question, sentence_spans, terms, word_count, wo
 from retrieval.types import Answer, Hit, Quote
 
 Idf = Callable[[str], float]
+WINDOW_CHARS = 1500  # how far around the answer sentence to look for context
 
 
 @dataclass(frozen=True)
@@ -97,12 +98,6 @@ def compose_answer(
     return Answer(question, tuple(quotes[:k]), answered=answered, notice=notice, more=tuple(quotes[k:]))
 
 
-def _overlaps(quote: Quote, cand: _Candidate) -> bool:
-    return (
-        quote.article.id == cand.hit.article.id and cand.focus[0] < quote.end and cand.focus[1] > quote.start
-    )
-
-
 def _quote(cand: _Candidate, q_terms: list[str], params: QuoteParams, taken: list[tuple[int, int]]) -> Quote:
     """Grow the focus sentence with free neighbours up to ``context_words``.
 
@@ -112,8 +107,14 @@ def _quote(cand: _Candidate, q_terms: list[str], params: QuoteParams, taken: lis
     text = cand.hit.article.text
     lo_bound = max([e for s, e in taken if e <= cand.focus[0]], default=0)
     hi_bound = min([s for s, e in taken if s >= cand.focus[1]], default=len(text))
-    spans = sentence_spans(text, max(lo_bound, cand.focus[0] - 1500), min(hi_bound, cand.focus[1] + 1500))
-    i = next(n for n, s in enumerate(spans) if s[0] <= cand.focus[0] < s[1] or s == cand.focus)
+    # Split a window around the focus that starts and ends at line breaks (where
+    # sentence splitting restarts), so its sentences are the article's sentences.
+    start = text.rfind("\n", lo_bound, max(lo_bound, cand.focus[0] - WINDOW_CHARS)) + 1
+    end = text.find("\n", min(hi_bound, cand.focus[1] + WINDOW_CHARS), hi_bound)
+    spans = sentence_spans(text, max(start, lo_bound), hi_bound if end == -1 else end)
+    i = next((n for n, s in enumerate(spans) if s[0] <= cand.focus[0] < s[1]), None)
+    if i is None:  # cannot happen with consistent splitting; never quote a broken span
+        spans, i = [cand.focus], 0
     lo = hi = i
     words = word_count(text[spans[i][0] : spans[i][1]])
     while hi - lo + 1 < params.max_sentences and words < params.context_words:

@@ -150,3 +150,22 @@ def test_stats(archive: Archive) -> None:
     assert (st.articles, st.model) == (4, "hashing-256")
     assert dict(st.sources) == {"Island Times": 2, "Capital Post": 1, "Science Weekly": 1}
     assert (st.first_published, st.last_published) == ("2023-01-10", "2023-01-25")
+
+
+def test_quotes_start_and_end_on_sentence_boundaries_even_in_huge_sentences() -> None:
+    from retrieval.articles import Article
+    from retrieval.quotes import compose_answer
+    from retrieval.text import sentence_spans
+    from retrieval.types import Hit
+
+    long = " ".join(["the northern ridge collapsed near the village"] * 60)
+    text = f"Intro sentence here. {long}. Second sentence after. {long}. Final words about the avalanche."
+    article = Article(id="x", text=text)
+    answer = compose_answer(
+        "avalanche ridge", [Hit(article, 0, len(text), 1.0, 0.5, 1.0)], lambda t: 1.0, k=5
+    )
+    starts = {a for a, _ in sentence_spans(text)}
+    ends = {b for _, b in sentence_spans(text)}
+    assert answer.quotes
+    for q in answer.quotes:
+        assert q.start in starts and q.end in ends
