@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from retrieval.answer_types import answer_kind, type_score
-from retrieval.text import clean_question, sentence_spans, terms, word_count, word_spans
+from retrieval.text import clean_question, sentence_spans, terms, word_count, word_spans, word_terms
 from retrieval.types import Answer, Hit, Quote
 
 Idf = Callable[[str], float]
@@ -137,7 +137,7 @@ def _quote(cand: _Candidate, q_terms: list[str], params: QuoteParams, taken: lis
     matches = tuple(
         (a, b)
         for a, b in word_spans(text, start, end)
-        if wanted.intersection(terms(text[a:b], keep_stopwords=False))
+        if wanted.intersection(word_terms(text[a:b]))
     )
     score = round(min(1.0, max(0.0, cand.score)), 3)
     return Quote(cand.hit.article, start, end, score=score, focus=cand.focus, matches=matches)
