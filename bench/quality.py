@@ -11,14 +11,18 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from functools import lru_cache
+from itertools import product
 from pathlib import Path
 
 from common import CACHE, DEV, dev_questions, percentile, print_table, require_dev_set
 
 from retrieval.archive import Archive
 from retrieval.chunking import ChunkingParams
-from retrieval.embedding import LazyEmbedder, resolve_model
+from retrieval.embedding import Embedder, LazyEmbedder, resolve_model
 from retrieval.indexer import refresh_index
+from retrieval.quotes import QuoteParams
+from retrieval.retriever import FusionParams, Retriever
 from retrieval.types import Answer
 
 KS = (1, 3, 5)
@@ -68,6 +72,46 @@ def evaluate(archive: Archive, questions: list[dict], k: int = 5) -> list[dict]:
     return rows
 
 
+class QueryCache(Embedder):
+    """Remembers question vectors so a parameter sweep embeds each question once."""
+
+    def __init__(self, inner: Embedder) -> None:
+        self.inner, self.name, self.dim = inner, inner.name, inner.dim
+        self.embed_query = lru_cache(maxsize=None)(inner.embed_query)  # type: ignore[method-assign]
+
+    def embed_batch(self, texts):  # type: ignore[no-untyped-def]
+        return self.inner.embed_batch(texts)
+
+
+def sweep(archive: Archive, questions: list[dict]) -> list[dict]:
+    """Recall for a coarse grid of fusion and quote weights (how the defaults were chosen)."""
+    golds = [q["answer"] for q in questions]
+    cached = QueryCache(archive.embedder)
+    rows = []
+    fusions = [FusionParams(dense_weight=d, rrf_k=r) for d, r in product((0.7, 1.0, 1.5), (20, 60))]
+    quotes = [
+        QuoteParams(hit_weight=h, overlap_weight=o, type_weight=t, context_words=c)
+        for (h, o, t), c in product(((0.45, 0.40, 0.15), (0.6, 0.3, 0.1), (0.3, 0.5, 0.2)), (30, 45))
+    ]
+    for fusion, qp in product(fusions, quotes):
+        variant = Archive(Retriever(archive.retriever.snapshot, cached, fusion), archive.index_dir, qp)
+        answers = [variant.ask(q["question"], k=5) for q in questions]
+        row = recall_row("sweep", answers, golds, [0.0])
+        rows.append(
+            {
+                "dense_w": fusion.dense_weight,
+                "rrf_k": fusion.rrf_k,
+                "hit_w": qp.hit_weight,
+                "overlap_w": qp.overlap_weight,
+                "type_w": qp.type_weight,
+                "context": qp.context_words,
+            }
+            | {k: row[k] for k in ("recall@1", "recall@3", "recall@5", "mrr")}
+        )
+    rows.sort(key=lambda r: -(float(r["recall@1"]) + float(r["recall@3"]) + float(r["recall@5"])))
+    return rows
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--index", type=Path)
@@ -75,6 +119,7 @@ def main() -> None:
     ap.add_argument("--overlap", type=int, default=ChunkingParams().overlap_sentences)
     ap.add_argument("--backend", default="onnx", choices=["onnx", "torch"])
     ap.add_argument("--rebuild", action="store_true")
+    ap.add_argument("--sweep", action="store_true", help="also try a grid of fusion/quote weights")
     args = ap.parse_args()
     require_dev_set()
     index_dir = args.index or CACHE / f"dev-index-{args.max_words}w-{args.overlap}o"
@@ -94,8 +139,12 @@ def main() -> None:
         },
         "systems": rows,
     }
+    if args.sweep:
+        result["sweep"] = sweep(archive, questions)
     print(json.dumps(result))
     print_table(rows, f"answer recall on {len(questions)} dev questions ({built['passages']} passages)")
+    if args.sweep:
+        print_table(result["sweep"][:12], "best of the sweep")
 
 
 if __name__ == "__main__":
