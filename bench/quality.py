@@ -112,6 +112,35 @@ def sweep(archive: Archive, questions: list[dict]) -> list[dict]:
     return rows
 
 
+def absent_questions(limit: int = 200) -> list[str]:
+    """XQuAD's English questions (Wikipedia topics): stand-ins for things a news archive lacks."""
+    path = DEV.parent / "xquad" / "xquad.en.json"
+    if not path.exists():
+        return []
+    data = json.loads(path.read_text(encoding="utf-8"))["data"]
+    out = [qa["question"] for art in data for para in art["paragraphs"] for qa in para["qas"]]
+    return out[:: max(1, len(out) // limit)][:limit]
+
+
+def calibrate(archive: Archive, questions: list[dict]) -> list[dict]:
+    """Share of dev questions answered vs absent-topic questions declined, per threshold."""
+    absent = absent_questions()
+    rows = []
+    for min_dense in (0.25, 0.30, 0.35, 0.40, 0.45, 0.50):
+        variant = Archive(archive.retriever, archive.index_dir, QuoteParams(min_dense=min_dense))
+        present_ok = sum(variant.ask(q["question"], k=1).answered for q in questions) / len(questions)
+        absent_ok = sum(not variant.ask(q, k=1).answered for q in absent) / max(1, len(absent))
+        rows.append(
+            {
+                "min_dense": min_dense,
+                "dev_answered": round(present_ok, 3),
+                "absent_declined": round(absent_ok, 3),
+                "absent_questions": len(absent),
+            }
+        )
+    return rows
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--index", type=Path)
@@ -120,6 +149,7 @@ def main() -> None:
     ap.add_argument("--backend", default="onnx", choices=["onnx", "torch"])
     ap.add_argument("--rebuild", action="store_true")
     ap.add_argument("--sweep", action="store_true", help="also try a grid of fusion/quote weights")
+    ap.add_argument("--calibrate", action="store_true", help="also measure the no-answer threshold")
     args = ap.parse_args()
     require_dev_set()
     index_dir = args.index or CACHE / f"dev-index-{args.max_words}w-{args.overlap}o"
@@ -141,10 +171,16 @@ def main() -> None:
     }
     if args.sweep:
         result["sweep"] = sweep(archive, questions)
+    if args.calibrate:
+        result["calibration"] = calibrate(archive, questions)
     print(json.dumps(result))
     print_table(rows, f"answer recall on {len(questions)} dev questions ({built['passages']} passages)")
     if args.sweep:
         print_table(result["sweep"][:12], "best of the sweep")
+    if args.calibrate:
+        print_table(
+            result["calibration"], "no-answer threshold: dev questions answered vs absent topics declined"
+        )
 
 
 if __name__ == "__main__":
