@@ -97,7 +97,9 @@ def open_archive(index_dir: Path, backend: str) -> Archive:
 @backend_option
 @click.option("--full", is_flag=True, help="Rebuild everything, re-embedding every passage.")
 @click.option(
-    "--max-words", type=click.IntRange(8, 2000), help="Passage size in words (default: the index's, else 80)."
+    "--max-words",
+    type=click.IntRange(8, 2000),
+    help="Passage size in words (default: the index's, else 120).",
 )
 @click.option(
     "--overlap", type=click.IntRange(0, 5), help="Sentences shared by consecutive passages (default 1)."

@@ -65,9 +65,10 @@ class Archive:
             return Answer(cleaned, (), answered=False, notice="Please type a question.")
         # Very long input: keep the start; a question is rarely longer than a paragraph.
         cleaned = cleaned[:MAX_QUESTION_CHARS]
-        hits = self.retriever.search(
-            cleaned, k=max(k, self.quote_params.hits_considered), filters=filters, mode=mode
-        )
+        # Search deeper than the hits we quote from: neighbouring passages of a good
+        # article merge into one wider hit instead of being cut off.
+        depth = max(k, 2 * self.quote_params.hits_considered)
+        hits = self.retriever.search(cleaned, k=depth, filters=filters, mode=mode)
         if not hits and filters is not None and filters.active:
             return Answer(cleaned, (), answered=False, notice="No article matches those filters.")
         return compose_answer(

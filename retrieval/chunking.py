@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass
 from retrieval.text import sentence_spans, word_count, word_spans
 
 # Chosen on the dev set (bench/chunking.py): see README "Performance".
-DEFAULT_MAX_WORDS = 80
+DEFAULT_MAX_WORDS = 120
 DEFAULT_OVERLAP = 1
 
 

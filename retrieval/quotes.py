@@ -24,7 +24,7 @@ class QuoteParams:
     hit_weight: float = 0.45
     overlap_weight: float = 0.40
     type_weight: float = 0.15
-    context_words: int = 40  # grow a quote with neighbour sentences up to this many words
+    context_words: int = 55  # grow a quote with neighbour sentences up to this many words
     max_sentences: int = 3
     #: below this cosine (question vs best passage) the archive "holds no answer"
     min_dense: float = 0.30
@@ -135,9 +135,7 @@ def _quote(cand: _Candidate, q_terms: list[str], params: QuoteParams, taken: lis
     start, end = spans[lo][0], spans[hi][1]
     wanted = set(q_terms)
     matches = tuple(
-        (a, b)
-        for a, b in word_spans(text, start, end)
-        if wanted.intersection(word_terms(text[a:b]))
+        (a, b) for a, b in word_spans(text, start, end) if wanted.intersection(word_terms(text[a:b]))
     )
     score = round(min(1.0, max(0.0, cand.score)), 3)
     return Quote(cand.hit.article, start, end, score=score, focus=cand.focus, matches=matches)
