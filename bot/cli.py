@@ -47,7 +47,7 @@ def backend_option(f):  # type: ignore[no-untyped-def]
     return click.option(
         "--backend",
         type=click.Choice(["onnx", "torch"]),
-        default="torch",
+        default="onnx",
         envvar=config.ENV_BACKEND,
         show_default=True,
         show_envvar=True,
