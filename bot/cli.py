@@ -104,7 +104,7 @@ def open_archive(index_dir: Path, backend: str) -> Archive:
 )
 @click.option(
     "--index-type",
-    type=click.Choice(["auto", "flat", "hnsw"]),
+    type=click.Choice(["auto", "flat", "hnsw", "ivf-sq8"]),
     default="auto",
     show_default=True,
     help="FAISS index type; auto picks exact search for small archives.",

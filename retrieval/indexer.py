@@ -141,7 +141,7 @@ def refresh_index(
             created=datetime.now(UTC).isoformat(timespec="seconds"),
         )
         lexical = LexicalIndex.build(rows.texts, previous.lexical if previous else None, rows.old)
-        write_snapshot(index_dir, manifest, articles, rows.table, rows.keys, faiss_index, lexical)
+        write_snapshot(index_dir, manifest, articles, rows.table, rows.keys, faiss_index, lexical, vectors)
         return IndexReport(
             **base,  # type: ignore[arg-type]
             passages=rows.size,

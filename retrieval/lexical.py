@@ -1,7 +1,15 @@
-"""The BM25 side of the index (bm25s: sparse, fast, saved without pickle)."""
+"""The BM25 side of the index: sparse, numpy only, saved without pickle.
+
+Scores are Lucene BM25 (k1=1.5, b=0.75) exactly as bm25s computes them, and the
+folder uses bm25s's file layout (``bm25s.BM25.load`` reads it), but neither
+building, loading nor scoring imports bm25s: it pulls in scipy, which alone
+costs a second of start-up. Each passage's term ids are kept too, so a rebuild
+tokenizes only new passages.
+"""
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Sequence
 from pathlib import Path
@@ -10,25 +18,34 @@ import numpy as np
 
 from retrieval.text import terms
 
+K1, B = 1.5, 0.75  # bm25s defaults ("lucene" BM25)
+DATA, INDICES, INDPTR = "data.csc.index.npy", "indices.csc.index.npy", "indptr.csc.index.npy"
+VOCAB, PARAMS = "vocab.index.json", "params.index.json"
 DOC_TERMS = "doc_terms.npy"  # term ids of every passage, concatenated (int32)
 DOC_OFFSETS = "doc_offsets.npy"  # where each passage's terms start (n_docs + 1, int64)
-K1, B = 1.5, 0.75  # bm25s defaults ("lucene" BM25)
 
 
 class LexicalIndex:
     """BM25 over passages; rows line up with the vector index rows.
 
-    Besides the bm25s score matrix it keeps each passage's term ids, so a
-    rebuild tokenizes only new passages and the matrix is computed in numpy
-    (the same scores bm25s computes, without its per-document Python loop).
+    The score matrix is stored by term (CSC): ``indptr[t]:indptr[t+1]`` are the
+    passages holding term ``t`` (``indices``) and their BM25 weights (``data``).
     """
 
-    def __init__(self, bm25: object, n_docs: int, folder: Path | None = None) -> None:
-        self._bm25 = bm25
-        self.n_docs = n_docs
-        vocab: dict[str, int] = getattr(bm25, "vocab_dict", None) or {}
+    def __init__(
+        self,
+        vocab: dict[str, int],
+        data: np.ndarray,
+        indices: np.ndarray,
+        indptr: np.ndarray,
+        n_docs: int,
+        folder: Path | None = None,
+    ) -> None:
         self._vocab = vocab
-        indptr = bm25.scores["indptr"]  # type: ignore[attr-defined]
+        self._data = data
+        self._indices = indices
+        self._indptr = indptr
+        self.n_docs = n_docs
         self._df = np.diff(indptr)
         self._folder = folder
         self._doc_terms: tuple[np.ndarray, np.ndarray] | None = None
@@ -38,12 +55,10 @@ class LexicalIndex:
         cls,
         texts: Sequence[str],
         previous: LexicalIndex | None = None,
-        reuse: Sequence[int] | None = None,
+        reuse: Sequence[int] | np.ndarray | None = None,
     ) -> LexicalIndex:
         """Index ``texts``; ``reuse[i]`` is a row of ``previous`` with the same text, or -1."""
-        old = None
-        if previous is not None and reuse is not None:
-            old = previous.doc_terms()
+        old = previous.doc_terms() if previous is not None and reuse is not None else None
         rows = np.asarray(reuse if old is not None else np.full(len(texts), -1), dtype=np.int64)
         vocab: dict[str, int] = dict(previous._vocab) if old is not None else {}  # type: ignore[union-attr]
         fresh = {
@@ -71,48 +86,75 @@ class LexicalIndex:
         flat = (np.cumsum(used) - 1).astype(np.int32)[flat]
         by_id = _inverse(vocab)
         vocab = {by_id[old_id]: new_id for new_id, old_id in enumerate(np.flatnonzero(used).tolist())}
-        bm25 = _bm25_from_ids(flat, offsets, vocab)
-        index = cls(bm25, len(texts))
+        data, indices, indptr = _bm25_matrix(flat, offsets, len(vocab))
+        index = cls(vocab, data, indices, indptr, len(texts))
         index._doc_terms = (flat, offsets)
         return index
 
     def save(self, folder: Path) -> None:
-        self._bm25.save(str(folder), show_progress=False)  # type: ignore[attr-defined]
-        terms_ = self.doc_terms()
-        if terms_ is not None:
-            np.save(folder / DOC_TERMS, terms_[0], allow_pickle=False)
-            np.save(folder / DOC_OFFSETS, terms_[1], allow_pickle=False)
+        folder.mkdir(parents=True, exist_ok=True)
+        np.save(folder / DATA, self._data, allow_pickle=False)
+        np.save(folder / INDICES, self._indices, allow_pickle=False)
+        np.save(folder / INDPTR, self._indptr, allow_pickle=False)
+        (folder / VOCAB).write_text(json.dumps(self._vocab, ensure_ascii=False), encoding="utf-8")
+        params = {
+            "k1": K1,
+            "b": B,
+            "delta": 0.5,
+            "method": "lucene",
+            "idf_method": "lucene",
+            "dtype": "float32",
+            "int_dtype": "int32",
+            "num_docs": self.n_docs,
+            "backend": "numpy",
+        }
+        (folder / PARAMS).write_text(json.dumps(params, indent=1), encoding="utf-8")
+        doc_terms = self.doc_terms()
+        if doc_terms is not None:
+            np.save(folder / DOC_TERMS, doc_terms[0], allow_pickle=False)
+            np.save(folder / DOC_OFFSETS, doc_terms[1], allow_pickle=False)
 
     @classmethod
     def load(cls, folder: Path, n_docs: int) -> LexicalIndex:
-        import bm25s
-
-        bm25 = bm25s.BM25.load(str(folder), mmap=False, show_progress=False, verbosity=0)
-        return cls(bm25, n_docs, folder)
+        """Read a saved index (raises OSError / ValueError when damaged)."""
+        params = json.loads((folder / PARAMS).read_text(encoding="utf-8"))
+        if params.get("method", "lucene") != "lucene" or (params.get("k1"), params.get("b")) != (K1, B):
+            raise ValueError(f"unsupported BM25 parameters in {folder}")
+        vocab = json.loads((folder / VOCAB).read_text(encoding="utf-8"))
+        data = np.load(folder / DATA, allow_pickle=False)
+        indices = np.load(folder / INDICES, allow_pickle=False)
+        indptr = np.load(folder / INDPTR, allow_pickle=False)
+        if len(indptr) == 0 or len(data) != len(indices) or int(indptr[-1]) != len(data):
+            raise ValueError(f"inconsistent BM25 arrays in {folder}")
+        return cls(vocab, data, indices, indptr, n_docs, folder)
 
     def doc_terms(self) -> tuple[np.ndarray, np.ndarray] | None:
         """Term ids of every passage and their offsets (read on first use), if stored."""
         if self._doc_terms is None and self._folder is not None:
             try:
-                flat = np.load(self._folder / DOC_TERMS, mmap_mode="r", allow_pickle=False)
+                flat = np.load(self._folder / DOC_TERMS, allow_pickle=False)
                 offsets = np.load(self._folder / DOC_OFFSETS, allow_pickle=False)
             except (OSError, ValueError):
                 return None  # an index written before term ids were kept: tokenize again
-            if len(offsets) != self.n_docs + 1:
+            if len(offsets) != self.n_docs + 1 or int(offsets[-1]) != len(flat):
                 return None
             self._doc_terms = (flat, offsets)
         return self._doc_terms
 
     def query_ids(self, query: str) -> list[int]:
-        return [self._vocab[t] for t in terms(query) if t in self._vocab]
+        # bm25s files may list a term without a column (its "" placeholder): skip those.
+        n_terms = len(self._indptr) - 1
+        return [i for i in (self._vocab.get(t) for t in terms(query)) if i is not None and i < n_terms]
 
     def scores(self, query: str, mask: np.ndarray | None = None) -> np.ndarray:
         """BM25 score of every passage for ``query`` (0 where ``mask`` is False)."""
-        ids = self.query_ids(query)
-        if not ids or self.n_docs == 0:
-            return np.zeros(self.n_docs, dtype=np.float32)
-        weight = None if mask is None else mask.astype(np.float32)
-        return np.asarray(self._bm25.get_scores_from_ids(ids, weight_mask=weight), dtype=np.float32)  # type: ignore[attr-defined]
+        scores = np.zeros(self.n_docs, dtype=np.float32)
+        for tid in self.query_ids(query):  # a repeated query term counts again, as in bm25s
+            lo, hi = self._indptr[tid], self._indptr[tid + 1]
+            scores[self._indices[lo:hi]] += self._data[lo:hi]  # one entry per passage and term
+        if mask is not None:
+            scores *= mask
+        return scores
 
     def idf(self, term: str) -> float:
         """Inverse document frequency of a search term (unknown terms count as rare)."""
@@ -128,11 +170,9 @@ def _inverse(vocab: dict[str, int]) -> list[str]:
     return by_id
 
 
-def _bm25_from_ids(flat: np.ndarray, offsets: np.ndarray, vocab: dict[str, int]) -> object:
-    """A bm25s index (Lucene BM25, k1=1.5, b=0.75) from term ids, computed with numpy."""
-    import bm25s
-
-    n_docs, n_vocab = len(offsets) - 1, len(vocab)
+def _bm25_matrix(flat: np.ndarray, offsets: np.ndarray, n_vocab: int) -> tuple[np.ndarray, ...]:
+    """Lucene BM25 weights of every (term, passage) pair, in CSC order."""
+    n_docs = len(offsets) - 1
     doc_len = np.diff(offsets)
     doc_of = np.repeat(np.arange(n_docs, dtype=np.int64), doc_len)
     # One sort by (term, passage) gives both the term frequencies and the CSC order.
@@ -144,14 +184,4 @@ def _bm25_from_ids(flat: np.ndarray, offsets: np.ndarray, vocab: dict[str, int])
     tfc = tf / (K1 * ((1 - B) + B * doc_len[doc] / avg_len) + tf)
     indptr = np.zeros(n_vocab + 1, dtype=np.int64)
     np.cumsum(df, out=indptr[1:])
-    bm25 = bm25s.BM25(k1=K1, b=B, method="lucene")
-    bm25.scores = {
-        "data": (idf[term] * tfc).astype(np.float32),
-        "indices": doc.astype(np.int32),
-        "indptr": indptr,
-        "num_docs": n_docs,
-    }
-    bm25.vocab_dict = vocab
-    bm25.unique_token_ids_set = set(vocab.values())
-    bm25.nonoccurrence_array = None
-    return bm25
+    return (idf[term] * tfc).astype(np.float32), doc.astype(np.int32), indptr

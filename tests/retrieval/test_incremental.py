@@ -146,8 +146,8 @@ def test_index_without_stored_terms_still_refreshes(tmp_path: Path, fake_embedde
     assert_same_index(tmp_path / "index", tmp_path / "full", ["storm snow", "captain goal"])
 
 
-def test_numpy_bm25_matches_bm25s() -> None:
-    """The vectorized build gives the scores bm25s's own indexer gives."""
+def test_numpy_bm25_matches_bm25s(tmp_path: Path) -> None:
+    """Our numpy BM25 gives bm25s's scores, in a folder bm25s itself can load."""
     import bm25s
 
     from retrieval.text import terms
@@ -156,18 +156,27 @@ def test_numpy_bm25_matches_bm25s() -> None:
     ours = LexicalIndex.build(texts)
     ref = bm25s.BM25()
     ref.index([terms(t) for t in texts], show_progress=False)
-    theirs = LexicalIndex(ref, len(texts))
-    for q in ["snow", "budget transport mayor", "football captain goal", "nothing matches zzz"]:
-        np.testing.assert_allclose(ours.scores(q), theirs.scores(q), rtol=1e-6)
-    assert ours.idf("snow") == pytest.approx(theirs.idf("snow"))
-
-
-def test_lexical_save_load_round_trip(tmp_path: Path) -> None:
-    texts = [article_text(i) for i in range(5)]
-    index = LexicalIndex.build(texts)
-    index.save(tmp_path)
-    back = LexicalIndex.load(tmp_path, len(texts))
-    np.testing.assert_allclose(back.scores("storm snow"), index.scores("storm snow"))
-    flat, offsets = back.doc_terms()  # type: ignore[misc]
+    ours.save(tmp_path)
+    loaded = LexicalIndex.load(tmp_path, len(texts))
+    theirs_loading_ours = bm25s.BM25.load(str(tmp_path), show_progress=False, verbosity=0)
+    for q in ["snow", "budget transport mayor", "football captain goal snow snow", "nothing matches zzz"]:
+        expected = ref.get_scores(terms(q)) if any(t in ref.vocab_dict for t in terms(q)) else 0
+        np.testing.assert_allclose(ours.scores(q), expected, rtol=1e-6)
+        np.testing.assert_allclose(loaded.scores(q), ours.scores(q))
+        ids = loaded.query_ids(q)
+        if ids:
+            np.testing.assert_allclose(theirs_loading_ours.get_scores_from_ids(ids), ours.scores(q))
+    mask = np.zeros(len(texts), dtype=bool)
+    mask[[1, 8]] = True
+    np.testing.assert_allclose(ours.scores("snow", mask), np.where(mask, ours.scores("snow"), 0))
+    assert ours.idf("snow") > ours.idf("the") or "the" not in ours._vocab
+    flat, offsets = loaded.doc_terms()  # type: ignore[misc]
     assert len(offsets) == len(texts) + 1 and offsets[-1] == len(flat)
     assert json.loads((tmp_path / "params.index.json").read_text())["k1"] == 1.5
+
+
+def test_damaged_lexical_folder_is_an_error(tmp_path: Path) -> None:
+    LexicalIndex.build([article_text(1), article_text(2)]).save(tmp_path)
+    np.save(tmp_path / "indptr.csc.index.npy", np.zeros(3, dtype=np.int64))
+    with pytest.raises(ValueError):
+        LexicalIndex.load(tmp_path, 2)
