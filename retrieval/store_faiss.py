@@ -24,7 +24,7 @@ import time
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -49,16 +49,20 @@ HNSW_EF_SEARCH = 128
 EXACT_FILTERED_ROWS = 50_000
 
 
+#: candidates fetched from an approximate index per result, then re-scored exactly
+RERANK_FACTOR = 4
+
+
 def ivf_lists(n: int) -> int:
-    """Inverted lists for ``n`` vectors: a power of two near 4·sqrt(n), 39+ points each."""
-    target = 4 * math.sqrt(max(n, 1))
-    nlist = 1 << max(0, round(math.log2(target)))
+    """Inverted lists for ``n`` vectors: a power of two near sqrt(n), 39+ points each
+    (1M passages: 1,024 lists; training and adding stay cheap on two cores)."""
+    nlist = 1 << max(0, round(math.log2(math.sqrt(max(n, 1)))))
     return max(1, min(nlist, n // 39))
 
 
 def ivf_probes(nlist: int) -> int:
-    """Lists scanned per query: 1/32 of them, 16 to 128 (recall@10 >= 0.98, bench/speed.py)."""
-    return min(nlist, max(16, min(128, nlist // 32)))
+    """Lists scanned per query: 1/32 of them, 8 to 64 (recall@10 vs exact: bench/speed.py)."""
+    return min(nlist, max(8, min(64, nlist // 32)))
 
 
 def build_faiss(vectors: np.ndarray, index_type: str = "auto") -> tuple[object, str]:
@@ -108,6 +112,7 @@ class Snapshot:
     keys: np.ndarray  # KEY_DTYPE content hash of each passage text
     faiss_index: object
     lexical: LexicalIndex
+    _exact: np.ndarray | None = field(default=None, repr=False)  # vectors.npy, mapped
 
     @property
     def size(self) -> int:
@@ -124,7 +129,9 @@ class Snapshot:
         if n == 0:
             return np.zeros((0, self.manifest.dim), dtype=np.float32)
         if self.manifest.index_type in LOSSY_TYPES:
-            return np.load(self.folder / EXACT_VECTORS, mmap_mode="r", allow_pickle=False)
+            if self._exact is None:
+                self._exact = np.load(self.folder / EXACT_VECTORS, mmap_mode="r", allow_pickle=False)
+            return self._exact
         return self.faiss_index.reconstruct_n(0, n)  # type: ignore[attr-defined]
 
     def dense_search(
@@ -139,26 +146,36 @@ class Snapshot:
         # more than they save, badly so on a busy machine. (Per calling thread.)
         faiss.omp_set_num_threads(1)
         kind = self.manifest.index_type
-        params = None
+        params = sel = None
         if rows is not None:
             if len(rows) == 0:
                 return []
             if kind in LOSSY_TYPES and len(rows) <= EXACT_FILTERED_ROWS:
                 return self._exact_search(vector, k, rows)
-            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(rows.astype("int64")))
+            # ``sel`` must outlive the search: the parameters only point at it.
+            sel = faiss.IDSelectorBatch(rows.astype("int64"))
             if kind == "hnsw":
-                params = faiss.SearchParametersHNSW(sel=params.sel, efSearch=max(HNSW_EF_SEARCH, k))
+                params = faiss.SearchParametersHNSW(sel=sel, efSearch=max(HNSW_EF_SEARCH, k))
             elif kind == "ivf-sq8":
                 # Fewer allowed rows per list: scan proportionally more lists.
                 index = self.faiss_index
                 share = self.size / len(rows)
                 nprobe = min(index.nlist, math.ceil(index.nprobe * share))  # type: ignore[attr-defined]
-                params = faiss.SearchParametersIVF(sel=params.sel, nprobe=nprobe)
+                params = faiss.SearchParametersIVF(sel=sel, nprobe=nprobe)
+            else:
+                params = faiss.SearchParameters(sel=sel)
         k = min(k, self.size)
-        scores, ids = self.faiss_index.search(vector.reshape(1, -1).astype(np.float32), k, params=params)  # type: ignore[attr-defined]
+        fetch = min(self.size, RERANK_FACTOR * k) if kind in LOSSY_TYPES else k
+        query = vector.reshape(1, -1).astype(np.float32)
+        scores, ids = self.faiss_index.search(query, fetch, params=params)  # type: ignore[attr-defined]
+        del sel
+        if kind in LOSSY_TYPES:  # 8-bit codes blur near-ties: re-score candidates exactly
+            return self._exact_search(vector, k, ids[0][ids[0] >= 0])
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
 
     def _exact_search(self, vector: np.ndarray, k: int, rows: np.ndarray) -> list[tuple[int, float]]:
+        if len(rows) == 0:
+            return []
         rows = np.sort(rows)  # sequential reads from the memory-mapped vectors
         scores = np.asarray(self.vectors()[rows] @ vector.astype(np.float32), dtype=np.float32)
         k = min(k, len(rows))

@@ -85,10 +85,10 @@ def test_auto_picks_exact_search_below_the_threshold(monkeypatch: pytest.MonkeyP
 
 
 def test_ivf_parameters_grow_with_size() -> None:
-    assert ivf_lists(1_000_000) == 4096
+    assert ivf_lists(1_000_000) == 1024
     assert ivf_lists(100) == 2  # never fewer than 39 training points per list
     assert ivf_lists(0) == 1
-    assert ivf_probes(4096) == 128 and ivf_probes(2) == 2
+    assert ivf_probes(1024) == 32 and ivf_probes(4096) == 64 and ivf_probes(2) == 2
 
 
 @pytest.mark.parametrize("kind", ["flat", "hnsw", "ivf-sq8"])
@@ -110,8 +110,14 @@ def test_every_type_answers_like_exact_search(tmp_path: Path, articles: Path, ki
     assert np.mean(overlap) >= 0.9, overlap
 
 
-@pytest.mark.parametrize("kind", ["flat", "ivf-sq8"])
-def test_filtered_search_only_returns_allowed_rows(tmp_path: Path, articles: Path, kind: str) -> None:
+@pytest.mark.parametrize(
+    ("kind", "exact_rows"), [("flat", 0), ("hnsw", 0), ("ivf-sq8", 0), ("ivf-sq8", 10_000)]
+)
+def test_filtered_search_only_returns_allowed_rows(
+    tmp_path: Path, articles: Path, kind: str, exact_rows: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Small filters are searched row by row, big ones through the index (more lists probed)."""
+    monkeypatch.setattr(store_faiss, "EXACT_FILTERED_ROWS", exact_rows)
     embedder = HashingEmbedder(64)
     refresh_index(tmp_path / "index", [articles], embedder, index_type=kind)
     snap = load_snapshot(tmp_path / "index")
