@@ -136,13 +136,23 @@ def ensure_exported(layout: ModelLayout, cache_dir: Path, quantize: bool = True)
     target = cache_dir / f"{stem}-{key}-{'int8' if quantize else 'fp32'}.onnx"
     if target.exists():
         return target
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=".export-", dir=cache_dir))
     try:
-        result = _export(layout, work / "model.onnx")
-        result = _fuse(layout, result, work / "fused.onnx")
-        if quantize:
-            result = _quantize(result, work / "int8.onnx")
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        work = Path(tempfile.mkdtemp(prefix=".export-", dir=cache_dir))
+    except OSError as exc:
+        raise ModelError(f"cannot write the model cache {cache_dir} ({exc}); choose another folder") from exc
+    try:
+        try:
+            result = _export(layout, work / "model.onnx")
+            result = _fuse(layout, result, work / "fused.onnx")
+            if quantize:
+                result = _quantize(result, work / "int8.onnx")
+        except ModelError:
+            raise
+        except Exception as exc:  # the exporter and quantizer raise many types
+            raise ModelError(
+                f"could not export {layout.root} to ONNX ({type(exc).__name__}: {exc}); use --backend torch"
+            ) from exc
         tmp = cache_dir / f".{target.name}.{uuid.uuid4().hex[:8]}.tmp"
         shutil.move(result, tmp)
         with open(tmp, "rb") as fh:

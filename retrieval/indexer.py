@@ -155,7 +155,7 @@ def refresh_index(
 
 def _previous(index_dir: Path, model: str) -> Snapshot | None:
     try:
-        snapshot = load_snapshot(index_dir, mmap=False)
+        snapshot = load_snapshot(index_dir)  # memory-mapped: vectors are read once, when reused
     except IndexMissingError:
         return None
     snapshot.manifest.check_model(model)

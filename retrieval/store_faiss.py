@@ -39,7 +39,7 @@ PASSAGE_DTYPE = np.dtype([("article", "<i4"), ("start", "<i4"), ("end", "<i4")])
 KEY_DTYPE = np.dtype("S16")
 INDEX_TYPES = ("auto", "flat", "hnsw", "ivf-sq8")
 #: passages; from here on "auto" builds IVF-SQ8 instead of exact search (bench/speed.py)
-ANN_THRESHOLD = 100_000
+ANN_THRESHOLD = 50_000
 HNSW_THRESHOLD = ANN_THRESHOLD  # the old name
 #: index types whose stored vectors are approximate: exact ones are kept in vectors.npy
 LOSSY_TYPES = frozenset({"ivf-sq8"})

@@ -92,3 +92,13 @@ def test_onnx_rejects_a_folder_that_is_not_a_model(tmp_path) -> None:  # type: i
 
     with pytest.raises(ModelError, match="not a sentence-transformers model"):
         OnnxEmbedder(tmp_path, cache_dir=tmp_path / "cache")
+
+
+def test_onnx_cache_that_cannot_be_written_is_a_clear_error(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from retrieval.embedding import resolve_model
+    from retrieval.embedding_onnx import OnnxEmbedder
+
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("x")
+    with pytest.raises(ModelError, match="cannot write the model cache"):
+        OnnxEmbedder(resolve_model(None).path, cache_dir=blocker / "cache")  # type: ignore[arg-type]
