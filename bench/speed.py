@@ -199,9 +199,8 @@ def clustered_vectors(n: int, rng: np.random.Generator) -> np.ndarray:
     out = np.empty((n, DIM), np.float32)
     for lo in range(0, n, 100_000):
         hi = min(n, lo + 100_000)
-        x = subs[rng.integers(0, 5000, hi - lo)] + 0.9 * rng.standard_normal((hi - lo, DIM)).astype(
-            np.float32
-        )
+        noise = (0.9 / np.sqrt(DIM)) * rng.standard_normal((hi - lo, DIM)).astype(np.float32)
+        x = subs[rng.integers(0, 5000, hi - lo)] + noise  # |noise| ~0.9 against a unit centre
         out[lo:hi] = x / np.linalg.norm(x, axis=1, keepdims=True)
     return out
 
@@ -234,6 +233,7 @@ def synthetic_snapshot(vectors: np.ndarray, index_type: str, rng: np.random.Gene
         index, kind = build_faiss(vectors, index_type)
     manifest = Manifest(model="synthetic", dim=DIM, chunking={}, passages=n, index_type=kind)
     snapshot = Snapshot(Path("/nonexistent"), manifest, articles, table, np.zeros(n, "S16"), index, lexical)
+    snapshot._exact = vectors  # what vectors.npy holds on disk (exact re-scoring)
     return snapshot, build.wall, words
 
 
@@ -332,8 +332,10 @@ try:
     main(standalone_mode=False)
 finally:
     ru = resource.getrusage(resource.RUSAGE_SELF)
+    # VmHWM, not ru_maxrss: after fork+exec Linux reports the parent's peak in ru_maxrss.
+    status = open("/proc/self/status").read().split("VmHWM:")[1].split()
     print(
-        "PROBE", ru.ru_maxrss * 1024, ru.ru_utime + ru.ru_stime, "torch" in sys.modules,
+        "PROBE", int(status[0]) * 1024, ru.ru_utime + ru.ru_stime, "torch" in sys.modules,
         "sentence_transformers" in sys.modules, file=sys.stderr,
     )
 """
@@ -441,7 +443,7 @@ def bench_reindex(
         # End to end as a user runs it: a new process, model load included.
         current[0] = replace(current[0], text=current[0].text + "\n\nA final note.", content_hash="")
         write(current)
-        env = os.environ | {"PYTHONPATH": str(ROOT)}
+        env = os.environ | {"PYTHONPATH": str(ROOT), "NEWSBOT_CACHE": str(embedder.model_file.parent)}
         res = run_child(
             [
                 sys.executable,

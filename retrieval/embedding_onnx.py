@@ -32,7 +32,7 @@ import numpy as np
 from retrieval.embedding import Embedder, ModelError
 
 #: bump when the export recipe changes, so old cached models are not reused
-EXPORT_VERSION = 1
+EXPORT_VERSION = 2
 POOLING_MODES = ("mean", "cls", "max", "mean_sqrt_len")
 _SMALL_FILE = 1 << 20  # model files up to this size are hashed whole
 _EDGE = 1 << 20  # of bigger files (the weights), the size and both ends are hashed
@@ -235,7 +235,12 @@ def _fuse(layout: ModelLayout, model: Path, out: Path) -> Path:
 
 
 def _quantize(model: Path, out: Path) -> Path:
-    """Int8 weights, one scale per output channel (per-tensor scales lose too much here)."""
+    """Int8 weights of the matrix multiplications, one scale per output channel.
+
+    Per-tensor scales lose too much (cosine to fp32 ~0.95). The fused attention and
+    embedding nodes stay fp32: quantizing them too is ~15% faster but moves some
+    question vectors enough to change answers (dev set: one question in 96).
+    """
     import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
@@ -245,6 +250,7 @@ def _quantize(model: Path, out: Path) -> Path:
             str(out),
             weight_type=QuantType.QInt8,
             per_channel=True,
+            op_types_to_quantize=["MatMul"],
             extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
         )
     return out
