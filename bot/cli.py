@@ -1,4 +1,4 @@
-"""The ``newsbot`` command group: index, ask, console (and telegram)."""
+"""The ``newsbot`` command group: index, ask, console, telegram."""
 
 from __future__ import annotations
 
@@ -297,3 +297,142 @@ def console(index_dir: Path, backend: str, k: int) -> None:
 
     archive = open_archive(index_dir, backend)
     Repl(archive, k=k).run()
+
+
+# --------------------------------------------------------------------------- telegram
+
+
+@main.command()
+@index_option
+@backend_option
+@click.option(
+    "--token-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help=f"File holding the bot token (instead of ${config.ENV_TELEGRAM_TOKEN}).",
+)
+@click.option(
+    "--api-url",
+    envvar=config.ENV_TELEGRAM_API_URL,
+    show_envvar=True,
+    default=config.DEFAULT_TELEGRAM_API_URL,
+    show_default=True,
+    help="Bot API base URL (for a self-hosted Bot API server); the token is appended.",
+)
+@click.option(
+    "--allowed-ids",
+    envvar=config.ENV_ALLOWED_IDS,
+    show_envvar=True,
+    help="Only these user/chat ids may use the bot (comma-separated). Default: everyone.",
+)
+@click.option(
+    "--admin-ids",
+    envvar=config.ENV_ADMIN_IDS,
+    show_envvar=True,
+    help="User ids allowed to run /reindex (comma-separated).",
+)
+@click.option(
+    "--articles",
+    "-a",
+    "sources",
+    multiple=True,
+    type=click.Path(exists=True, path_type=Path),
+    help="Article folder(s) /reindex reads; repeatable. Default: seeds/ when present.",
+)
+@click.option(
+    "-k", "--k", "k", type=click.IntRange(1, 10), default=3, show_default=True, help="Quotes per answer."
+)
+@click.option(
+    "--rate-limit",
+    type=click.IntRange(0, 1000),
+    default=10,
+    show_default=True,
+    help="Questions per user per minute (0: no limit).",
+)
+@click.option(
+    "--webhook-url",
+    envvar=config.ENV_WEBHOOK_URL,
+    show_envvar=True,
+    help="Public HTTPS URL Telegram should post updates to (webhook mode). Default: long polling.",
+)
+@click.option(
+    "--webhook-secret",
+    envvar=config.ENV_WEBHOOK_SECRET,
+    show_envvar=True,
+    help="Secret Telegram sends with each webhook call (checked). Default: a random one per start.",
+)
+@click.option("--listen", default="127.0.0.1", show_default=True, help="Webhook mode: address to listen on.")
+@click.option("--port", type=click.IntRange(1, 65535), default=8443, show_default=True, help="Webhook port.")
+@click.option(
+    "--log-level",
+    type=click.Choice(["debug", "info", "warning", "error"]),
+    default="info",
+    show_default=True,
+)
+def telegram(
+    index_dir: Path,
+    backend: str,
+    token_file: Path | None,
+    api_url: str,
+    allowed_ids: str | None,
+    admin_ids: str | None,
+    sources: tuple[Path, ...],
+    k: int,
+    rate_limit: int,
+    webhook_url: str | None,
+    webhook_secret: str | None,
+    listen: str,
+    port: int,
+    log_level: str,
+) -> None:
+    """Run the Telegram bot (token from $TELEGRAM_BOT_TOKEN or --token-file)."""
+    import logging
+
+    from retrieval.store_faiss import read_manifest
+
+    try:
+        settings = config.TelegramSettings(
+            token=config.telegram_token(token_file),
+            api_url=config.api_url(api_url),
+            allowed_ids=config.parse_ids(allowed_ids, "--allowed-ids"),
+            admin_ids=config.parse_ids(admin_ids, "--admin-ids"),
+            sources=sources or ((config.DEFAULT_ARTICLES,) if config.DEFAULT_ARTICLES.is_dir() else ()),
+            k=k,
+            rate_calls=rate_limit,
+            rate_seconds=60.0,
+        )
+        secret = config.webhook_secret(webhook_secret) if webhook_url else ""
+    except config.SettingsError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if webhook_url and not webhook_url.startswith("https://"):
+        raise click.ClickException("--webhook-url must be an https:// URL (Telegram only posts over HTTPS)")
+    with user_errors():
+        read_manifest(index_dir)  # a missing index fails here, before any network
+
+    from telegram.error import InvalidToken, NetworkError
+
+    from bot import telegram_app
+    from bot.telegram_logs import redact_in_logs
+
+    logging.basicConfig(
+        level=getattr(logging, log_level.upper()),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    redact_in_logs(settings.token)
+    try:
+        telegram_app.run(
+            settings,
+            lambda: open_archive(index_dir, backend),
+            webhook_url=webhook_url,
+            webhook_secret=secret,
+            listen=listen,
+            port=port,
+        )
+    except InvalidToken as exc:
+        raise click.ClickException(
+            "Telegram rejected the bot token (unauthorized): check it, or get a new one from @BotFather"
+        ) from exc
+    except NetworkError as exc:
+        reason = str(exc).replace(settings.token, "<token>")
+        raise click.ClickException(
+            f"cannot reach the Telegram Bot API at {settings.api_url}: {reason}"
+        ) from exc

@@ -66,13 +66,15 @@ def chunk_text(article_id: str, text: str, params: ChunkingParams = ChunkingPara
 
 
 def _split_long(text: str, a: int, b: int, max_words: int) -> list[tuple[int, int, int]]:
+    """Cut one over-long sentence into word-bounded pieces that cover it without gaps."""
     words = word_spans(text, a, b)
     if not words:
         return [(a, b, 1)]
+    starts = [a] + [words[k][0] for k in range(max_words, len(words), max_words)]
     pieces: list[tuple[int, int, int]] = []
-    for k in range(0, len(words), max_words):
-        group = words[k : k + max_words]
-        start = a if k == 0 else group[0][0]
-        end = b if k + max_words >= len(words) else group[-1][1]
+    for n, start in enumerate(starts):
+        end = starts[n + 1] if n + 1 < len(starts) else b
+        while end > start and text[end - 1].isspace():
+            end -= 1
         pieces.append((start, end, word_count(text[start:end])))
     return pieces

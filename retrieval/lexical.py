@@ -117,6 +117,8 @@ class LexicalIndex:
     @classmethod
     def load(cls, folder: Path, n_docs: int) -> LexicalIndex:
         """Read a saved index (raises OSError / ValueError when damaged)."""
+        if (folder / "EMPTY").exists():  # written for an empty archive by older versions
+            return cls({}, np.zeros(0, np.float32), np.zeros(0, np.int32), np.zeros(1, np.int64), 0, folder)
         params = json.loads((folder / PARAMS).read_text(encoding="utf-8"))
         if params.get("method", "lucene") != "lucene" or (params.get("k1"), params.get("b")) != (K1, B):
             raise ValueError(f"unsupported BM25 parameters in {folder}")

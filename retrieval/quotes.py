@@ -9,10 +9,12 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from retrieval.text import clean_question, sentence_spans, terms, word_count, word_spans
+from retrieval.answer_types import answer_kind, type_score
+from retrieval.text import clean_question, sentence_spans, terms, word_count, word_spans, word_terms
 from retrieval.types import Answer, Hit, Quote
 
 Idf = Callable[[str], float]
+WINDOW_CHARS = 1500  # how far around the answer sentence to look for context
 
 
 @dataclass(frozen=True)
@@ -29,49 +31,6 @@ class QuoteParams:
     #: ... unless this share of the question's (idf-weighted) terms is in one sentence
     min_overlap: float = 0.75
     hits_considered: int = 8
-
-
-_MONTHS = (
-    "january|february|march|april|may|june|july|august|september|october|november|december|"
-    "jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec"
-)
-_DATE = re.compile(
-    rf"\b(?:(?:{_MONTHS})\.?\s+\d{{1,2}}|\d{{1,2}}\s+(?:{_MONTHS})|(?:1[89]|20)\d\d|"
-    r"monday|tuesday|wednesday|thursday|friday|saturday|sunday|yesterday|today)\b",
-    re.I,
-)
-_NUMBER = re.compile(
-    r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|"
-    r"forty|fifty|hundred|thousand|million|billion|dozen)\b",
-    re.I,
-)
-_NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+)*")
-
-
-def _answer_kind(question: str) -> str:
-    q = question.lower()
-    if re.search(r"\bhow (?:many|much|long|old|far)\b|\bwhat (?:percentage|number|amount)\b", q):
-        return "number"
-    if re.search(r"\bwhen\b|\bwhat (?:year|date|day|month|time)\b|\bwhich (?:year|day|month)\b", q):
-        return "date"
-    if re.search(r"\bwho\b|\bwhom\b|\bwhose\b", q):
-        return "name"
-    if re.search(r"\bwhere\b|\bwhich (?:city|country|state|town|place|company|team|organization)\b", q):
-        return "name"
-    return "any"
-
-
-def _type_score(kind: str, sentence: str, question: str) -> float:
-    """How much the sentence looks like it holds the kind of thing asked for."""
-    if kind == "number":
-        return 1.0 if _NUMBER.search(sentence) else 0.0
-    if kind == "date":
-        return 1.0 if _DATE.search(sentence) else 0.0
-    q_words = {w.lower() for w in re.findall(r"[\w'’-]+", question)}
-    names = [n for n in _NAME.findall(sentence) if n.split()[0].lower() not in q_words]
-    if kind == "name":
-        return 1.0 if names else 0.0
-    return 0.5 if names or _NUMBER.search(sentence) else 0.0
 
 
 @dataclass
@@ -105,7 +64,7 @@ def compose_answer(
     q_terms = sorted(set(terms(question)))
     weights = {t: idf(t) for t in q_terms}
     total = sum(weights.values()) or 1.0
-    kind = _answer_kind(question)
+    kind = answer_kind(question)
     best_hit = max(h.score for h in hits) or 1.0
 
     candidates: list[_Candidate] = []
@@ -118,16 +77,17 @@ def compose_answer(
             score = (
                 params.hit_weight * (hit.score / best_hit)
                 + params.overlap_weight * overlap
-                + params.type_weight * _type_score(kind, sentence, question)
+                + params.type_weight * type_score(kind, sentence, question)
             )
             candidates.append(_Candidate(hit, (a, b), overlap, score))
     candidates.sort(key=lambda c: -c.score)
 
     quotes: list[Quote] = []
     for cand in candidates:
-        if any(_overlaps(q, cand) for q in quotes):
+        taken = [(q.start, q.end) for q in quotes if q.article.id == cand.hit.article.id]
+        if any(cand.focus[0] < e and cand.focus[1] > s for s, e in taken):
             continue
-        quotes.append(_quote(cand, q_terms, params))
+        quotes.append(_quote(cand, q_terms, params, taken))
         if len(quotes) >= k + 10:
             break
     top_dense = max(h.dense for h in hits)
@@ -138,17 +98,23 @@ def compose_answer(
     return Answer(question, tuple(quotes[:k]), answered=answered, notice=notice, more=tuple(quotes[k:]))
 
 
-def _overlaps(quote: Quote, cand: _Candidate) -> bool:
-    return (
-        quote.article.id == cand.hit.article.id and cand.focus[0] < quote.end and cand.focus[1] > quote.start
-    )
+def _quote(cand: _Candidate, q_terms: list[str], params: QuoteParams, taken: list[tuple[int, int]]) -> Quote:
+    """Grow the focus sentence with free neighbours up to ``context_words``.
 
-
-def _quote(cand: _Candidate, q_terms: list[str], params: QuoteParams) -> Quote:
-    """Grow the focus sentence with neighbours (within the article) up to ``context_words``."""
+    Sentences already inside another quote of the same article (``taken``) are
+    never added, so quotes never overlap.
+    """
     text = cand.hit.article.text
-    spans = sentence_spans(text, max(0, cand.focus[0] - 1500), min(len(text), cand.focus[1] + 1500))
-    i = next(n for n, s in enumerate(spans) if s[0] <= cand.focus[0] < s[1] or s == cand.focus)
+    lo_bound = max([e for s, e in taken if e <= cand.focus[0]], default=0)
+    hi_bound = min([s for s, e in taken if s >= cand.focus[1]], default=len(text))
+    # Split a window around the focus that starts and ends at line breaks (where
+    # sentence splitting restarts), so its sentences are the article's sentences.
+    start = text.rfind("\n", lo_bound, max(lo_bound, cand.focus[0] - WINDOW_CHARS)) + 1
+    end = text.find("\n", min(hi_bound, cand.focus[1] + WINDOW_CHARS), hi_bound)
+    spans = sentence_spans(text, max(start, lo_bound), hi_bound if end == -1 else end)
+    i = next((n for n, s in enumerate(spans) if s[0] <= cand.focus[0] < s[1]), None)
+    if i is None:  # cannot happen with consistent splitting; never quote a broken span
+        spans, i = [cand.focus], 0
     lo = hi = i
     words = word_count(text[spans[i][0] : spans[i][1]])
     while hi - lo + 1 < params.max_sentences and words < params.context_words:
@@ -169,9 +135,7 @@ def _quote(cand: _Candidate, q_terms: list[str], params: QuoteParams) -> Quote:
     start, end = spans[lo][0], spans[hi][1]
     wanted = set(q_terms)
     matches = tuple(
-        (a, b)
-        for a, b in word_spans(text, start, end)
-        if wanted.intersection(terms(text[a:b], keep_stopwords=False))
+        (a, b) for a, b in word_spans(text, start, end) if wanted.intersection(word_terms(text[a:b]))
     )
     score = round(min(1.0, max(0.0, cand.score)), 3)
     return Quote(cand.hit.article, start, end, score=score, focus=cand.focus, matches=matches)

@@ -119,33 +119,59 @@ class Retriever:
         k: int,
     ) -> list[Hit]:
         """Merge overlapping passages of one article; let other articles have a turn."""
-        spans: list[list] = []  # [article_idx, start, end, score, dense, lexical]
-        per_article: dict[int, int] = {}
-        deferred: list[list] = []
+        spans: list[_Span] = []
+        deferred: list[_Span] = []
         for row, score in fused:
             p = self.snapshot.passages[row]
-            art, start, end = int(p["article"]), int(p["start"]), int(p["end"])
-            d, lx = dense.get(row, -1.0), lexical.get(row, 0.0)
-            merged = False
-            for span in spans:
-                if span[0] == art and start <= span[2] and end >= span[1]:
-                    span[1], span[2] = min(span[1], start), max(span[2], end)
-                    span[4], span[5] = max(span[4], d), max(span[5], lx)
-                    merged = True
-                    break
-            if merged:
+            span = _Span(
+                int(p["article"]),
+                int(p["start"]),
+                int(p["end"]),
+                score,
+                dense.get(row, -1.0),
+                lexical.get(row, 0.0),
+            )
+            if _merge_into(spans, span):
                 continue
-            entry = [art, start, end, score, d, lx]
-            if per_article.get(art, 0) >= self.params.per_article:
-                deferred.append(entry)
+            if sum(s.article == span.article for s in spans) >= self.params.per_article:
+                deferred.append(span)
                 continue
-            per_article[art] = per_article.get(art, 0) + 1
-            spans.append(entry)
+            spans.append(span)
             if len(spans) >= k:
                 break
-        spans.extend(deferred[: max(0, k - len(spans))])
+        for span in deferred:
+            if len(spans) >= k:
+                break
+            if not _merge_into(spans, span):
+                spans.append(span)
         arts = self.snapshot.articles
+        spans.sort(key=lambda s: -s.score)
         return [
-            Hit(arts[a], s, e, score=sc, dense=d, lexical=lx)
-            for a, s, e, sc, d, lx in sorted(spans, key=lambda x: -x[3])[:k]
+            Hit(arts[s.article], s.start, s.end, score=s.score, dense=s.dense, lexical=s.lexical)
+            for s in spans[:k]
         ]
+
+
+@dataclass
+class _Span:
+    article: int
+    start: int
+    end: int
+    score: float
+    dense: float
+    lexical: float
+
+
+def _merge_into(spans: list[_Span], new: _Span) -> bool:
+    """Fold ``new`` into every span of its article it overlaps; False when it overlaps none."""
+    touching = [s for s in spans if s.article == new.article and new.start < s.end and new.end > s.start]
+    if not touching:
+        return False
+    keep = touching[0]
+    for other in [new, *touching[1:]]:
+        keep.start, keep.end = min(keep.start, other.start), max(keep.end, other.end)
+        keep.score = max(keep.score, other.score)
+        keep.dense, keep.lexical = max(keep.dense, other.dense), max(keep.lexical, other.lexical)
+    for other in touching[1:]:
+        spans.remove(other)
+    return True

@@ -31,7 +31,7 @@ import numpy as np
 
 from retrieval.articles import Article
 from retrieval.lexical import LexicalIndex
-from retrieval.manifest import MANIFEST_NAME, IndexMismatchError, IndexMissingError, Manifest
+from retrieval.manifest import MANIFEST_NAME, IndexError_, IndexMismatchError, IndexMissingError, Manifest
 
 CURRENT = "CURRENT"
 VERSIONS = "versions"
@@ -210,8 +210,22 @@ def read_manifest(index_dir: Path) -> Manifest:
 
 
 def load_snapshot(index_dir: Path, mmap: bool = True) -> Snapshot:
-    """Load the live version. Only ``CURRENT`` is read once, so the load is consistent."""
-    folder = current_version(index_dir)
+    """Load the live version: every file comes from the one version ``CURRENT`` names.
+
+    If a rebuild retires that version while we read it (two rebuilds during one
+    load), start again from the new ``CURRENT``.
+    """
+    for _ in range(5):
+        folder = current_version(index_dir)
+        try:
+            return _load_version(index_dir, folder, mmap)
+        except IndexError_:
+            if folder.is_dir() and current_version(index_dir) == folder:
+                raise
+    return _load_version(index_dir, current_version(index_dir), mmap)
+
+
+def _load_version(index_dir: Path, folder: Path, mmap: bool) -> Snapshot:
     manifest = Manifest.read(folder / MANIFEST_NAME)
     try:
         articles = [

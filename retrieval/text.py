@@ -355,6 +355,12 @@ def terms(text: str, *, keep_stopwords: bool = False) -> list[str]:
     return out
 
 
+@lru_cache(maxsize=200_000)
+def word_terms(word: str) -> tuple[str, ...]:
+    """:func:`terms` of a single word, cached (highlighting calls it for every word)."""
+    return tuple(terms(word))
+
+
 def _nospace_terms(word: str) -> list[str]:
     out: list[str] = []
     run = ""

@@ -1,0 +1,69 @@
+"""Helpers shared by the benchmarks: dev-set loading, cached indexes, tables."""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import statistics
+import sys
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+EVAL = Path(os.environ.get("NEWSBOT_EVAL", ROOT.parent / "shared" / "eval"))
+DEV = EVAL / "realtimeqa-dev"
+CACHE = ROOT / "bench" / "results"
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+def require_dev_set() -> None:
+    if not (DEV / "articles.jsonl").exists():
+        sys.exit(f"dev set not found at {DEV} (set NEWSBOT_EVAL to the eval folder)")
+
+
+def dev_questions() -> list[dict[str, str]]:
+    with open(DEV / "questions.jsonl", encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+def percentile(values: list[float], pct: float) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    idx = min(len(ordered) - 1, max(0, round(pct / 100 * (len(ordered) - 1))))
+    return ordered[idx]
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values) if values else 0.0
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def print_table(rows: list[dict[str, Any]], title: str = "") -> None:
+    """A plain aligned table on stderr (stdout carries the JSON)."""
+    if not rows:
+        return
+    cols = list(rows[0])
+    cells = [[_fmt(r.get(c)) for c in cols] for r in rows]
+    widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(cols)]
+    out = sys.stderr
+    if title:
+        print(title, file=out)
+    print("  ".join(c.ljust(w) for c, w in zip(cols, widths, strict=True)), file=out)
+    print("  ".join("-" * w for w in widths), file=out)
+    for row in cells:
+        print("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)), file=out)
+    print(file=out)
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.3f}"
+    return str(value)

@@ -1,0 +1,712 @@
+"""The Telegram bot: a python-telegram-bot v22 Application around an :class:`Archive`.
+
+``build_application(settings, archive)`` wires the handlers; ``run(...)`` starts long
+polling (or a webhook). The archive (model + index) is loaded once, in ``post_init``
+unless one is passed in, and lives in ``application.bot_data``; every question runs
+in a worker thread so many chats are served at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import re
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from telegram import (
+    BotCommand,
+    BotCommandScopeChat,
+    Chat,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InlineQueryResultArticle,
+    InlineQueryResultsButton,
+    InputTextMessageContent,
+    LinkPreviewOptions,
+    Message,
+    Update,
+)
+from telegram.constants import ChatAction, ParseMode
+from telegram.error import TelegramError
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationHandlerStop,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    Defaults,
+    InlineQueryHandler,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+
+from bot import render_telegram as tg
+from bot.config import TelegramSettings
+from bot.telegram_logs import redact_in_logs, tidy_logs
+from bot.telegram_state import Conversation, RateLimit, Session
+from retrieval.archive import Archive
+from retrieval.articles import Article
+from retrieval.followup import expand_followup
+from retrieval.types import Answer
+
+if TYPE_CHECKING:
+    from retrieval.indexer import IndexReport
+
+log = logging.getLogger("newsbot.telegram")
+
+ARCHIVE = "archive"
+SETTINGS = "settings"
+LOADER = "load_archive"
+EXAMPLES = "examples"
+LIMITER = "rate_limit"
+INLINE_LIMITER = "inline_rate_limit"
+REINDEXING = "reindexing"
+CONVERSATION = "conversation"
+
+COMMANDS: tuple[tuple[str, str], ...] = (
+    ("ask", "Ask a question: /ask QUESTION"),
+    ("more", "Next results for the last question"),
+    ("sources", "The articles behind the last answer"),
+    ("stats", "What the archive holds"),
+    ("help", "What I know and how to ask"),
+    ("start", "Welcome and examples"),
+)
+ADMIN_COMMANDS: tuple[tuple[str, str], ...] = (("reindex", "Refresh the index from the article folders"),)
+ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.INLINE_QUERY]
+
+APOLOGY = "Sorry, something went wrong while answering that. Please try again in a moment."
+INLINE_RESULTS = 5
+MAX_ARTICLE_PARTS = 20  # longer articles: their link (or the first parts)
+
+
+# --------------------------------------------------------------------------- context helpers
+
+
+def _conversation(context: ContextTypes.DEFAULT_TYPE) -> Conversation:
+    data = context.chat_data if context.chat_data is not None else {}
+    conv = data.get(CONVERSATION)
+    if conv is None:
+        conv = data[CONVERSATION] = Conversation()
+    return conv
+
+
+def _settings(context: ContextTypes.DEFAULT_TYPE) -> TelegramSettings:
+    return context.bot_data[SETTINGS]
+
+
+def _archive(context: ContextTypes.DEFAULT_TYPE) -> Archive:
+    return context.bot_data[ARCHIVE]
+
+
+# --------------------------------------------------------------------------- building
+
+
+def build_application(
+    settings: TelegramSettings,
+    archive: Archive | None = None,
+    *,
+    load_archive: Callable[[], Archive] | None = None,
+) -> Application:
+    """The bot, ready to run. Pass an open ``archive``, or ``load_archive`` to load it in post_init."""
+    if archive is None and load_archive is None:
+        raise ValueError("pass an archive or a way to load one")
+    redact_in_logs(settings.token)
+    tidy_logs()
+    # Opt in to PTB's future timedelta attributes: a 429's RetryAfter otherwise warns.
+    os.environ.setdefault("PTB_TIMEDELTA", "1")
+    app = (
+        Application.builder()
+        .token(settings.token)
+        .base_url(settings.api_url)
+        .base_file_url(settings.file_url)
+        .rate_limiter(
+            AIORateLimiter(
+                overall_max_rate=settings.overall_max_rate,
+                group_max_rate=settings.group_max_rate,
+                max_retries=settings.max_retries,
+            )
+        )
+        .defaults(
+            Defaults(
+                parse_mode=ParseMode.HTML,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+                allow_sending_without_reply=True,
+            )
+        )
+        .concurrent_updates(settings.concurrent_updates)
+        .post_init(_post_init)
+        .build()
+    )
+    app.bot_data[SETTINGS] = settings
+    app.bot_data[ARCHIVE] = archive
+    app.bot_data[LOADER] = load_archive
+    app.bot_data[LIMITER] = RateLimit(settings.rate_calls, settings.rate_seconds)
+    app.bot_data[INLINE_LIMITER] = RateLimit(settings.rate_calls * 3, settings.rate_seconds)
+
+    app.add_handler(TypeHandler(Update, _guard), group=-1)
+    app.add_handler(CommandHandler(["start", "help"], on_help))
+    app.add_handler(CommandHandler("ask", on_ask))
+    app.add_handler(CommandHandler("more", on_more))
+    app.add_handler(CommandHandler("sources", on_sources))
+    app.add_handler(CommandHandler("stats", on_stats))
+    app.add_handler(CommandHandler("reindex", on_reindex))
+    app.add_handler(MessageHandler(filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND, on_text))
+    app.add_handler(
+        MessageHandler(filters.UpdateType.MESSAGE & filters.COMMAND & filters.ChatType.PRIVATE, on_unknown)
+    )
+    app.add_handler(CallbackQueryHandler(on_more_button, pattern=r"^more:\d+$"))
+    app.add_handler(CallbackQueryHandler(on_article_button, pattern=r"^art:\d+:\d+$"))
+    app.add_handler(InlineQueryHandler(on_inline))
+    app.add_error_handler(on_error)
+    return app
+
+
+async def _post_init(app: Application) -> None:
+    """Load the archive (once), and tell Telegram the command menu."""
+    settings: TelegramSettings = app.bot_data[SETTINGS]
+    if app.bot_data.get(ARCHIVE) is None:
+        started = time.perf_counter()
+        app.bot_data[ARCHIVE] = await asyncio.to_thread(app.bot_data[LOADER])
+        log.info("archive loaded in %.1f s", time.perf_counter() - started)
+    archive: Archive = app.bot_data[ARCHIVE]
+    app.bot_data[EXAMPLES] = example_questions(archive)
+    await app.bot.set_my_commands([BotCommand(n, d) for n, d in COMMANDS])
+    for admin in sorted(settings.admin_ids):
+        try:
+            await app.bot.set_my_commands(
+                [BotCommand(n, d) for n, d in COMMANDS + ADMIN_COMMANDS], scope=BotCommandScopeChat(admin)
+            )
+        except TelegramError as exc:  # the admin has not talked to the bot yet
+            log.warning("could not set the admin command menu for %s: %s", admin, exc)
+    stats = archive.stats()
+    log.info(
+        "@%s ready: %d articles, %d passages, model %s%s",
+        app.bot.username,
+        stats.articles,
+        stats.passages,
+        stats.model,
+        f"; allow-list of {len(settings.allowed_ids)} id(s)" if settings.allowed_ids else "",
+    )
+
+
+def run(
+    settings: TelegramSettings,
+    load_archive: Callable[[], Archive],
+    *,
+    webhook_url: str | None = None,
+    webhook_secret: str = "",
+    listen: str = "127.0.0.1",
+    port: int = 8443,
+) -> None:
+    """Run until Ctrl-C / SIGTERM: long polling, or a webhook when ``webhook_url`` is given."""
+    app = build_application(settings, load_archive=load_archive)
+    if webhook_url:
+        path = re.sub(r"\A\w+://[^/]+/?", "", webhook_url)
+        log.info("webhook mode: listening on %s:%d/%s", listen, port, path)
+        app.run_webhook(
+            listen=listen,
+            port=port,
+            url_path=path,
+            webhook_url=webhook_url,
+            secret_token=webhook_secret,
+            allowed_updates=ALLOWED_UPDATES,
+        )
+    else:
+        log.info("long polling %s", re.sub(r"/bot\Z", "", settings.api_url))
+        app.run_polling(allowed_updates=ALLOWED_UPDATES)
+
+
+# --------------------------------------------------------------------------- access
+
+
+def _is_group(chat: Chat | None) -> bool:
+    return chat is not None and chat.type in (Chat.GROUP, Chat.SUPERGROUP)
+
+
+def addressed(message: Message, bot_username: str, bot_id: int) -> bool:
+    """Whether a message speaks to the bot (always so in a private chat)."""
+    if message.chat.type == Chat.PRIVATE:
+        return True
+    text = message.text or ""
+    if text.startswith("/"):
+        command = text.split(maxsplit=1)[0]
+        target = command.partition("@")[2]
+        return not target or target.lower() == bot_username.lower()
+    return group_question(message, bot_username, bot_id) is not None
+
+
+def group_question(message: Message, bot_username: str, bot_id: int) -> str | None:
+    """The question in a group message addressed to the bot, or None when it isn't.
+
+    Addressed means: it mentions ``@bot_username`` (the mention is removed from the
+    question) or it replies to one of the bot's messages.
+    """
+    text = message.text or ""
+    mention = f"@{bot_username}".lower()
+    found = re.search(rf"(?<![\w@]){re.escape(mention)}(?!\w)", text, re.I)
+    if found:
+        rest = text[: found.start()] + " " + text[found.end() :]
+        return " ".join(rest.split()).strip(",:;—- ")
+    reply = message.reply_to_message
+    if reply is not None and reply.from_user is not None and reply.from_user.id == bot_id:
+        return text.strip()
+    return None
+
+
+def _allowed(settings: TelegramSettings, update: Update) -> bool:
+    if not settings.allowed_ids:
+        return True
+    user, chat = update.effective_user, update.effective_chat
+    ids = {user.id} if user else set()
+    if chat:
+        ids.add(chat.id)
+    return bool(ids & (settings.allowed_ids | settings.admin_ids))
+
+
+async def _guard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Runs before every handler: refuses everyone off the allow-list, politely."""
+    settings = _settings(context)
+    if _allowed(settings, update):
+        return
+    user = update.effective_user
+    chat = update.effective_chat
+    log.info("refused: user %s in chat %s", user.id if user else "?", chat.id if chat else "?")
+    refusal = "Sorry — this bot answers only the people its owner has allowed."
+    if user:
+        refusal += f" Your Telegram id is <code>{user.id}</code>"
+        refusal += f" (this group's: <code>{chat.id}</code>)" if _is_group(chat) else ""
+        refusal += "; send it to the owner to ask for access."
+    if _slow_down(context, update):
+        pass  # someone insisting: stay silent rather than flood them with refusals
+    elif update.inline_query:
+        await update.inline_query.answer(
+            [],
+            cache_time=0,
+            is_personal=True,
+            button=InlineQueryResultsButton(text="This bot is private", start_parameter="private"),
+        )
+    elif update.callback_query:
+        await update.callback_query.answer("Sorry, this bot is private.", show_alert=True)
+    elif update.message and addressed(update.message, context.bot.username, context.bot.id):
+        await update.message.reply_text(refusal)
+    raise ApplicationHandlerStop
+
+
+def _slow_down(context: ContextTypes.DEFAULT_TYPE, update: Update, limiter_key: str = LIMITER) -> str:
+    """ "" when the user may ask now, else the "slow down" text."""
+    settings = _settings(context)
+    user = update.effective_user
+    chat = update.effective_chat
+    key = user.id if user else (chat.id if chat else 0)
+    wait = context.bot_data[limiter_key].wait(key)
+    if wait <= 0:
+        return ""
+    return (
+        f"Slow down a little: at most {settings.rate_calls} questions per "
+        f"{settings.rate_seconds:g} seconds. Try again in {max(1, round(wait))} s."
+    )
+
+
+# --------------------------------------------------------------------------- questions
+
+
+async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    message = update.message
+    if message is None or not message.text:
+        return
+    if _is_group(message.chat):
+        question = group_question(message, context.bot.username, context.bot.id)
+        if question is None:
+            return  # group chatter, not for us
+    else:
+        question = message.text
+    await answer_question(update, context, question)
+
+
+async def on_ask(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    message = update.message
+    if message is None:
+        return
+    parts = (message.text or "").split(maxsplit=1)
+    question = parts[1] if len(parts) > 1 else ""
+    if not question.strip():
+        examples = context.bot_data.get(EXAMPLES) or ["What happened?"]
+        await message.reply_text(f"Usage: /ask QUESTION — for example:\n/ask {tg.esc(examples[0])}")
+        return
+    await answer_question(update, context, question)
+
+
+async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE, question: str) -> None:
+    message = update.message
+    assert message is not None
+    if not question.strip():
+        await message.reply_text("Please type a question.")
+        return
+    slow = _slow_down(context, update)
+    if slow:
+        await message.reply_text(slow)
+        return
+    conv = _conversation(context)
+    previous = conv.last.question if conv.last else None
+    query = expand_followup(question, previous)
+    settings = _settings(context)
+    answer = await _ask(context, message.chat, query, settings.k)
+    session = conv.start(question, query, answer.answered)
+    session.add(answer.quotes)
+    header = f"<i>(searching: {tg.esc(query)})</i>" if query != question else ""
+    parts = tg.answer_parts(answer, session.numbers(), header=header)
+    keyboard = _keyboard(session, session.articles, more=bool(answer.more))
+    await _send(message, parts, keyboard, reply=True)
+
+
+async def _ask(context: ContextTypes.DEFAULT_TYPE, chat: Chat | None, query: str, k: int) -> Answer:
+    """``archive.ask`` in a worker thread; "typing…" shows when it takes a while."""
+    archive = _archive(context)  # this answer keeps the archive it started with
+    task = asyncio.ensure_future(asyncio.to_thread(archive.ask, query, k))
+    done, _ = await asyncio.wait({task}, timeout=_settings(context).typing_after)
+    if not done and chat is not None:
+        with contextlib.suppress(TelegramError):
+            await chat.send_action(ChatAction.TYPING)
+    return await task
+
+
+async def _send(
+    message: Message,
+    parts: Sequence[str],
+    keyboard: InlineKeyboardMarkup | None,
+    *,
+    reply: bool,
+) -> None:
+    """Send the parts in order; the first replies to ``message`` (in groups), the last has the buttons."""
+    for n, part in enumerate(parts):
+        markup = keyboard if n == len(parts) - 1 else None
+        if n == 0 and reply:
+            await message.reply_text(part, reply_markup=markup)
+        else:
+            await message.chat.send_message(part, reply_markup=markup, message_thread_id=_thread(message))
+
+
+def _thread(message: Message) -> int | None:
+    return message.message_thread_id if message.is_topic_message else None
+
+
+def _keyboard(session: Session, articles: Sequence[Article], *, more: bool) -> InlineKeyboardMarkup | None:
+    rows: list[list[InlineKeyboardButton]] = []
+    if more:
+        rows.append([InlineKeyboardButton("More ▸", callback_data=f"more:{session.id}")])
+    numbers = session.numbers()
+    for article in articles:
+        n = numbers[article.id]
+        label = f"📄 Full article [{n}]"
+        if article.source:
+            label += f" · {article.source[:28]}"
+        rows.append([InlineKeyboardButton(label, callback_data=f"art:{session.id}:{n}")])
+    return InlineKeyboardMarkup(rows) if rows else None
+
+
+# --------------------------------------------------------------------------- /more, /sources
+
+
+async def on_more(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    message = update.message
+    if message is None:
+        return
+    session = _conversation(context).last
+    if session is None:
+        await message.reply_text("Ask a question first; /more then shows further results.")
+        return
+    slow = _slow_down(context, update)
+    if slow:
+        await message.reply_text(slow)
+        return
+    await _show_more(context, message, session, reply=True)
+
+
+async def on_more_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    session = _conversation(context).sessions.get(int(query.data.split(":")[1]))
+    message = query.message if isinstance(query.message, Message) else None
+    if session is None or message is None:
+        await query.answer("That answer is too old — please ask again.", show_alert=True)
+        return
+    slow = _slow_down(context, update)
+    if slow:
+        await query.answer(slow, show_alert=True)
+        return
+    await query.answer()
+    # The button has done its job: drop it from the old message, keep the others.
+    if message.reply_markup is not None:
+        rows = [
+            [b for b in row if not (b.callback_data or "").startswith("more:")]
+            for row in message.reply_markup.inline_keyboard
+        ]
+        with contextlib.suppress(TelegramError):
+            await message.edit_reply_markup(InlineKeyboardMarkup([r for r in rows if r]))
+    await _show_more(context, message, session, reply=False)
+
+
+async def _show_more(
+    context: ContextTypes.DEFAULT_TYPE, message: Message, session: Session, *, reply: bool
+) -> None:
+    k = _settings(context).k
+    answer = await _ask(context, message.chat, session.query, len(session.quotes) + k)
+    before = set(session.numbers())
+    fresh = session.add(answer.quotes)  # only the quotes not shown yet
+    if not fresh:
+        await _send(message, [f"No more results for <i>{tg.esc(session.question)}</i>."], None, reply=reply)
+        return
+    page = Answer(answer.question, tuple(fresh), answered=answer.answered)
+    header = f"More for <i>{tg.esc(session.question)}</i>:"
+    parts = tg.answer_parts(page, session.numbers(), header=header)
+    new_articles = [a for a in session.articles if a.id not in before]
+    await _send(message, parts, _keyboard(session, new_articles, more=bool(answer.more)), reply=reply)
+
+
+async def on_sources(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    message = update.message
+    if message is None:
+        return
+    session = _conversation(context).last
+    if session is None or not session.articles:
+        await message.reply_text("No answer yet — ask a question first.")
+        return
+    counts: dict[str, int] = {}
+    for q in session.quotes:
+        counts[q.article.id] = counts.get(q.article.id, 0) + 1
+    entries = [tg.SourceEntry(a, n, counts.get(a.id, 0)) for n, a in enumerate(session.articles, 1)]
+    parts = tg.sources_parts(entries, session.question)
+    await _send(message, parts, _keyboard(session, session.articles, more=False), reply=True)
+
+
+async def on_article_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    _, sid, num = query.data.split(":")
+    session = _conversation(context).sessions.get(int(sid))
+    message = query.message if isinstance(query.message, Message) else None
+    n = int(num)
+    if session is None or message is None or not 1 <= n <= len(session.articles):
+        await query.answer("That answer is too old — please ask again.", show_alert=True)
+        return
+    slow = _slow_down(context, update)
+    if slow:
+        await query.answer(slow, show_alert=True)
+        return
+    await query.answer()
+    article = session.articles[n - 1]
+    # The text of the archive now (it may have been reindexed), else the one quoted.
+    article = _archive(context).article(article.id) or article
+    parts = tg.article_parts(article, n)
+    if len(parts) > MAX_ARTICLE_PARTS:
+        if article.url:
+            parts = [
+                f"{tg.source_html(article, n)}\n\nThis article is long "
+                f"({len(article.text):,} characters): "
+                f'<a href="{tg.attr(article.url)}">read it at the source</a>.'
+            ]
+        else:
+            parts = [
+                *parts[:MAX_ARTICLE_PARTS],
+                f"<i>(The article continues: {len(parts) - MAX_ARTICLE_PARTS} more parts not sent.)</i>",
+            ]
+    await _send(message, parts, None, reply=False)
+
+
+# --------------------------------------------------------------------------- other commands
+
+
+async def on_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    message = update.message
+    if message is None:
+        return
+    stats = _archive(context).stats()
+    text = tg.help_html(
+        stats,
+        context.bot_data.get(EXAMPLES) or (),
+        COMMANDS[:-1],  # /start is /help
+        bot_username=context.bot.username,
+    )
+    await _send(message, tg.pack([text]), None, reply=True)
+
+
+async def on_stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    message = update.message
+    if message is None:
+        return
+    await _send(message, tg.pack([tg.stats_html(_archive(context).stats())]), None, reply=True)
+
+
+async def on_unknown(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    message = update.message
+    if message is None:
+        return
+    name = (message.text or "").split(maxsplit=1)[0]
+    await message.reply_text(f"I don't know {tg.esc(name)}. /help lists what I can do.")
+
+
+async def on_reindex(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    message = update.message
+    user = update.effective_user
+    if message is None:
+        return
+    settings = _settings(context)
+    if user is None or user.id not in settings.admin_ids:
+        await message.reply_text("Only the bot's admins can reindex.")
+        return
+    if not settings.sources:
+        await message.reply_text("No article folders are configured (start the bot with --articles DIR).")
+        return
+    if context.bot_data.get(REINDEXING):
+        await message.reply_text("A reindex is already running; I will say when it is done.")
+        return
+    context.bot_data[REINDEXING] = True
+    status = await message.reply_text("Reindexing in the background — I keep answering meanwhile…")
+    context.application.create_task(_reindex(context.application, status), update=update)
+
+
+async def _reindex(app: Application, status: Message) -> None:
+    """Refresh the index in a thread, then swap the new archive in (readers keep the old one)."""
+    settings: TelegramSettings = app.bot_data[SETTINGS]
+    old: Archive = app.bot_data[ARCHIVE]
+    try:
+        report, new = await asyncio.to_thread(refresh_archive, old, settings.sources)
+        app.bot_data[ARCHIVE] = new
+        app.bot_data[EXAMPLES] = example_questions(new)
+        text = (
+            f"Index refreshed in {report.seconds:.1f} s: <b>{report.articles}</b> articles "
+            f"({len(report.added)} added, {len(report.updated)} updated, {len(report.removed)} removed"
+            + (f", {len(report.skipped)} skipped" if report.skipped else "")
+            + ")."
+        )
+        log.info("reindexed: %d articles, %d passages", report.articles, report.passages)
+    except Exception as exc:
+        log.exception("reindex failed")
+        text = f"Reindexing failed: {tg.esc(str(exc)[:500])}. The previous index stays in use."
+    finally:
+        app.bot_data[REINDEXING] = False
+    with contextlib.suppress(TelegramError):
+        await status.edit_text(text)
+
+
+def refresh_archive(old: Archive, sources: Sequence[Path]) -> tuple[IndexReport, Archive]:
+    """Bring ``old``'s index in step with ``sources`` and open the result with the same model."""
+    from retrieval.chunking import ChunkingParams
+    from retrieval.indexer import refresh_index
+    from retrieval.store_faiss import read_manifest
+
+    chunking = dict(read_manifest(old.index_dir).chunking)
+    params = ChunkingParams(
+        max_words=chunking.get("max_words", ChunkingParams().max_words),
+        overlap_sentences=chunking.get("overlap_sentences", ChunkingParams().overlap_sentences),
+    )
+    report = refresh_index(old.index_dir, list(sources), old.embedder, params)
+    new = Archive.open(old.index_dir, old.embedder, fusion=old.retriever.params)
+    new.quote_params = old.quote_params
+    return report, new
+
+
+# --------------------------------------------------------------------------- inline mode
+
+
+async def on_inline(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    inline = update.inline_query
+    if inline is None:
+        return
+    settings = _settings(context)
+    personal = bool(settings.allowed_ids)  # never let Telegram's cache leak results to others
+    question = inline.query.strip()
+    if not question:
+        await inline.answer(
+            [],
+            cache_time=300,
+            is_personal=personal,
+            button=InlineQueryResultsButton(text="Type a question about the news…", start_parameter="help"),
+        )
+        return
+    slow = _slow_down(context, update, INLINE_LIMITER)
+    if slow:
+        await inline.answer(
+            [],
+            cache_time=0,
+            is_personal=True,
+            button=InlineQueryResultsButton(text="Slow down a little…", start_parameter="help"),
+        )
+        return
+    answer = await asyncio.to_thread(_archive(context).ask, question, INLINE_RESULTS)
+    results = []
+    for n, q in enumerate(answer.quotes):
+        a = q.article
+        title = " · ".join(p for p in (a.source, a.published) if p) or a.title or "Quote"
+        results.append(
+            InlineQueryResultArticle(
+                id=str(n),
+                title=title,
+                description=tg.snippet(q.text),
+                input_message_content=InputTextMessageContent(tg.inline_message(answer.question, q)),
+            )
+        )
+    await inline.answer(
+        results,
+        cache_time=30,
+        is_personal=personal,
+        button=None
+        if results
+        else InlineQueryResultsButton(text="Nothing found — open the bot", start_parameter="help"),
+    )
+
+
+# --------------------------------------------------------------------------- errors
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Log with the traceback; tell the user briefly; keep running."""
+    where = ""
+    if isinstance(update, Update):
+        chat = update.effective_chat
+        where = f" (update {update.update_id}, chat {chat.id if chat else '?'})"
+    log.error("handling an update failed%s", where, exc_info=context.error)
+    if not isinstance(update, Update):
+        return
+    with contextlib.suppress(TelegramError):
+        if update.callback_query:
+            await update.callback_query.answer(APOLOGY, show_alert=True)
+        elif update.inline_query:
+            await update.inline_query.answer([], cache_time=0, is_personal=True)
+        elif update.message and addressed(update.message, context.bot.username, context.bot.id):
+            await update.message.reply_text(APOLOGY)
+
+
+# --------------------------------------------------------------------------- examples
+
+_NAME = re.compile(r"\b[A-Z][\w'’.-]*(?:\s+(?:of\s+|the\s+|de\s+)?[A-Z][\w'’.-]*)+")
+_NOT_NAMES = {"The", "A", "An", "In", "On", "At", "As", "After", "Before", "How", "Why", "What", "Who"}
+
+
+def example_questions(archive: Archive, n: int = 3) -> list[str]:
+    """Questions about the names most often in the titles (newest first on ties), for /help."""
+    count: dict[str, int] = {}
+    newest: dict[str, str] = {}
+    spelled: dict[str, str] = {}
+    articles = archive.retriever.snapshot.articles
+    outlets = {w for a in articles for w in re.findall(r"\w+", a.source.lower())}
+    for a in articles:
+        for m in _NAME.finditer(a.title):
+            words = m.group(0).rstrip(".’'").split()
+            while words and words[0] in _NOT_NAMES:
+                words = words[1:]
+            if len(words) < 2 or words[0].lower() in outlets:  # "CNN Business" is no topic
+                continue
+            key = " ".join(words).lower()
+            spelled.setdefault(key, " ".join(words))
+            count[key] = count.get(key, 0) + 1
+            newest[key] = max(newest.get(key, ""), a.published)
+    ranked = sorted(count, key=lambda k: (-count[k], -int(newest[k].replace("-", "") or 0)))
+    return [f"What do the articles say about {spelled[k]}?" for k in ranked[:n]]

@@ -1,0 +1,177 @@
+"""The newsbot command line, run in-process with click's CliRunner (fake embedder)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from bot.cli import main
+from tests.conftest import ROOT, SEEDS, write
+
+MODEL = "hashing-64"
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+@pytest.fixture
+def index_dir(tmp_path: Path, runner: CliRunner) -> Path:
+    idx = tmp_path / "index"
+    result = runner.invoke(main, ["index", "--articles", str(SEEDS), "--index", str(idx), "--model", MODEL])
+    assert result.exit_code == 0, result.output
+    return idx
+
+
+def test_index_json_summary_then_up_to_date(tmp_path: Path, runner: CliRunner) -> None:
+    idx = tmp_path / "index"
+    args = ["index", "-a", str(SEEDS), "--index", str(idx), "--model", MODEL, "--json"]
+    first = json.loads(runner.invoke(main, args).output)
+    assert first["added"] == ["000_d8fc6cbf703c6a65"] and first["wrote"] is True
+    assert first["passages"] == first["embedded"] > 0
+    assert {"removed", "updated", "unchanged", "skipped", "seconds", "passages_per_second"} <= first.keys()
+    # The index remembers its model: no --model needed later.
+    second = runner.invoke(main, ["index", "-a", str(SEEDS), "--index", str(idx)])
+    assert second.exit_code == 0
+    assert "index already up to date" in second.output
+    assert MODEL in second.output
+
+
+def test_index_reports_skipped_files(tmp_path: Path, runner: CliRunner) -> None:
+    src = tmp_path / "src"
+    write(src / "ok.txt", "The harbour reopened on Monday.")
+    write(src / "broken.json", "{")
+    result = runner.invoke(main, ["index", "-a", str(src), "--index", str(tmp_path / "i"), "--model", MODEL])
+    assert result.exit_code == 0
+    assert "skipped" in result.output and "broken.json" in result.output and "malformed JSON" in result.output
+
+
+def test_index_missing_folder_is_a_clear_error(tmp_path: Path, runner: CliRunner) -> None:
+    result = runner.invoke(main, ["index", "-a", str(tmp_path / "nope"), "--index", str(tmp_path / "i")])
+    assert result.exit_code == 2
+    assert "does not exist" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_index_with_another_model_says_full(index_dir: Path, runner: CliRunner) -> None:
+    result = runner.invoke(
+        main, ["index", "-a", str(SEEDS), "--index", str(index_dir), "--model", "hashing-32"]
+    )
+    assert result.exit_code == 1
+    assert "--full" in result.output and "Traceback" not in result.output
+
+
+def test_ask_json_shape_and_verbatim_quotes(index_dir: Path, runner: CliRunner) -> None:
+    result = runner.invoke(
+        main,
+        ["ask", "Where was the Afghanistan conference held?", "--index", str(index_dir), "--json", "-k", "3"],
+    )
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert set(data) >= {"question", "answered", "quotes"}
+    assert 1 <= len(data["quotes"]) <= 3
+    text = next(SEEDS.glob("*.txt")).read_text(encoding="utf-8").strip()
+    for q in data["quotes"]:
+        assert {
+            "text",
+            "article_id",
+            "title",
+            "source",
+            "published",
+            "url",
+            "path",
+            "score",
+            "start",
+            "end",
+        } <= q.keys()
+        assert text[q["start"] : q["end"]] == q["text"]
+        assert q["source"] == "RASC News Agency"
+    scores = [q["score"] for q in data["quotes"]]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_ask_reads_questions_from_stdin(index_dir: Path, runner: CliRunner) -> None:
+    stdin = "Who is Naghiyev?\n\nWhat about drug trafficking?\n"
+    result = runner.invoke(main, ["ask", "--index", str(index_dir), "--json"], input=stdin)
+    assert result.exit_code == 0
+    lines = [json.loads(line) for line in result.output.splitlines()]
+    assert [x["question"] for x in lines] == ["Who is Naghiyev?", "What about drug trafficking?"]
+
+
+def test_ask_terminal_output_names_the_source(index_dir: Path, runner: CliRunner) -> None:
+    result = runner.invoke(
+        main, ["ask", "What did Naghiyev say about drug trafficking?", "--index", str(index_dir)]
+    )
+    assert result.exit_code == 0
+    flat = " ".join(result.output.split())  # the terminal renderer wraps lines
+    assert "drug trafficking" in flat
+    assert "RASC News Agency" in flat
+
+
+def test_ask_without_index_names_the_fix(tmp_path: Path, runner: CliRunner) -> None:
+    result = runner.invoke(main, ["ask", "anything", "--index", str(tmp_path / "none")])
+    assert result.exit_code == 1
+    assert "newsbot index" in result.output and "Traceback" not in result.output
+
+
+def test_ask_filters(index_dir: Path, runner: CliRunner) -> None:
+    args = ["ask", "conference", "--index", str(index_dir), "--json"]
+    other = json.loads(runner.invoke(main, [*args, "--source", "Reuters"]).output)
+    assert other["quotes"] == [] and other["answered"] is False and "filters" in other["notice"]
+    same = json.loads(runner.invoke(main, [*args, "--source", "rasc"]).output)
+    assert same["quotes"]
+    bad = runner.invoke(main, [*args, "--since", "2023-02-01", "--until", "2023-01-01"])
+    assert bad.exit_code == 2 and "after" in bad.output
+    bad_date = runner.invoke(main, [*args, "--since", "yesterday"])
+    assert bad_date.exit_code == 2 and "not a date" in bad_date.output
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "",
+        "   ",
+        "a" * 10_000,
+        "what\x00 about\x1b[31m the\x07 conference?",
+        "🙂🙂🙂",
+        "Где прошла конференция?",
+        "会议在哪里举行？",
+        "؟",
+    ],
+)
+def test_ask_odd_questions_never_crash(index_dir: Path, runner: CliRunner, question: str) -> None:
+    result = runner.invoke(main, ["ask", question, "--index", str(index_dir), "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert "\x00" not in data["question"] and "\x1b" not in data["question"]
+    if not question.strip():
+        assert data["quotes"] == [] and data["notice"]
+
+
+def test_console_piped_input(index_dir: Path, runner: CliRunner) -> None:
+    stdin = "/help\nWhere was the conference held?\nand when was that?\n/more\n/sources\n/stats\n/filter source=Nobody\nWho spoke?\n/filter clear\n/nonsense\n/quit\nnever asked\n"
+    result = runner.invoke(main, ["console", "--index", str(index_dir)], input=stdin)
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert "/more" in out and "Q: Where was the conference held?" in out
+    assert "(searching: and when was that? conference held)" in out
+    assert "RASC News Agency" in out
+    assert "articles" in out and MODEL in out
+    assert "No article matches those filters." in out
+    assert "unknown command /nonsense" in out
+    assert "never asked" not in out
+
+
+def test_python_dash_m_bot_works() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "--help"], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0
+    for command in ("index", "ask", "console"):
+        assert command in result.stdout

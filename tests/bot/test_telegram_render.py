@@ -1,0 +1,141 @@
+"""Telegram HTML rendering: escaping, bold question words, splitting under 4096."""
+
+from __future__ import annotations
+
+import random
+import re
+
+import pytest
+
+from bot import render_telegram as tg
+from retrieval.archive import Archive
+from retrieval.articles import Article
+from retrieval.types import Answer, Quote
+from tests.bot.tg_html import BadHtml, utf16_len, visible_text
+
+
+def _words(text: str) -> list[str]:
+    return text.split()
+
+
+def test_quote_bolds_the_question_words_and_escapes_the_rest() -> None:
+    text = "Tom & Jerry met <b>Spike</b> in Baku on Tuesday."
+    art = Article(
+        id="a", text=text, title="T", source="X & Y", published="2023-05-09", url="https://e.org/?a=1&b=2"
+    )
+    baku = text.index("Baku")
+    quote = Quote(art, 0, len(text), score=1.0, focus=(0, len(text)), matches=((baku, baku + 4),))
+    out = tg.quote_html(quote)
+    assert out.startswith("<blockquote>") and out.endswith("</blockquote>")
+    assert "<b>Baku</b>" in out
+    assert "Tom &amp; Jerry met &lt;b&gt;Spike&lt;/b&gt;" in out
+    assert visible_text(out) == text
+    src = tg.source_html(art, 2)
+    assert src.startswith("[2] <b>X &amp; Y</b>")
+    assert 'href="https://e.org/?a=1&amp;b=2"' in src
+    visible_text(src)
+
+
+def test_adjacent_matches_share_one_bold_and_cut_quotes_get_ellipses() -> None:
+    text = "Intro. The State Security Service chief spoke. Outro."
+    art = Article(id="a", text=text)
+    words = [(m.start(), m.end()) for m in re.finditer(r"State|Security|Service", text)]
+    start, end = text.index("The"), text.index("Outro") - 1
+    quote = Quote(art, start, end, score=1.0, focus=(start, end), matches=tuple(words))
+    out = tg.quote_html(quote)
+    assert "<b>State Security Service</b>" in out
+    assert visible_text(out).startswith("… The") and visible_text(out).endswith("spoke. …")
+
+
+def _random_html(rng: random.Random, size: int) -> str:
+    """Escaped text with bold words, links and quotes, paragraphs, emoji and entities."""
+    blocks = []
+    while sum(map(len, blocks)) < size:
+        words = []
+        for _ in range(rng.randint(5, 400)):
+            w = rng.choice(["news", "Baku", "A&B", "<tag>", "x>y", "😀", "conférence", "word", "end."])
+            w = tg.esc(w)
+            r = rng.random()
+            if r < 0.1:
+                w = f"<b>{w}</b>"
+            elif r < 0.13:
+                w = f'<a href="https://e.org/?q={rng.randint(1, 9)}&amp;x=1">{w}</a>'
+            words.append(w)
+        body = " ".join(words)
+        blocks.append(f"<blockquote>{body}</blockquote>" if rng.random() < 0.5 else body)
+    return rng.choice(["\n", "\n\n", " "]).join(blocks)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_split_parts_fit_balance_and_lose_no_text(seed: int) -> None:
+    rng = random.Random(seed)
+    source = _random_html(rng, rng.choice([3000, 9000, 30000]))
+    limit = rng.choice([tg.LIMIT, 700, 200])
+    parts = tg.split_html(source, limit)
+    for part in parts:
+        assert utf16_len(part) <= limit
+        visible_text(part)  # raises on unbalanced tags, bad entities, tags cut in two
+    assert _words(" ".join(visible_text(p) for p in parts)) == _words(visible_text(source))
+    if utf16_len(source) > limit:
+        assert len(parts) > 1
+
+
+def test_split_prefers_paragraphs_and_never_leaves_an_empty_tag() -> None:
+    paragraphs = [f"Paragraph {n}: " + "word " * 150 for n in range(8)]
+    parts = tg.split_html("\n".join(paragraphs), 2000)
+    for part in parts:
+        assert part.startswith("Paragraph"), part[:40]
+    quotes = "\n".join(f"<blockquote>{'<b>bold</b> text ' * 60}</blockquote>" for _ in range(6))
+    for part in tg.split_html(quotes, 1500):
+        visible_text(part)
+        assert "<b></b>" not in part and "<blockquote></blockquote>" not in part
+
+
+def test_a_word_longer_than_a_message_is_cut_but_entities_are_not() -> None:
+    text = "&amp;" * 3000  # one "word" of 3000 ampersands, 15000 characters of HTML
+    parts = tg.split_html(text, tg.LIMIT)
+    assert all(utf16_len(p) <= tg.LIMIT for p in parts)
+    assert "".join(visible_text(p) for p in parts) == "&" * 3000
+
+
+def test_emoji_count_twice_towards_the_limit() -> None:
+    text = "😀 " * 3000
+    for part in tg.split_html(text, tg.LIMIT):
+        assert utf16_len(part) <= tg.LIMIT
+    assert len(tg.split_html(text, tg.LIMIT)) == 3  # 9000 UTF-16 units, not 6000 characters
+
+
+def test_checker_rejects_what_telegram_would() -> None:
+    for bad in ["<b>x", "x</b>", "<b><i>x</b></i>", "a < b", "AT&T", "<script>x</script>", "&nbsp;"]:
+        with pytest.raises(BadHtml):
+            visible_text(bad)
+
+
+def test_a_long_answer_is_split_at_quote_boundaries(archive: Archive) -> None:
+    answer = archive.ask("glacier survey ice thickness station northern ridge", k=5)
+    assert any(len(q.text) > 3000 for q in answer.quotes)
+    parts = tg.answer_parts(answer)
+    assert len(parts) > 1
+    for part in parts:
+        assert utf16_len(part) <= tg.LIMIT
+        visible_text(part)
+    joined = " ".join(_words(" ".join(visible_text(p) for p in parts)))
+    assert "Polar Notes" in joined
+    for q in answer.quotes:
+        assert " ".join(_words(q.text)) in joined  # every quote whole, split only between words
+
+
+def test_a_long_article_is_sent_in_parts(archive: Archive) -> None:
+    article = next(a for a in archive.retriever.snapshot.articles if a.source == "Polar Notes")
+    parts = tg.article_parts(article, 1)
+    assert len(parts) >= 3
+    for part in parts:
+        assert utf16_len(part) <= tg.LIMIT
+        visible_text(part)
+    assert _words(" ".join(visible_text(p) for p in parts)).count("glacier") == article.text.count("glacier")
+
+
+def test_answer_with_nothing_found_says_so() -> None:
+    empty = Answer("q", (), answered=False, notice="The archive holds nothing matching that question.")
+    (part,) = tg.answer_parts(empty)
+    assert "nothing matching" in visible_text(part)

@@ -1,0 +1,171 @@
+"""Retriever and quote composer with the fake embedder: fusion, filters, diversity, verbatim quotes."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from retrieval.archive import Archive
+from retrieval.embedding import HashingEmbedder
+from retrieval.indexer import refresh_index
+from retrieval.retriever import Retriever
+from retrieval.types import Filters
+from tests.conftest import write
+
+ARTICLES = {
+    "volcano.md": (
+        "---\ntitle: Volcano erupts\nsource: Island Times\npublished: 2023-01-10\n---\n"
+        "The Mount Sorrow volcano erupted on Tuesday. Ash covered the village of Lenby. "
+        "Officials evacuated 300 residents to the capital, Port Alder. Flights were cancelled for two days."
+    ),
+    "budget.md": (
+        "---\ntitle: Budget passes\nsource: Capital Post\npublished: 2023-01-20\n---\n"
+        "Parliament passed the budget on Friday. The vote was 210 to 190. "
+        "The finance minister, Ana Ruiz, said taxes would not rise. Opposition leaders criticised the plan."
+    ),
+    "football.md": (
+        "---\ntitle: Cup final\nsource: Island Times\npublished: 2023-01-25\n---\n"
+        "Harbour City won the cup final against Lenby Rovers. The score was 3 to 1. "
+        "Striker Tom Okafor scored twice in the second half. Fans celebrated in the harbour all night."
+    ),
+    "long.md": (
+        "---\ntitle: Long report on the volcano\nsource: Science Weekly\npublished: 2023-01-12\n---\n"
+        + " ".join(f"Scientists measured volcano gas sample {i} near the crater." for i in range(40))
+    ),
+}
+
+
+@pytest.fixture
+def archive(tmp_path: Path) -> Archive:
+    src = tmp_path / "src"
+    for name, text in ARTICLES.items():
+        write(src / name, text)
+    refresh_index(tmp_path / "index", [src], HashingEmbedder(256))
+    return Archive.open(tmp_path / "index", HashingEmbedder(256))
+
+
+def test_best_sentence_first_and_quotes_are_verbatim(archive: Archive) -> None:
+    answer = archive.ask("How many residents were evacuated after the volcano erupted?", k=3)
+    assert answer.answered
+    first = answer.quotes[0]
+    assert "evacuated 300 residents" in first.text
+    assert first.article.title == "Volcano erupts"
+    for q in answer.quotes:
+        assert q.article.text[q.start : q.end] == q.text
+        assert q.start <= q.focus[0] < q.focus[1] <= q.end
+        for a, b in q.matches:
+            assert q.start <= a < b <= q.end
+    matched = {first.article.text[a:b].lower() for a, b in first.matches}
+    assert {"evacuated", "residents"} <= matched
+
+
+def test_quotes_carry_their_source(archive: Archive) -> None:
+    q = archive.ask("Who scored twice in the cup final?", k=1).quotes[0]
+    assert "Okafor" in q.text
+    assert (q.article.source, q.article.published, q.article.title) == (
+        "Island Times",
+        "2023-01-25",
+        "Cup final",
+    )
+    assert q.article.path.endswith("football.md")
+    assert 0 <= q.score <= 1
+
+
+def test_quotes_grouped_by_article(archive: Archive) -> None:
+    answer = archive.ask("volcano ash evacuation flights", k=4)
+    groups = answer.by_article()
+    ids = [a.id for a, _ in groups]
+    assert len(ids) == len(set(ids))
+    assert sum(len(qs) for _, qs in groups) == len(answer.quotes)
+
+
+def test_source_and_date_filters(archive: Archive) -> None:
+    only_post = archive.ask("volcano", k=5, filters=Filters(sources=("capital post",)))
+    assert {q.article.source for q in only_post.quotes} <= {"Capital Post"}
+    late = archive.ask("volcano lenby", k=5, filters=Filters(since=date(2023, 1, 21)))
+    assert late.quotes and all(q.article.published >= "2023-01-21" for q in late.quotes)
+    window = archive.ask("volcano", k=5, filters=Filters(since=date(2023, 1, 11), until=date(2023, 1, 13)))
+    assert {q.article.title for q in window.quotes} == {"Long report on the volcano"}
+    none = archive.ask("volcano", k=5, filters=Filters(sources=("Nobody",)))
+    assert none.quotes == () and not none.answered and none.notice
+    with pytest.raises(ValueError):
+        Filters(since=date(2023, 2, 1), until=date(2023, 1, 1))
+
+
+def test_diversity_other_articles_get_a_turn(archive: Archive) -> None:
+    hits = archive.retriever.search("volcano erupted gas crater Lenby", k=4)
+    assert len({h.article.id for h in hits}) >= 2
+    # Overlapping passages of one article are merged, never returned twice.
+    for i, a in enumerate(hits):
+        for b in hits[i + 1 :]:
+            if a.article.id == b.article.id:
+                assert a.end <= b.start or b.end <= a.start
+
+
+@pytest.mark.parametrize("mode", ["dense", "lexical", "hybrid"])
+def test_modes_and_k_larger_than_the_index(archive: Archive, mode: str) -> None:
+    hits = archive.retriever.search("budget vote", k=500, mode=mode)
+    assert hits and len(hits) <= archive.retriever.snapshot.size
+    assert all(h.article.text[h.start : h.end] == h.text for h in hits)
+
+
+def test_more_results_continue_without_repeats(archive: Archive) -> None:
+    first = archive.ask("volcano", k=2)
+    longer = archive.ask("volcano", k=4)
+    assert longer.quotes[:2] == first.quotes
+    spans = [(q.article.id, q.start, q.end) for q in longer.quotes + longer.more]
+    for i, (aid, s, e) in enumerate(spans):
+        for bid, s2, e2 in spans[i + 1 :]:
+            assert aid != bid or e <= s2 or e2 <= s, "quotes overlap"
+
+
+def test_unknown_topic_is_not_answered(archive: Archive) -> None:
+    answer = archive.ask("What is the boiling point of liquid nitrogen?", k=3)
+    assert not answer.answered
+    assert "no clear answer" in answer.notice
+
+
+def test_empty_index(tmp_path: Path) -> None:
+    (tmp_path / "src").mkdir()
+    refresh_index(tmp_path / "index", [tmp_path / "src"], HashingEmbedder(32))
+    archive = Archive.open(tmp_path / "index", HashingEmbedder(32))
+    answer = archive.ask("anything at all?")
+    assert answer.quotes == () and not answer.answered
+    assert archive.stats().articles == 0
+
+
+def test_invalid_faiss_ids_never_used(tmp_path: Path) -> None:
+    write(tmp_path / "src" / "one.txt", "Only one short article here.")
+    refresh_index(tmp_path / "index", [tmp_path / "src"], HashingEmbedder(32))
+    retriever = Retriever.open(tmp_path / "index", HashingEmbedder(32))
+    # Asking for more neighbours than exist makes FAISS pad with -1.
+    rows = retriever.snapshot.dense_search(retriever.embedder.embed_query("article"), 10)
+    assert rows and all(r >= 0 for r, _ in rows)
+
+
+def test_stats(archive: Archive) -> None:
+    st = archive.stats()
+    assert (st.articles, st.model) == (4, "hashing-256")
+    assert dict(st.sources) == {"Island Times": 2, "Capital Post": 1, "Science Weekly": 1}
+    assert (st.first_published, st.last_published) == ("2023-01-10", "2023-01-25")
+
+
+def test_quotes_start_and_end_on_sentence_boundaries_even_in_huge_sentences() -> None:
+    from retrieval.articles import Article
+    from retrieval.quotes import compose_answer
+    from retrieval.text import sentence_spans
+    from retrieval.types import Hit
+
+    long = " ".join(["the northern ridge collapsed near the village"] * 60)
+    text = f"Intro sentence here. {long}. Second sentence after. {long}. Final words about the avalanche."
+    article = Article(id="x", text=text)
+    answer = compose_answer(
+        "avalanche ridge", [Hit(article, 0, len(text), 1.0, 0.5, 1.0)], lambda t: 1.0, k=5
+    )
+    starts = {a for a, _ in sentence_spans(text)}
+    ends = {b for _, b in sentence_spans(text)}
+    assert answer.quotes
+    for q in answer.quotes:
+        assert q.start in starts and q.end in ends

@@ -1,0 +1,87 @@
+"""End to end with the real packaged model (all-MiniLM-L6-v2) on the seed article."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from retrieval.archive import Archive
+from retrieval.embedding import Embedder
+from tests.conftest import ROOT, SEEDS
+
+pytestmark = pytest.mark.model
+
+
+@pytest.fixture(scope="module")
+def archive(real_seed_index: Path, real_embedder: Embedder) -> Archive:
+    return Archive.open(real_seed_index, real_embedder)
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("In which city was the conference held?", "in Baku"),
+        ("Where was the Afghanistan conference held?", "in Baku"),
+        ("When was the conference held?", "May 9"),
+        ("What did Naghiyev say about drug trafficking?", "drug trafficking"),
+        ("How many countries sent officials to the conference?", "over 20 countries"),
+        ("Who hosted the conference?", "national intelligence agency"),
+        ("Did Taliban representatives attend?", "attendance of Taliban representatives"),
+    ],
+)
+def test_first_quote_holds_the_answer(archive: Archive, question: str, expected: str) -> None:
+    answer = archive.ask(question, k=3)
+    assert answer.answered
+    first = answer.quotes[0]
+    assert expected in first.text
+    assert first.article.source == "RASC News Agency"
+    assert first.article.text[first.start : first.end] == first.text
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Who won the 2022 FIFA World Cup final?",
+        "What is the recipe for banana bread?",
+        "How tall is the Eiffel Tower?",
+    ],
+)
+def test_questions_about_absent_things_are_not_answered(archive: Archive, question: str) -> None:
+    answer = archive.ask(question, k=3)
+    assert not answer.answered
+    assert answer.quotes, "the nearest passages are still offered, as low-confidence"
+
+
+def test_cli_end_to_end_with_the_packaged_model(tmp_path: Path) -> None:
+    """`newsbot index` then `newsbot ask --json` in fresh processes, as a user runs them."""
+    env = os.environ | {"HF_HUB_OFFLINE": "1", "NEWSBOT_CACHE": str(tmp_path / "cache")}
+    idx = str(tmp_path / "index")
+    run = [sys.executable, "-m", "bot"]
+    built = subprocess.run(
+        [*run, "index", "-a", str(SEEDS), "--index", idx, "--json"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert built.returncode == 0, built.stderr
+    report = json.loads(built.stdout)
+    assert report["model"] == "all-MiniLM-L6-v2" and report["passages"] > 0
+    asked = subprocess.run(
+        [*run, "ask", "In which city was the conference held?", "--index", idx, "--json", "-k", "1"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert asked.returncode == 0, asked.stderr
+    data = json.loads(asked.stdout)
+    assert data["answered"] and "Baku" in data["quotes"][0]["text"]
+    assert data["quotes"][0]["source"] == "RASC News Agency"
