@@ -54,7 +54,12 @@ def write(path: Path, content: str | bytes) -> Path:
 
 
 @pytest.fixture(scope="session")
-def onnx_embedder(tmp_path_factory: pytest.TempPathFactory) -> Embedder:
+def onnx_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A model cache shared by the session: the ONNX export happens once (use as NEWSBOT_CACHE)."""
+    return tmp_path_factory.mktemp("onnx-cache")
+
+
+@pytest.fixture(scope="session")
+def onnx_embedder(onnx_cache: Path) -> Embedder:
     """The packaged model run by ONNX Runtime (int8), exported once per test session."""
-    cache = tmp_path_factory.mktemp("onnx-cache")
-    return load_embedder(resolve_model(None), backend="onnx", cache_dir=cache)
+    return load_embedder(resolve_model(None), backend="onnx", cache_dir=onnx_cache)
