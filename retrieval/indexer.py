@@ -14,7 +14,7 @@ import numpy as np
 from retrieval.articles import Article, Problem, load_articles
 from retrieval.chunking import ChunkingParams, chunk_text
 from retrieval.embedding import Embedder
-from retrieval.lexical import LexicalIndex
+from retrieval.lexical import TOKENIZER, LexicalIndex
 from retrieval.manifest import ArticleEntry, IndexMissingError, Manifest
 from retrieval.store_faiss import (
     KEY_DTYPE,
@@ -140,7 +140,8 @@ def refresh_index(
             index_type=kind,
             created=datetime.now(UTC).isoformat(timespec="seconds"),
         )
-        lexical = LexicalIndex.build(rows.texts, previous.lexical if previous else None, rows.old)
+        languages = [articles[i].language for i in rows.table["article"].tolist()]
+        lexical = LexicalIndex.build(rows.texts, previous.lexical if previous else None, rows.old, languages)
         write_snapshot(index_dir, manifest, articles, rows.table, rows.keys, faiss_index, lexical, vectors)
         return IndexReport(
             **base,  # type: ignore[arg-type]
@@ -164,6 +165,8 @@ def _previous(index_dir: Path, model: str) -> Snapshot | None:
 
 def _same_content(previous: Snapshot, articles: list[Article], params: ChunkingParams) -> bool:
     if previous.manifest.chunking != params.as_dict() or len(previous.articles) != len(articles):
+        return False
+    if previous.lexical.tokenizer != TOKENIZER:
         return False
     return all(
         a.content_hash == b.content_hash and a.metadata() == b.metadata()

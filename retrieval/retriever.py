@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from retrieval.embedding import DEFAULT_BACKEND, Embedder, load_embedder, resolve_model
+from retrieval.language import detect
 from retrieval.store_faiss import Snapshot, load_snapshot
 from retrieval.text import clean_question
 from retrieval.types import Filters, Hit
@@ -93,7 +94,7 @@ class Retriever:
         if rows is not None:
             mask = np.zeros(self.snapshot.size, dtype=bool)
             mask[rows] = True
-        scores = self.snapshot.lexical.scores(question, mask)
+        scores = self.snapshot.lexical.scores(question, mask, language=detect(question))
         if not scores.any():
             return []
         depth = min(depth, len(scores))
