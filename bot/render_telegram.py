@@ -80,7 +80,7 @@ def _merged(spans: list[tuple[int, int]], text: str) -> list[tuple[int, int]]:
 
 
 def source_html(article: Article, number: int | None = None) -> str:
-    """``[1] <b>Outlet</b> · <a href="…">Title</a> · 2023-05-09`` (missing parts left out)."""
+    """``[1] <b>Outlet</b> · <a href="…">Title</a> · 2023-05-09 · [en]`` (missing parts left out)."""
     title = article.title or ""
     if article.url:
         label = title or _host(article.url) or article.url
@@ -88,6 +88,8 @@ def source_html(article: Article, number: int | None = None) -> str:
     else:
         link = f"<i>{esc(title)}</i>" if title else ""
     parts = [f"<b>{esc(article.source)}</b>" if article.source else "", link, esc(article.published)]
+    if article.language:
+        parts.append(f"[{esc(article.language)}]")
     line = " · ".join(p for p in parts if p) or esc(article.id)
     return f"[{number}] {line}" if number is not None else line
 

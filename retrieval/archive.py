@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+import numpy as np
 
 from retrieval.articles import Article
 from retrieval.embedding import DEFAULT_BACKEND, Embedder
@@ -34,11 +37,12 @@ class Archive:
     """Answers questions from one index. Thread-safe for concurrent ``ask`` calls."""
 
     def __init__(
-        self, retriever: Retriever, index_dir: Path, quote_params: QuoteParams = QuoteParams()
+        self, retriever: Retriever, index_dir: Path, quote_params: QuoteParams | None = None
     ) -> None:
+        """``quote_params`` default to :class:`QuoteParams` with the model's own relevance floor."""
         self.retriever = retriever
         self.index_dir = index_dir
-        self.quote_params = quote_params
+        self.quote_params = quote_params or QuoteParams(min_dense=retriever.embedder.relevance_floor)
         self._by_id = {a.id: a for a in retriever.snapshot.articles}
 
     @classmethod
@@ -68,11 +72,21 @@ class Archive:
         # Search deeper than the hits we quote from: neighbouring passages of a good
         # article merge into one wider hit instead of being cut off.
         depth = max(k, 2 * self.quote_params.hits_considered)
-        hits = self.retriever.search(cleaned, k=depth, filters=filters, mode=mode)
+        vector = self.embedder.embed_query(cleaned) if mode != "lexical" else None
+        hits = self.retriever.search(cleaned, k=depth, filters=filters, mode=mode, vector=vector)
         if not hits and filters is not None and filters.active:
             return Answer(cleaned, (), answered=False, notice="No article matches those filters.")
+
+        def similarity(sentences: Sequence[str]) -> np.ndarray:
+            return self.embedder.embed_passages(sentences) @ vector
+
         return compose_answer(
-            cleaned, hits, self.retriever.snapshot.lexical.idf, k=k, params=self.quote_params
+            cleaned,
+            hits,
+            self.retriever.snapshot.lexical.idf,
+            k=k,
+            params=self.quote_params,
+            similarity=similarity if vector is not None else None,
         )
 
     def article(self, article_id: str) -> Article | None:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 from retrieval.text import sentence_spans, word_count, word_spans
 
-# Chosen on the dev set (bench/chunking.py): see README "Performance".
+# Chosen on the dev set (bench/quality.py --max-words): see README "Quality".
 DEFAULT_MAX_WORDS = 120
 DEFAULT_OVERLAP = 1
 
@@ -15,6 +15,9 @@ DEFAULT_OVERLAP = 1
 class ChunkingParams:
     max_words: int = DEFAULT_MAX_WORDS
     overlap_sentences: int = DEFAULT_OVERLAP
+    #: how words are counted (2: scripts without spaces count 2-4 characters a word);
+    #: recorded in the manifest so a change re-chunks (unchanged passages keep their vectors)
+    words: int = field(default=2, init=False)
 
     def __post_init__(self) -> None:
         if self.max_words < 8:

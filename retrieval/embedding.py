@@ -38,6 +38,9 @@ class Embedder(ABC):
     query_prefix: str = ""
     passage_prefix: str = ""
     batch_size: int = 32
+    #: cosine (question vs best passage) below which the archive "holds no answer";
+    #: each model scores on its own scale (bench/quality.py and bench/multilingual.py --calibrate)
+    relevance_floor: float = 0.30
 
     @abstractmethod
     def embed_batch(self, texts: Sequence[str]) -> np.ndarray:
@@ -199,6 +202,10 @@ class LazyEmbedder(Embedder):
     @property  # type: ignore[override]
     def dim(self) -> int:
         return self.model.dim
+
+    @property  # type: ignore[override]
+    def relevance_floor(self) -> float:
+        return self.model.relevance_floor
 
     def embed_batch(self, texts: Sequence[str]) -> np.ndarray:
         return self.model.embed_batch(texts)

@@ -9,13 +9,17 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 from retrieval.answer_types import answer_kind, type_score
 from retrieval.language import detect
 from retrieval.text import clean_question, match_spans, sentence_spans, terms, word_count
 from retrieval.types import Answer, Hit, Quote
 
 Idf = Callable[[str], float]
+Similarity = Callable[[Sequence[str]], np.ndarray]
 WINDOW_CHARS = 1500  # how far around the answer sentence to look for context
+SIMILARITY_CHARS = 400  # of a sentence, embedded to compare it with the question
 
 
 @dataclass(frozen=True)
@@ -33,6 +37,14 @@ class QuoteParams:
     #: ... unless this share of the question's (idf-weighted) terms is in one sentence
     min_overlap: float = 0.75
     hits_considered: int = 8
+    #: weight of the question-vs-sentence cosine (min-max scaled) in the score of a
+    #: sentence in another language than the question's, where no question word can
+    #: match (within one language it cost recall on the dev set: bench/quality.py)
+    dense_weight: float = 0.30
+    #: the best sentences (by the other signals) of this many top hits are embedded
+    #: for it, at most ``dense_sentences`` of them, in one small batch
+    dense_hits: int = 3
+    dense_sentences: int = 6
 
 
 @dataclass
@@ -50,11 +62,13 @@ def compose_answer(
     k: int = 5,
     params: QuoteParams = QuoteParams(),
     answered: bool | None = None,
+    similarity: Similarity | None = None,
 ) -> Answer:
     """Pick the sentences that answer ``question`` from ``hits`` and quote them.
 
     ``answered`` forces the confidence decision (used by the lexical/dense-only
     baselines); by default it comes from the dense score and term overlap.
+    ``similarity`` scores sentences against the question (cosines, one per text).
     """
     question = clean_question(question)
     if not question:
@@ -63,7 +77,8 @@ def compose_answer(
         return Answer(
             question, (), answered=False, notice="The archive holds nothing matching that question."
         )
-    q_terms = sorted(set(terms(question, language=detect(question))))
+    language = detect(question)
+    q_terms = sorted(set(terms(question, language=language)))
     weights = {t: idf(t) for t in q_terms}
     total = sum(weights.values()) or 1.0
     kind = answer_kind(question)
@@ -82,6 +97,8 @@ def compose_answer(
                 + params.type_weight * type_score(kind, sentence, question)
             )
             candidates.append(_Candidate(hit, (a, b), overlap, score))
+    if similarity is not None and params.dense_weight > 0:
+        _add_sentence_similarity(candidates, hits[: params.dense_hits], language, similarity, params)
     candidates.sort(key=lambda c: -c.score)
 
     quotes: list[Quote] = []
@@ -98,6 +115,31 @@ def compose_answer(
         answered = top_dense >= params.min_dense or best_overlap >= params.min_overlap
     notice = "" if answered else "The archive holds no clear answer; the nearest passages follow."
     return Answer(question, tuple(quotes[:k]), answered=answered, notice=notice, more=tuple(quotes[k:]))
+
+
+def _add_sentence_similarity(
+    candidates: list[_Candidate],
+    top: Sequence[Hit],
+    language: str,
+    similarity: Similarity,
+    params: QuoteParams,
+) -> None:
+    """Raise the leading sentences of the top hits that are in another language than the
+    question (``language``) by their closeness to it (scaled 0..1)."""
+    if not language:
+        return
+    foreign = [h for h in top if h.article.language and h.article.language != language]
+    chosen = sorted((c for c in candidates if any(c.hit is h for h in foreign)), key=lambda c: -c.score)
+    chosen = chosen[: params.dense_sentences]
+    if len(chosen) < 2:
+        return
+    texts = [c.hit.article.text[c.focus[0] : c.focus[1]][:SIMILARITY_CHARS] for c in chosen]
+    cosines = np.asarray(similarity(texts))
+    spread = float(cosines.max() - cosines.min())
+    if spread <= 1e-6:
+        return
+    for cand, cos in zip(chosen, ((cosines - cosines.min()) / spread).tolist(), strict=True):
+        cand.score += params.dense_weight * cos
 
 
 def _quote(cand: _Candidate, q_terms: list[str], params: QuoteParams, taken: list[tuple[int, int]]) -> Quote:

@@ -62,7 +62,9 @@ class Retriever:
         k: int = 5,
         filters: Filters | None = None,
         mode: str = "hybrid",
+        vector: np.ndarray | None = None,
     ) -> list[Hit]:
+        """``vector``: the question's embedding, when the caller has it already."""
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}")
         question = clean_question(question)
@@ -74,7 +76,8 @@ class Retriever:
         depth = max(self.params.depth, 4 * k)
         dense: list[tuple[int, float]] = []
         if mode != "lexical":
-            vector = self.embedder.embed_query(question)
+            if vector is None:
+                vector = self.embedder.embed_query(question)
             dense = self.snapshot.dense_search(vector, depth, rows)
         lexical: list[tuple[int, float]] = []
         if mode != "dense":

@@ -8,6 +8,7 @@ Chinese sentence is not one giant token.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from functools import lru_cache
 
@@ -19,6 +20,7 @@ _NOSPACE = (
     r"\p{Han}\p{Hiragana}\p{Katakana}\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}"  # scripts written without spaces
 )
 _NOSPACE_SCRIPT = regex.compile(f"[{_NOSPACE}]")
+_CJK = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}]")
 #: a word cut into runs of no-space-script characters and runs of everything else
 _SCRIPT_RUN = regex.compile(f"[{_NOSPACE}]+|[^{_NOSPACE}]+")
 
@@ -313,15 +315,22 @@ def _word_before(text: str, pos: int) -> str:
 
 
 def word_count(text: str) -> int:
-    """Words for sizing passages: each character of a no-space script counts as one."""
+    """Words for sizing passages and quotes, comparable across scripts.
+
+    In scripts without spaces a word is a few characters: Chinese and Japanese
+    average about two per word, Thai, Lao, Khmer and Burmese about four (their
+    characters are letters, not syllables). Counting each character as a word
+    would make a CJK quote a fraction of an English one.
+    """
     if _NOSPACE_SCRIPT.search(text) is None:  # the common case, in one pass
         return len(_WORD.findall(text))
-    n = 0
+    n = 0.0
     for m in _WORD.finditer(text):
         w = m.group()
-        cjk = len(_NOSPACE_SCRIPT.findall(w))
-        n += cjk + (1 if cjk < len(w) else 0)
-    return n
+        cjk = len(_CJK.findall(w))
+        other = len(_NOSPACE_SCRIPT.findall(w)) - cjk
+        n += cjk / 2 + other / 4 + (1 if cjk + other < len(w) else 0)
+    return math.ceil(n)
 
 
 def word_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:

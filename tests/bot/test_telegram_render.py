@@ -34,6 +34,9 @@ def test_quote_bolds_the_question_words_and_escapes_the_rest() -> None:
     assert src.startswith("[2] <b>X &amp; Y</b>")
     assert 'href="https://e.org/?a=1&amp;b=2"' in src
     visible_text(src)
+    assert "[" not in src[3:]  # no language detected: none shown
+    russian = Article(id="r", text="Текст.", title="Заголовок", source="ТАСС", language="ru")
+    assert tg.source_html(russian).endswith(" · [ru]")
 
 
 def test_adjacent_matches_share_one_bold_and_cut_quotes_get_ellipses() -> None:

