@@ -695,7 +695,7 @@ def example_questions(archive: Archive, n: int = 3) -> list[str]:
     count: dict[str, int] = {}
     newest: dict[str, str] = {}
     spelled: dict[str, str] = {}
-    articles = archive.retriever.snapshot.articles
+    articles = archive.articles()
     outlets = {w for a in articles for w in re.findall(r"\w+", a.source.lower())}
     for a in articles:
         for m in _NAME.finditer(a.title):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -16,6 +15,7 @@ from retrieval.chunking import ChunkingParams, chunk_text
 from retrieval.embedding import Embedder
 from retrieval.lexical import LexicalIndex
 from retrieval.manifest import ArticleEntry, IndexMissingError, Manifest
+from retrieval.store import passage_key
 from retrieval.store_faiss import (
     KEY_DTYPE,
     PASSAGE_DTYPE,
@@ -74,10 +74,6 @@ class IndexReport:
             "passages_per_second": round(self.passages_per_second, 1),
             "wrote": self.wrote,
         }
-
-
-def passage_key(text: str) -> bytes:
-    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest()
 
 
 def refresh_index(
