@@ -1,0 +1,87 @@
+"""The interfaces over PostgreSQL (a real server): CLI with --store / NEWSBOT_DATABASE_URL, the bot."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from bot.cli import main
+from bot.telegram_app import ARCHIVE_DOWN
+from retrieval.archive import Archive
+from retrieval.embedding import HashingEmbedder
+from retrieval.indexer import refresh_store
+from retrieval.retriever import Retriever
+from retrieval.store_pg import PgStore
+from tests.bot.conftest import running_bot
+from tests.bot.fake_telegram import FakeTelegram
+from tests.conftest import SEEDS
+from tests.pg_server import PgServer
+
+MODEL = "hashing-64"
+QUESTION = "Where was the Afghanistan security conference held?"
+
+
+def test_index_and_ask_with_store_flag_and_environment(pg_url: str) -> None:
+    runner = CliRunner()
+    first = runner.invoke(main, ["index", "-a", str(SEEDS), "--store", pg_url, "--model", MODEL, "--json"])
+    assert first.exit_code == 0, first.output
+    report = json.loads(first.output)
+    assert report["wrote"] and report["passages"] == report["embedded"] > 0
+    assert report["index"].startswith("postgresql://")
+    again = runner.invoke(main, ["index", "-a", str(SEEDS)], env={"NEWSBOT_DATABASE_URL": pg_url})
+    assert again.exit_code == 0 and "index already up to date" in again.output
+    asked = runner.invoke(main, ["ask", QUESTION, "--json"], env={"NEWSBOT_DATABASE_URL": pg_url})
+    assert asked.exit_code == 0, asked.output
+    answer = json.loads(asked.output)
+    assert answer["quotes"] and "Baku" in " ".join(q["text"] for q in answer["quotes"])
+    stats = runner.invoke(main, ["console", "--store", pg_url], input="/stats\n")
+    assert stats.exit_code == 0 and "pgvector-hnsw" in stats.output
+
+
+def test_store_must_be_a_database_url(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["ask", "hello", "--store", str(tmp_path)])
+    assert result.exit_code == 2 and "postgresql:// URL" in result.output
+
+
+def test_an_unreachable_database_is_one_clear_line(tmp_path: Path) -> None:
+    url = f"postgresql://newsbot:s3cret@/news?host={tmp_path}"  # no server listens there
+    result = CliRunner().invoke(main, ["ask", "hello", "--store", url])
+    assert result.exit_code == 1
+    assert (
+        "cannot reach the PostgreSQL database" in result.output and "is the server running" in result.output
+    )
+    assert "s3cret" not in result.output and "Traceback" not in result.output
+
+
+def test_an_empty_database_says_how_to_index(pg_url: str) -> None:
+    result = CliRunner().invoke(main, ["ask", "hello", "--store", pg_url])
+    assert result.exit_code == 1 and "newsbot index --store" in result.output
+
+
+async def test_the_bot_stays_up_while_the_database_is_away(
+    fake_tg: FakeTelegram, pg_server: PgServer
+) -> None:
+    server = PgServer().start()
+    try:
+        url = server.create_database()
+        embedder = HashingEmbedder(256)
+        store = PgStore(url, retries=1, retry_wait=0.1)
+        refresh_store(store, [SEEDS], embedder)
+        archive = Archive(Retriever(store, embedder), url)
+        async with running_bot(fake_tg, archive):
+            await fake_tg.send_text(QUESTION, chat_id=21)
+            sent = await fake_tg.wait_sent(21)
+            assert "Baku" in sent[-1].params["text"]
+            server.stop()
+            await fake_tg.send_text(QUESTION, chat_id=21)
+            sent = await fake_tg.wait_sent(21, len(sent) + 1)
+            assert sent[-1].params["text"] == ARCHIVE_DOWN
+            server.start()
+            await fake_tg.send_text(QUESTION, chat_id=21)
+            sent = await fake_tg.wait_sent(21, len(sent) + 1)
+            assert "Baku" in sent[-1].params["text"]
+        store.close()
+    finally:
+        server.remove()
