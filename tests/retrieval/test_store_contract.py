@@ -56,7 +56,7 @@ BUDGET = Article(
 )
 
 
-@pytest.fixture(params=["faiss", "postgresql"])
+@pytest.fixture(params=["faiss", pytest.param("postgresql", marks=pytest.mark.postgresql)])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[VectorStore]:
     if request.param == "faiss":
         where: Path | str = tmp_path / "index"
@@ -252,6 +252,7 @@ def test_answers_through_the_archive(store: VectorStore, embedder: Embedder) -> 
     assert archive.stats().articles == 3
 
 
+@pytest.mark.postgresql
 def test_both_stores_rank_alike(tmp_path: Path, pg_url: str) -> None:
     """The same articles give the same BM25 scores and the same dense order in both stores."""
     from tests.conftest import SEEDS

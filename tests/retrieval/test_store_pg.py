@@ -24,6 +24,8 @@ from tests.pg_server import PgServer
 
 MODEL = HashingEmbedder(64)
 
+pytestmark = pytest.mark.postgresql
+
 
 def harbour(n: int) -> str:
     return (
@@ -172,3 +174,18 @@ def test_the_archive_survives_a_server_restart_and_an_outage(own_server: PgServe
     own_server.start()
     assert archive.ask(question).quotes == first.quotes  # the same object, answering again
     store.close()
+
+
+def test_without_a_server_tests_skip_locally_and_fail_in_ci(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.conftest import start_or_skip
+    from tests.pg_server import ServerUnavailable
+
+    def broken() -> PgServer:
+        raise ServerUnavailable("initdb failed")
+
+    monkeypatch.delenv("CI", raising=False)
+    with pytest.raises(pytest.skip.Exception, match="cannot start here: initdb failed"):
+        start_or_skip(broken)
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="must start in CI: initdb failed"):
+        start_or_skip(broken)
