@@ -34,6 +34,7 @@ from typing import Any, TypeVar
 import numpy as np
 import psycopg
 from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict
 
 from retrieval.articles import Article
 from retrieval.lexical import K1, B
@@ -127,6 +128,10 @@ class PgStore(VectorStore):
     ) -> None:
         self.url = url
         self.location = redact(url)
+        try:
+            conninfo_to_dict(url)
+        except psycopg.ProgrammingError as exc:
+            raise ValueError(f"invalid database URL {self.location}: {exc}") from None
         self.retries = retries
         self.retry_wait = retry_wait
         self.connect_timeout = connect_timeout
@@ -143,7 +148,7 @@ class PgStore(VectorStore):
         conn = getattr(self._local, "conn", None)
         if conn is not None and not conn.closed:
             return conn
-        conn = psycopg.connect(self.url, autocommit=True, connect_timeout=self.connect_timeout)
+        conn = self._connect()
         try:
             if not self._schema_checked:
                 self._ensure_schema(conn)
@@ -158,6 +163,9 @@ class PgStore(VectorStore):
         with self._lock:
             self._open.append(conn)
         return conn
+
+    def _connect(self) -> psycopg.Connection[Any]:
+        return psycopg.connect(self.url, autocommit=True, connect_timeout=self.connect_timeout)
 
     def _discard(self) -> None:
         conn = getattr(self._local, "conn", None)
@@ -420,7 +428,7 @@ class PgStore(VectorStore):
 
     @contextmanager
     def writer(self) -> Iterator[None]:
-        conn = psycopg.connect(self.url, autocommit=True, connect_timeout=self.connect_timeout)
+        conn = self._run(lambda _: self._connect())  # a session of its own: the lock lives as long
         try:
             conn.execute("SELECT pg_advisory_lock(%s)", [WRITER_LOCK])
             yield

@@ -88,3 +88,9 @@ async def test_the_bot_stays_up_while_the_database_is_away(
         store.close()
     finally:
         server.remove()
+
+
+def test_a_malformed_url_is_a_clear_error() -> None:
+    result = CliRunner().invoke(main, ["ask", "hello", "--store", "postgresql://x?nonsense_option=1"])
+    assert result.exit_code == 1 and "invalid database URL" in result.output
+    assert "Traceback" not in result.output
