@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import shutil
+import signal
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
+from bot import config
 from bot.cli import main
 from bot.telegram_app import ARCHIVE_DOWN
 from retrieval.archive import Archive
@@ -17,7 +21,9 @@ from retrieval.retriever import Retriever
 from retrieval.store_pg import PgStore
 from tests.bot.conftest import running_bot
 from tests.bot.fake_telegram import FakeTelegram
-from tests.conftest import SEEDS
+from tests.bot.test_telegram_cli import _newsbot
+from tests.bot.tg_html import visible_text
+from tests.conftest import SEEDS, write
 from tests.pg_server import PgServer
 
 MODEL = "hashing-64"
@@ -94,3 +100,37 @@ def test_a_malformed_url_is_a_clear_error() -> None:
     result = CliRunner().invoke(main, ["ask", "hello", "--store", "postgresql://x?nonsense_option=1"])
     assert result.exit_code == 1 and "invalid database URL" in result.output
     assert "Traceback" not in result.output
+
+
+def test_telegram_without_an_index_in_the_database_fails_before_any_network(pg_url: str) -> None:
+    result = CliRunner().invoke(
+        main, ["telegram", "--store", pg_url], env={config.ENV_TELEGRAM_TOKEN: "123456789:" + "A" * 35}
+    )
+    assert result.exit_code == 1 and "no index in postgresql://" in result.output
+
+
+async def test_a_running_bot_process_answers_from_updates_made_elsewhere(
+    fake_tg: FakeTelegram, pg_url: str, tmp_path: Path
+) -> None:
+    src = tmp_path / "articles"
+    shutil.copytree(SEEDS, src)
+    runner = CliRunner()
+    assert runner.invoke(main, ["index", "-a", str(src), "--store", pg_url, "--model", MODEL]).exit_code == 0
+    proc = await _newsbot("--store", pg_url, token=fake_tg.token, api_url=fake_tg.base_url, cwd=tmp_path)
+    try:
+        await fake_tg.wait_for(lambda: fake_tg.called("setMyCommands"), timeout=60)
+        question = "When did the maritime museum in Port Marlow open?"
+        await fake_tg.send_text(question, chat_id=31)
+        sent = await fake_tg.wait_sent(31, timeout=30)
+        assert "Port Marlow" not in visible_text(sent[-1].params["text"])
+        write(src / "museum.md", "---\nsource: Coastal Gazette\n---\n" + MUSEUM)
+        assert runner.invoke(main, ["index", "-a", str(src), "--store", pg_url]).exit_code == 0
+        await fake_tg.send_text(question, chat_id=31)
+        sent = await fake_tg.wait_sent(31, len(sent) + 1, timeout=30)
+        assert "maritime museum in Port Marlow opened on Sunday" in visible_text(sent[-1].params["text"])
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(proc.communicate(), 30)
+
+
+MUSEUM = "The new maritime museum in Port Marlow opened on Sunday, the mayor said.\n"
