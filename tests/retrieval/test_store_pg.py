@@ -189,3 +189,15 @@ def test_without_a_server_tests_skip_locally_and_fail_in_ci(monkeypatch: pytest.
     monkeypatch.setenv("CI", "true")
     with pytest.raises(pytest.fail.Exception, match="must start in CI: initdb failed"):
         start_or_skip(broken)
+
+
+def test_an_indexer_run_leaves_fresh_planner_statistics(pg_url: str) -> None:
+    store = PgStore(pg_url)
+    refresh_store(store, [SEEDS], MODEL)
+    store.close()
+    with psycopg.connect(pg_url) as conn:
+        analyzed = conn.execute(
+            "SELECT relname FROM pg_stat_user_tables WHERE schemaname = %s AND last_analyze IS NOT NULL",
+            [SCHEMA],
+        ).fetchall()
+    assert {"passages", "postings", "lexicon"} <= {name for (name,) in analyzed}
