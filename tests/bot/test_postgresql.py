@@ -134,3 +134,23 @@ async def test_a_running_bot_process_answers_from_updates_made_elsewhere(
 
 
 MUSEUM = "The new maritime museum in Port Marlow opened on Sunday, the mayor said.\n"
+
+
+async def test_reindex_updates_the_database_in_place(
+    fake_tg: FakeTelegram, pg_url: str, tmp_path: Path
+) -> None:
+    src = tmp_path / "articles"
+    shutil.copytree(SEEDS, src)
+    embedder = HashingEmbedder(256)
+    store = PgStore(pg_url)
+    refresh_store(store, [src], embedder)
+    archive = Archive(Retriever(store, embedder), pg_url)
+    admin = 601
+    async with running_bot(fake_tg, archive, admin_ids=frozenset({admin}), sources=(src,)) as app:
+        write(src / "museum.md", "---\nsource: Coastal Gazette\n---\n" + MUSEUM)
+        await fake_tg.send_text("/reindex", chat_id=admin)
+        (edit,) = await fake_tg.wait_for(lambda: fake_tg.called("editMessageText", admin), timeout=30)
+        assert "1 added" in visible_text(edit.params["text"])
+        assert app.bot_data["archive"] is archive  # the same live archive, now holding the article
+        assert archive.stats().articles == 2
+    store.close()
