@@ -7,6 +7,7 @@ from pathlib import Path
 
 from retrieval.articles import Article
 from retrieval.embedding import DEFAULT_BACKEND, Embedder
+from retrieval.language import detect
 from retrieval.quotes import QuoteParams, compose_answer
 from retrieval.retriever import FusionParams, Retriever
 from retrieval.store import VectorStore
@@ -78,7 +79,8 @@ class Archive:
         hits = self.retriever.search(cleaned, k=depth, filters=filters, mode=mode)
         if not hits and filters is not None and filters.active:
             return Answer(cleaned, (), answered=False, notice="No article matches those filters.")
-        idf = self.store.idfs(sorted(set(terms(cleaned))))  # one look-up for the whole question
+        # One look-up for the whole question (the terms compose_answer weighs).
+        idf = self.store.idfs(sorted(set(terms(cleaned, language=detect(cleaned)))))
         return compose_answer(
             cleaned,
             hits,

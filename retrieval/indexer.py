@@ -14,7 +14,7 @@ import numpy as np
 from retrieval.articles import Article, Loaded, Problem, load_articles
 from retrieval.chunking import ChunkingParams, chunk_text
 from retrieval.embedding import Embedder
-from retrieval.lexical import LexicalIndex
+from retrieval.lexical import TOKENIZER, LexicalIndex
 from retrieval.manifest import ArticleEntry, IndexMismatchError, IndexMissingError, Manifest
 from retrieval.store import VectorStore, passage_key
 from retrieval.store_faiss import (
@@ -120,7 +120,8 @@ def refresh_index(
             index_type=kind,
             created=datetime.now(UTC).isoformat(timespec="seconds"),
         )
-        lexical = LexicalIndex.build(rows.texts, previous.lexical if previous else None, rows.old)
+        languages = [articles[i].language for i in rows.table["article"].tolist()]
+        lexical = LexicalIndex.build(rows.texts, previous.lexical if previous else None, rows.old, languages)
         write_snapshot(index_dir, manifest, articles, rows.table, rows.keys, faiss_index, lexical, vectors)
         return IndexReport(
             **base,  # type: ignore[arg-type]
@@ -187,6 +188,11 @@ def refresh_store(
                 manifest = None
         if manifest is not None:
             manifest.check_model(embedder.name)
+            if manifest.extra.get("tokenizer", TOKENIZER) != TOKENIZER:
+                raise IndexMismatchError(
+                    f"the BM25 terms in {store.location} come from another newsbot version; "
+                    "rebuild it with `newsbot index --full`"
+                )
             if manifest.chunking != params.as_dict():
                 raise IndexMismatchError(
                     f"the index in {store.location} was built with passages of {manifest.chunking}, "
@@ -260,6 +266,8 @@ def _previous(index_dir: Path, model: str) -> Snapshot | None:
 
 def _same_content(previous: Snapshot, articles: list[Article], params: ChunkingParams) -> bool:
     if previous.manifest.chunking != params.as_dict() or len(previous.articles) != len(articles):
+        return False
+    if previous.lexical.tokenizer != TOKENIZER:
         return False
     return all(
         a.content_hash == b.content_hash and a.metadata() == b.metadata()

@@ -21,8 +21,11 @@ from retrieval.text import terms
 K1, B = 1.5, 0.75  # bm25s defaults ("lucene" BM25)
 DATA, INDICES, INDPTR = "data.csc.index.npy", "indices.csc.index.npy", "indptr.csc.index.npy"
 VOCAB, PARAMS = "vocab.index.json", "params.index.json"
+OWN_PARAMS = "newsbot.json"  # what bm25s does not know: the tokenizer version
 DOC_TERMS = "doc_terms.npy"  # term ids of every passage, concatenated (int32)
 DOC_OFFSETS = "doc_offsets.npy"  # where each passage's terms start (n_docs + 1, int64)
+#: how passages become terms (retrieval.text.terms); stored term ids of another version are not reused
+TOKENIZER = 2  # 2: stopwords and stemmer of the passage's own language
 
 
 class LexicalIndex:
@@ -49,6 +52,7 @@ class LexicalIndex:
         self._df = np.diff(indptr)
         self._folder = folder
         self._doc_terms: tuple[np.ndarray, np.ndarray] | None = None
+        self.tokenizer = TOKENIZER
 
     @classmethod
     def build(
@@ -56,13 +60,19 @@ class LexicalIndex:
         texts: Sequence[str],
         previous: LexicalIndex | None = None,
         reuse: Sequence[int] | np.ndarray | None = None,
+        languages: Sequence[str] | None = None,
     ) -> LexicalIndex:
-        """Index ``texts``; ``reuse[i]`` is a row of ``previous`` with the same text, or -1."""
-        old = previous.doc_terms() if previous is not None and reuse is not None else None
+        """Index ``texts`` (``languages[i]``: the language of text i, for its stopwords);
+        ``reuse[i]`` is a row of ``previous`` with the same text, or -1."""
+        same_terms = previous is not None and previous.tokenizer == TOKENIZER and reuse is not None
+        old = previous.doc_terms() if same_terms else None  # type: ignore[union-attr]
+        langs = languages if languages is not None else [""] * len(texts)
         rows = np.asarray(reuse if old is not None else np.full(len(texts), -1), dtype=np.int64)
         vocab: dict[str, int] = dict(previous._vocab) if old is not None else {}  # type: ignore[union-attr]
         fresh = {
-            int(i): np.array([vocab.setdefault(t, len(vocab)) for t in terms(texts[i])], dtype=np.int32)
+            int(i): np.array(
+                [vocab.setdefault(t, len(vocab)) for t in terms(texts[i], language=langs[i])], dtype=np.int32
+            )
             for i in np.flatnonzero(rows < 0)
         }
         lengths = np.zeros(len(texts), dtype=np.int64)
@@ -109,6 +119,7 @@ class LexicalIndex:
             "backend": "numpy",
         }
         (folder / PARAMS).write_text(json.dumps(params, indent=1), encoding="utf-8")
+        (folder / OWN_PARAMS).write_text(json.dumps({"tokenizer": self.tokenizer}), encoding="utf-8")
         doc_terms = self.doc_terms()
         if doc_terms is not None:
             np.save(folder / DOC_TERMS, doc_terms[0], allow_pickle=False)
@@ -128,7 +139,15 @@ class LexicalIndex:
         indptr = np.load(folder / INDPTR, allow_pickle=False)
         if len(indptr) == 0 or len(data) != len(indices) or int(indptr[-1]) != len(data):
             raise ValueError(f"inconsistent BM25 arrays in {folder}")
-        return cls(vocab, data, indices, indptr, n_docs, folder)
+        index = cls(vocab, data, indices, indptr, n_docs, folder)
+        try:  # beside bm25s's own files, which bm25s.BM25.load must still read
+            own = json.loads((folder / OWN_PARAMS).read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            own = {"tokenizer": 1}  # written before the file existed
+        if not isinstance(own, dict) or not isinstance(own.get("tokenizer"), int):
+            raise ValueError(f"unreadable {folder / OWN_PARAMS}")
+        index.tokenizer = own["tokenizer"]
+        return index
 
     def doc_terms(self) -> tuple[np.ndarray, np.ndarray] | None:
         """Term ids of every passage and their offsets (read on first use), if stored."""
@@ -143,15 +162,16 @@ class LexicalIndex:
             self._doc_terms = (flat, offsets)
         return self._doc_terms
 
-    def query_ids(self, query: str) -> list[int]:
+    def query_ids(self, query: str, language: str = "") -> list[int]:
         # bm25s files may list a term without a column (its "" placeholder): skip those.
         n_terms = len(self._indptr) - 1
-        return [i for i in (self._vocab.get(t) for t in terms(query)) if i is not None and i < n_terms]
+        found = (self._vocab.get(t) for t in terms(query, language=language))
+        return [i for i in found if i is not None and i < n_terms]
 
-    def scores(self, query: str, mask: np.ndarray | None = None) -> np.ndarray:
-        """BM25 score of every passage for ``query`` (0 where ``mask`` is False)."""
+    def scores(self, query: str, mask: np.ndarray | None = None, language: str = "") -> np.ndarray:
+        """BM25 score of every passage for ``query`` in ``language`` (0 where ``mask`` is False)."""
         scores = np.zeros(self.n_docs, dtype=np.float32)
-        for tid in self.query_ids(query):  # a repeated query term counts again, as in bm25s
+        for tid in self.query_ids(query, language):  # a repeated query term counts again, as in bm25s
             lo, hi = self._indptr[tid], self._indptr[tid + 1]
             scores[self._indices[lo:hi]] += self._data[lo:hi]  # one entry per passage and term
         if mask is not None:

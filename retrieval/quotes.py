@@ -10,7 +10,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from retrieval.answer_types import answer_kind, type_score
-from retrieval.text import clean_question, sentence_spans, terms, word_count, word_spans, word_terms
+from retrieval.language import detect
+from retrieval.text import clean_question, match_spans, sentence_spans, terms, word_count
 from retrieval.types import Answer, Hit, Quote
 
 Idf = Callable[[str], float]
@@ -26,7 +27,8 @@ class QuoteParams:
     type_weight: float = 0.15
     context_words: int = 55  # grow a quote with neighbour sentences up to this many words
     max_sentences: int = 3
-    #: below this cosine (question vs best passage) the archive "holds no answer"
+    #: below this cosine (question vs best passage) the archive "holds no answer";
+    #: an Archive takes it from its model (Embedder.relevance_floor)
     min_dense: float = 0.30
     #: ... unless this share of the question's (idf-weighted) terms is in one sentence
     min_overlap: float = 0.75
@@ -61,7 +63,7 @@ def compose_answer(
         return Answer(
             question, (), answered=False, notice="The archive holds nothing matching that question."
         )
-    q_terms = sorted(set(terms(question)))
+    q_terms = sorted(set(terms(question, language=detect(question))))
     weights = {t: idf(t) for t in q_terms}
     total = sum(weights.values()) or 1.0
     kind = answer_kind(question)
@@ -72,7 +74,7 @@ def compose_answer(
         text = hit.article.text
         for a, b in sentence_spans(text, hit.start, hit.end):
             sentence = text[a:b]
-            found = set(terms(sentence)) & weights.keys()
+            found = set(terms(sentence, language=hit.article.language)) & weights.keys()
             overlap = sum(weights[t] for t in found) / total
             score = (
                 params.hit_weight * (hit.score / best_hit)
@@ -133,10 +135,7 @@ def _quote(cand: _Candidate, q_terms: list[str], params: QuoteParams, taken: lis
         else:
             break
     start, end = spans[lo][0], spans[hi][1]
-    wanted = set(q_terms)
-    matches = tuple(
-        (a, b) for a, b in word_spans(text, start, end) if wanted.intersection(word_terms(text[a:b]))
-    )
+    matches = tuple(match_spans(text, start, end, set(q_terms), cand.hit.article.language))
     score = round(min(1.0, max(0.0, cand.score)), 3)
     return Quote(cand.hit.article, start, end, score=score, focus=cand.focus, matches=matches)
 

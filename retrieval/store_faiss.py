@@ -31,6 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from retrieval.articles import Article
+from retrieval.language import detect
 from retrieval.lexical import LexicalIndex
 from retrieval.manifest import (
     MANIFEST_NAME,
@@ -254,7 +255,7 @@ class FaissStore(VectorStore):
         if rows is not None:
             mask = np.zeros(self.snapshot.size, dtype=bool)
             mask[rows] = True
-        return list(top_k(self.snapshot.lexical.scores(query, mask), k))
+        return list(top_k(self.snapshot.lexical.scores(query, mask, language=detect(query)), k))
 
     def locate(self, rows: Sequence[int]) -> dict[int, Located]:
         snap = self.snapshot
@@ -354,7 +355,8 @@ class FaissStore(VectorStore):
         kind = "auto" if manifest.index_type == "flat" else manifest.index_type
         index, kind = build_faiss(all_vectors, kind)
         manifest = replace(manifest, index_type=kind)
-        lexical = LexicalIndex.build(texts, snap.lexical, np.concatenate(reuse))
+        languages = [articles[i].language for i in passages["article"].tolist()]
+        lexical = LexicalIndex.build(texts, snap.lexical, np.concatenate(reuse), languages)
         write_snapshot(
             self.index_dir, manifest, articles, passages, np.concatenate(keys), index, lexical, all_vectors
         )

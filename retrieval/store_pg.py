@@ -37,7 +37,8 @@ from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 
 from retrieval.articles import Article
-from retrieval.lexical import K1, B
+from retrieval.language import detect
+from retrieval.lexical import K1, TOKENIZER, B
 from retrieval.manifest import ArticleEntry, IndexMismatchError, IndexMissingError, Manifest
 from retrieval.store import Located, Ranked, StoreStats, StoreUnavailableError, VectorStore, passage_key
 from retrieval.text import terms
@@ -261,6 +262,7 @@ class PgStore(VectorStore):
                 passages=int(passages),
                 index_type="pgvector-hnsw",
                 created=meta.get("created", ""),
+                extra={"tokenizer": meta.get("tokenizer", 1)},
             )
 
         return self._run(read)
@@ -298,7 +300,7 @@ class PgStore(VectorStore):
         return self._run(read)
 
     def lexical_search(self, query: str, k: int, filters: Filters | None = None) -> Ranked:
-        words = terms(query)
+        words = terms(query, language=detect(query))
         if not words or k <= 0:
             return []
         where, params = _where(filters)
@@ -459,6 +461,7 @@ class PgStore(VectorStore):
                     "model": model,
                     "dim": int(dim),
                     "chunking": dict(chunking),
+                    "tokenizer": TOKENIZER,
                     "created": datetime.now(UTC).isoformat(timespec="seconds"),
                 }
                 for key, value in meta.items():
@@ -475,7 +478,7 @@ class PgStore(VectorStore):
         if len(spans) != len(vectors):
             raise ValueError(f"{len(spans)} passages but {len(vectors)} vectors")
         texts = [article.text[s:e] for s, e in spans]
-        counts = [Counter(terms(t)) for t in texts]
+        counts = [Counter(terms(t, language=article.language)) for t in texts]
         lengths = [sum(c.values()) for c in counts]
         df = Counter(t for c in counts for t in c)
         vectors = np.asarray(vectors, dtype=np.float32)

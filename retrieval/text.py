@@ -15,7 +15,12 @@ import regex
 
 # Letters, combining marks (needed for Devanagari, Arabic vowel signs) and digits.
 _WORD = regex.compile(r"[\p{L}\p{M}\p{N}]+(?:['’][\p{L}]+)*")
-_NOSPACE_SCRIPT = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}]")
+_NOSPACE = (
+    r"\p{Han}\p{Hiragana}\p{Katakana}\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}"  # scripts written without spaces
+)
+_NOSPACE_SCRIPT = regex.compile(f"[{_NOSPACE}]")
+#: a word cut into runs of no-space-script characters and runs of everything else
+_SCRIPT_RUN = regex.compile(f"[{_NOSPACE}]+|[^{_NOSPACE}]+")
 
 # Sentence ends: terminal punctuation, optional closing quotes/brackets.
 _TERMINAL = regex.compile(r"[.!?…。！？؟।]+[\"'”’»)\]]*")
@@ -325,40 +330,148 @@ def word_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[
     return [m.span() for m in _WORD.finditer(text, start, end)]
 
 
-def _stem(word: str) -> str:
-    return _english_stemmer()(word)
+#: Snowball stemmers (PyStemmer) by ISO 639-1 code
+_SNOWBALL = {
+    "ar": "arabic",
+    "ca": "catalan",
+    "cs": "czech",
+    "da": "danish",
+    "de": "german",
+    "el": "greek",
+    "en": "english",
+    "es": "spanish",
+    "eu": "basque",
+    "fa": "persian",
+    "fi": "finnish",
+    "fr": "french",
+    "hi": "hindi",
+    "hu": "hungarian",
+    "hy": "armenian",
+    "id": "indonesian",
+    "it": "italian",
+    "lt": "lithuanian",
+    "nb": "norwegian",
+    "ne": "nepali",
+    "nl": "dutch",
+    "no": "norwegian",
+    "pl": "polish",
+    "pt": "portuguese",
+    "ro": "romanian",
+    "ru": "russian",
+    "sr": "serbian",
+    "sv": "swedish",
+    "ta": "tamil",
+    "tr": "turkish",
+}
 
 
-@lru_cache(maxsize=1)
-def _english_stemmer():  # type: ignore[no-untyped-def]
+@lru_cache(maxsize=64)
+def _stemmer(language: str):  # type: ignore[no-untyped-def]
+    """The Snowball stemmer of ``language`` (English when unknown or unsupported)."""
     import Stemmer  # PyStemmer: Snowball stemmers in C
 
-    stemmer = Stemmer.Stemmer("english")
+    stemmer = Stemmer.Stemmer(_SNOWBALL.get(language, "english"))
     return lru_cache(maxsize=200_000)(stemmer.stemWord)
 
 
-def terms(text: str, *, keep_stopwords: bool = False) -> list[str]:
+def terms(text: str, *, keep_stopwords: bool = False, language: str = "") -> list[str]:
     """Search terms of ``text``: lowercased, stemmed (Latin script), stopwords dropped.
 
     Runs of a no-space script become single characters plus their bigrams.
+    English stopwords always go; ``language`` (ISO 639-1) adds that language's and
+    picks its Snowball stemmer (without it, only Latin-script words are stemmed, as English).
     """
+    stop = frozenset() if keep_stopwords else stopwords(language)
+    known = language in _SNOWBALL
+    stem = _stemmer(language if known else "en")
     out: list[str] = []
     for m in _WORD.finditer(text.lower()):
         w = m.group().replace("’", "'")
         if _NOSPACE_SCRIPT.search(w):
-            out.extend(_nospace_terms(w))
+            out.extend(t for t in _nospace_terms(w) if t not in stop)
             continue
-        if not keep_stopwords and (w in STOPWORDS or w.removesuffix("'s") in STOPWORDS):
+        if w in stop or w.removesuffix("'s") in stop:
             continue
         w = w.removesuffix("'s")
-        out.append(_stem(w) if w.isascii() else w)
+        # Unknown language: the English stemmer, for Latin-script words only.
+        out.append(stem(w) if known or w.isascii() else w)
     return out
 
 
+#: bm25s's stopword lists (NLTK's and others), by ISO 639-1 code
+_STOPWORD_LISTS = {
+    "da": "DANISH",
+    "de": "GERMAN",
+    "es": "SPANISH",
+    "fr": "FRENCH",
+    "it": "ITALIAN",
+    "ko": "KOREAN",
+    "nb": "NORWEGIAN",
+    "nl": "DUTCH",
+    "no": "NORWEGIAN",
+    "pt": "PORTUGUESE",
+    "ru": "RUSSIAN",
+    "sv": "SWEDISH",
+    "tr": "TURKISH",
+    "zh": "CHINESE",
+}
+
+
+@lru_cache(maxsize=64)
+def stopwords(language: str = "") -> frozenset[str]:
+    """English stopwords, plus those of ``language`` where a list is known."""
+    name = _STOPWORD_LISTS.get(language)
+    if name is None:
+        return STOPWORDS
+    from bm25s import stopwords as lists  # plain tuples; bm25s itself is a dependency
+
+    return STOPWORDS | frozenset(w.lower() for w in getattr(lists, f"STOPWORDS_{name}"))
+
+
 @lru_cache(maxsize=200_000)
-def word_terms(word: str) -> tuple[str, ...]:
+def word_terms(word: str, language: str = "") -> tuple[str, ...]:
     """:func:`terms` of a single word, cached (highlighting calls it for every word)."""
-    return tuple(terms(word))
+    return tuple(terms(word, language=language))
+
+
+def match_spans(
+    text: str, start: int, end: int, wanted: set[str] | frozenset[str], language: str = ""
+) -> list[tuple[int, int]]:
+    """Offsets in ``text[start:end]`` (written in ``language``) of what matches the search
+    terms ``wanted`` (for highlighting).
+
+    Spaced scripts match whole words. A run of a no-space script (Chinese, Japanese,
+    Thai, ...) is one "word" to :func:`word_spans`, often a whole clause, so there
+    only the matching character pairs (or a lone matching character) are marked.
+    """
+    out: list[tuple[int, int]] = []
+    for a, b in word_spans(text, start, end):
+        word = text[a:b]
+        if _NOSPACE_SCRIPT.search(word) is None:
+            if wanted.intersection(word_terms(word, language)):
+                out.append((a, b))
+            continue
+        for m in _SCRIPT_RUN.finditer(word):
+            run, at = m.group(), a + m.start()
+            if not _NOSPACE_SCRIPT.match(run):
+                if wanted.intersection(word_terms(run, language)):
+                    out.append((at, at + len(run)))
+            elif len(run) == 1:
+                if run in wanted:
+                    out.append((at, at + 1))
+            else:
+                out.extend((at + i, at + i + 2) for i in range(len(run) - 1) if run[i : i + 2] in wanted)
+    return _merge(out)
+
+
+def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    merged: list[tuple[int, int]] = []
+    for a, b in sorted(spans):
+        if merged and a <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(b, merged[-1][1]))
+        else:
+            merged.append((a, b))
+    return merged
 
 
 def _nospace_terms(word: str) -> list[str]:
