@@ -129,7 +129,9 @@ def near(vectors: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
     return (q / np.linalg.norm(q, axis=1, keepdims=True)).astype(np.float32)
 
 
-def synthetic_rows(url: str, n: int, queries_n: int, rng: np.random.Generator) -> list[dict]:
+def synthetic_rows(
+    url: str, n: int, queries_n: int, rng: np.random.Generator, ef_search: list[int]
+) -> list[dict]:
     import psycopg
     from pgvector.psycopg import register_vector
     from speed import clustered_vectors
@@ -160,11 +162,13 @@ def synthetic_rows(url: str, n: int, queries_n: int, rng: np.random.Generator) -
         )
         built = time.perf_counter() - t0
         conn.execute("VACUUM ANALYZE bench_vectors")
-        lat, found = pg_search(conn, "bench_vectors", queries, PG_EF_SEARCH)
         (size,) = conn.execute("SELECT pg_total_relation_size('bench_vectors')").fetchone()  # type: ignore[misc]
-    pg = row("synthetic", "pgvector-hnsw", n, built, lat, found, truth, int(size))
-    pg["copy_s"] = round(loaded, 1)
-    rows.append(pg)
+        for ef in ef_search:
+            lat, found = pg_search(conn, "bench_vectors", queries, ef)
+            name = "pgvector-hnsw" if ef == PG_EF_SEARCH else f"pgvector-hnsw-ef{ef}"
+            pg = row("synthetic", name, n, built, lat, found, truth, int(size))
+            pg["copy_s"], pg["ef_search"] = round(loaded, 1), ef
+            rows.append(pg)
     return rows
 
 
@@ -176,6 +180,12 @@ def main() -> None:
     ap.add_argument("--queries", type=int, default=200)
     ap.add_argument("--store", default="auto", help="a postgresql:// URL, or 'auto' for a temporary server")
     ap.add_argument("--skip-dev", action="store_true", help="only the synthetic vectors")
+    ap.add_argument(
+        "--ef-search",
+        type=lambda v: [int(x) for x in v.split(",")],
+        default=[PG_EF_SEARCH],
+        help=f"pgvector hnsw.ef_search values to try on the synthetic vectors (default {PG_EF_SEARCH})",
+    )
     args = ap.parse_args()
     rng = np.random.default_rng(0)
     url, cleanup = database(args.store)
@@ -184,7 +194,7 @@ def main() -> None:
         if not args.skip_dev:
             require_dev_set()
             rows += dev_rows(url, args.queries, rng)
-        rows += synthetic_rows(url, args.n, args.queries, rng)
+        rows += synthetic_rows(url, args.n, args.queries, rng, args.ef_search)
     finally:
         cleanup()
     result = {
