@@ -210,32 +210,35 @@ class PgStore(VectorStore):
     # ------------------------------------------------------------------ schema
 
     def _ensure_schema(self, conn: psycopg.Connection[Any]) -> None:
-        with conn.transaction():
-            conn.execute("SELECT pg_advisory_xact_lock(%s)", [WRITE_LOCK])
-            has_vector = conn.execute("SELECT 1 FROM pg_extension WHERE extname = 'vector'").fetchone()
-            if not has_vector:
-                try:
-                    with conn.transaction():
-                        conn.execute("CREATE EXTENSION vector")
-                except psycopg.errors.InsufficientPrivilege as exc:
-                    raise IndexMismatchError(
-                        f"pgvector is not enabled in {self.location}: "
-                        "a superuser must run `CREATE EXTENSION vector` in that database once"
-                    ) from exc
-            conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(SCHEMA)))
-            conn.execute(
-                f"CREATE TABLE IF NOT EXISTS {SCHEMA}.meta (key text PRIMARY KEY, value jsonb NOT NULL)"
-            )
-            row = conn.execute(f"SELECT value FROM {SCHEMA}.meta WHERE key = 'schema_version'").fetchone()
-            if row is None:
+        """Create the schema when missing (under a lock: processes may start together);
+        refuse one of another version. A read-only role can use an existing schema."""
+        if conn.execute("SELECT to_regclass(%s)", [f"{SCHEMA}.meta"]).fetchone() == (None,):
+            with conn.transaction():
+                conn.execute("SELECT pg_advisory_xact_lock(%s)", [WRITE_LOCK])
+                if not conn.execute("SELECT 1 FROM pg_extension WHERE extname = 'vector'").fetchone():
+                    try:
+                        with conn.transaction():
+                            conn.execute("CREATE EXTENSION vector")
+                    except psycopg.errors.InsufficientPrivilege as exc:
+                        raise IndexMismatchError(
+                            f"pgvector is not enabled in {self.location}: "
+                            "a superuser must run `CREATE EXTENSION vector` in that database once"
+                        ) from exc
+                conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(SCHEMA)))
                 conn.execute(
-                    f"INSERT INTO {SCHEMA}.meta VALUES ('schema_version', %s)", [json.dumps(SCHEMA_VERSION)]
+                    f"CREATE TABLE IF NOT EXISTS {SCHEMA}.meta (key text PRIMARY KEY, value jsonb NOT NULL)"
                 )
-            elif row[0] != SCHEMA_VERSION:
-                raise IndexMismatchError(
-                    f"the database {self.location} holds newsbot schema version {row[0]}, this newsbot "
-                    f"uses version {SCHEMA_VERSION}; rebuild it with `newsbot index --full --store URL`"
+                conn.execute(
+                    f"INSERT INTO {SCHEMA}.meta VALUES ('schema_version', %s) ON CONFLICT DO NOTHING",
+                    [json.dumps(SCHEMA_VERSION)],
                 )
+        row = conn.execute(f"SELECT value FROM {SCHEMA}.meta WHERE key = 'schema_version'").fetchone()
+        if row is None or row[0] != SCHEMA_VERSION:
+            raise IndexMismatchError(
+                f"the database {self.location} holds newsbot schema version {row[0] if row else None}, "
+                f"this newsbot uses version {SCHEMA_VERSION}: drop it (`DROP SCHEMA {SCHEMA} CASCADE`) "
+                "and index again with `newsbot index --store URL`"
+            )
 
     def _meta(self, conn: psycopg.Connection[Any]) -> dict[str, Any]:
         meta = dict(conn.execute(f"SELECT key, value FROM {SCHEMA}.meta").fetchall())

@@ -68,8 +68,23 @@ def test_schema_is_created_on_first_use_and_versioned(pg_url: str) -> None:
             1,
         )
         conn.execute(f"UPDATE {SCHEMA}.meta SET value = '99' WHERE key = 'schema_version'")
-    with pytest.raises(IndexMismatchError, match=r"schema version 99.*--full"):
+    with pytest.raises(IndexMismatchError, match=r"schema version 99.*DROP SCHEMA newsbot CASCADE"):
         PgStore(pg_url)
+
+
+def test_a_read_only_role_can_answer(pg_url: str) -> None:
+    store = PgStore(pg_url)
+    refresh_store(store, [SEEDS], MODEL)
+    store.close()
+    reader = "r_" + pg_url.split("/")[-1].split("?")[0]  # roles are per server: one per database
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute(f"CREATE ROLE {reader} LOGIN")
+        conn.execute(f"GRANT USAGE ON SCHEMA {SCHEMA} TO {reader}")
+        conn.execute(f"GRANT SELECT ON ALL TABLES IN SCHEMA {SCHEMA} TO {reader}")
+    reader_url = pg_url.replace("postgres@", f"{reader}@")
+    archive = Archive.open(reader_url, MODEL)
+    assert archive.ask("Where was the Afghanistan conference held?").quotes
+    archive.close()
 
 
 def test_the_password_never_shows() -> None:
