@@ -154,3 +154,32 @@ async def test_reindex_updates_the_database_in_place(
         assert app.bot_data["archive"] is archive  # the same live archive, now holding the article
         assert archive.stats().articles == 2
     store.close()
+
+
+def test_the_console_reports_an_outage_and_answers_again(pg_server: PgServer) -> None:
+    """(``pg_server``: skip, or fail in CI, where no server can start; this test stops its own.)"""
+    import io
+
+    from rich.console import Console
+
+    from bot.console import Repl
+
+    server = PgServer().start()
+    try:
+        url = server.create_database()
+        embedder = HashingEmbedder(256)
+        store = PgStore(url, retries=1, retry_wait=0.1)
+        refresh_store(store, [SEEDS], embedder)
+        out = io.StringIO()
+        repl = Repl(
+            Archive(Retriever(store, embedder), url), stdin=io.StringIO(), out=Console(file=out, width=200)
+        )
+        server.stop()
+        assert repl.handle(QUESTION) is True  # the console goes on
+        assert "cannot reach the PostgreSQL database" in out.getvalue()
+        server.start()
+        repl.handle(QUESTION)
+        assert "Baku" in out.getvalue()
+        store.close()
+    finally:
+        server.remove()
