@@ -216,3 +216,29 @@ def test_an_indexer_run_leaves_fresh_planner_statistics(pg_url: str) -> None:
             [SCHEMA],
         ).fetchall()
     assert {"passages", "postings", "lexicon"} <= {name for (name,) in analyzed}
+
+
+def test_an_indexer_rides_out_a_server_restart(own_server: PgServer, tmp_path: Path) -> None:
+    import threading
+
+    src = tmp_path / "articles"
+    for n in range(40):
+        write(src / f"{n:03}.txt", harbour(n))
+    url = own_server.create_database()
+
+    class Slow(HashingEmbedder):
+        def embed_passages(self, texts, progress=None):  # type: ignore[no-untyped-def]
+            time.sleep(0.05)
+            return super().embed_passages(texts, progress)
+
+    store = PgStore(url, retries=6, retry_wait=0.2)
+    reports = []
+    worker = threading.Thread(target=lambda: reports.append(refresh_store(store, [src], Slow(64), batch=1)))
+    worker.start()
+    time.sleep(0.8)  # some articles in
+    assert worker.is_alive()
+    own_server.restart()
+    worker.join(60)
+    assert reports and len(reports[0].added) == 40
+    assert consistency(url) == {"articles": 40, "passages": reports[0].passages}
+    store.close()
