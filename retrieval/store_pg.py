@@ -283,20 +283,25 @@ class PgStore(VectorStore):
             return []
         where, params = _where(filters)
         join = f"JOIN {SCHEMA}.articles a ON a.id = p.article_id" if where else ""
-        query = (
-            f"SELECT p.id, 1 - (p.embedding <=> %(v)s) FROM {SCHEMA}.passages p {join} {where} "
-            "ORDER BY p.embedding <=> %(v)s LIMIT %(k)s"
-        )
+        select = f"SELECT p.id, 1 - (p.embedding <=> %(v)s) FROM {SCHEMA}.passages p {join} {where} "
+        query = select + "ORDER BY p.embedding <=> %(v)s LIMIT %(k)s"
+        # "+ 0": an expression the HNSW index cannot serve, so every allowed row is scored.
+        exact = select + "ORDER BY (p.embedding <=> %(v)s) + 0 LIMIT %(k)s"
         vec = np.asarray(vector, dtype=np.float32).ravel()
 
         def read(conn: psycopg.Connection[Any]) -> Ranked:
+            args = {"v": vec, "k": k, **params}
             with conn.transaction():
                 conn.execute(
                     "SELECT set_config('hnsw.ef_search', %s, true), "
                     "set_config('hnsw.iterative_scan', 'relaxed_order', true)",
                     [str(min(1000, max(self.ef_search, k)))],
                 )
-                rows = conn.execute(query, {"v": vec, "k": k, **params}).fetchall()
+                rows = conn.execute(query, args).fetchall()
+                if where and len(rows) < k:
+                    # A narrow filter can exhaust the graph walk (hnsw.max_scan_tuples)
+                    # before k rows pass it: search what it allows exactly instead.
+                    rows = conn.execute(exact, args).fetchall()
             # Iterative scans may return rows slightly out of order.
             return sorted(((int(i), float(s)) for i, s in rows), key=lambda r: (-r[1], r[0]))
 
