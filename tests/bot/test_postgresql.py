@@ -6,6 +6,7 @@ import asyncio
 import json
 import shutil
 import signal
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -69,31 +70,37 @@ def test_an_empty_database_says_how_to_index(pg_url: str) -> None:
     assert result.exit_code == 1 and "newsbot index --store" in result.output
 
 
-async def test_the_bot_stays_up_while_the_database_is_away(
-    fake_tg: FakeTelegram, pg_server: PgServer
-) -> None:
+@pytest.fixture
+def own_archive(pg_server: PgServer) -> Iterator[tuple[PgServer, Archive]]:
+    """The seeds on a server of their own (to be stopped and started), quick to give up."""
     server = PgServer().start()
     try:
         url = server.create_database()
         embedder = HashingEmbedder(256)
         store = PgStore(url, retries=1, retry_wait=0.1)
         refresh_store(store, [SEEDS], embedder)
-        archive = Archive(Retriever(store, embedder), url)
-        async with running_bot(fake_tg, archive):
-            await fake_tg.send_text(QUESTION, chat_id=21)
-            sent = await fake_tg.wait_sent(21)
-            assert "Baku" in sent[-1].params["text"]
-            server.stop()
-            await fake_tg.send_text(QUESTION, chat_id=21)
-            sent = await fake_tg.wait_sent(21, len(sent) + 1)
-            assert sent[-1].params["text"] == ARCHIVE_DOWN
-            server.start()
-            await fake_tg.send_text(QUESTION, chat_id=21)
-            sent = await fake_tg.wait_sent(21, len(sent) + 1)
-            assert "Baku" in sent[-1].params["text"]
+        yield server, Archive(Retriever(store, embedder), url)
         store.close()
     finally:
         server.remove()
+
+
+async def test_the_bot_stays_up_while_the_database_is_away(
+    fake_tg: FakeTelegram, own_archive: tuple[PgServer, Archive]
+) -> None:
+    server, archive = own_archive
+    async with running_bot(fake_tg, archive):
+        await fake_tg.send_text(QUESTION, chat_id=21)
+        sent = await fake_tg.wait_sent(21)
+        assert "Baku" in sent[-1].params["text"]
+        server.stop()
+        await fake_tg.send_text(QUESTION, chat_id=21)
+        sent = await fake_tg.wait_sent(21, len(sent) + 1)
+        assert sent[-1].params["text"] == ARCHIVE_DOWN
+        server.start()
+        await fake_tg.send_text(QUESTION, chat_id=21)
+        sent = await fake_tg.wait_sent(21, len(sent) + 1)
+        assert "Baku" in sent[-1].params["text"]
 
 
 def test_a_malformed_url_is_a_clear_error() -> None:
@@ -156,30 +163,19 @@ async def test_reindex_updates_the_database_in_place(
     store.close()
 
 
-def test_the_console_reports_an_outage_and_answers_again(pg_server: PgServer) -> None:
-    """(``pg_server``: skip, or fail in CI, where no server can start; this test stops its own.)"""
+def test_the_console_reports_an_outage_and_answers_again(own_archive: tuple[PgServer, Archive]) -> None:
     import io
 
     from rich.console import Console
 
     from bot.console import Repl
 
-    server = PgServer().start()
-    try:
-        url = server.create_database()
-        embedder = HashingEmbedder(256)
-        store = PgStore(url, retries=1, retry_wait=0.1)
-        refresh_store(store, [SEEDS], embedder)
-        out = io.StringIO()
-        repl = Repl(
-            Archive(Retriever(store, embedder), url), stdin=io.StringIO(), out=Console(file=out, width=200)
-        )
-        server.stop()
-        assert repl.handle(QUESTION) is True  # the console goes on
-        assert "cannot reach the PostgreSQL database" in out.getvalue()
-        server.start()
-        repl.handle(QUESTION)
-        assert "Baku" in out.getvalue()
-        store.close()
-    finally:
-        server.remove()
+    server, archive = own_archive
+    out = io.StringIO()
+    repl = Repl(archive, stdin=io.StringIO(), out=Console(file=out, width=200))
+    server.stop()
+    assert repl.handle(QUESTION) is True  # the console goes on
+    assert "cannot reach the PostgreSQL database" in out.getvalue()
+    server.start()
+    repl.handle(QUESTION)
+    assert "Baku" in out.getvalue()
