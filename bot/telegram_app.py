@@ -82,6 +82,7 @@ ADMIN_COMMANDS: tuple[tuple[str, str], ...] = (("reindex", "Refresh the index fr
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.INLINE_QUERY]
 
 APOLOGY = "Sorry, something went wrong while answering that. Please try again in a moment."
+ARCHIVE_DOWN = "The archive's database is not reachable right now. Please try again in a minute."
 INLINE_RESULTS = 5
 MAX_ARTICLE_PARTS = 20  # longer articles: their link (or the first parts)
 
@@ -599,15 +600,18 @@ async def _reindex(app: Application, status: Message) -> None:
 def refresh_archive(old: Archive, sources: Sequence[Path]) -> tuple[IndexReport, Archive]:
     """Bring ``old``'s index in step with ``sources`` and open the result with the same model."""
     from retrieval.chunking import ChunkingParams
-    from retrieval.indexer import refresh_index
-    from retrieval.store_faiss import read_manifest
+    from retrieval.indexer import refresh_index, refresh_store
+    from retrieval.store_faiss import FaissStore, read_manifest
 
-    chunking = dict(read_manifest(old.index_dir).chunking)
+    live = not isinstance(old.store, FaissStore)
+    chunking = dict(old.store.manifest().chunking if live else read_manifest(Path(old.index_dir)).chunking)
     params = ChunkingParams(
         max_words=chunking.get("max_words", ChunkingParams().max_words),
         overlap_sentences=chunking.get("overlap_sentences", ChunkingParams().overlap_sentences),
     )
-    report = refresh_index(old.index_dir, list(sources), old.embedder, params)
+    if live:  # a database: every process sees the update as it is written
+        return refresh_store(old.store, list(sources), old.embedder, params), old
+    report = refresh_index(Path(old.index_dir), list(sources), old.embedder, params)
     new = Archive.open(old.index_dir, old.embedder, fusion=old.retriever.params)
     new.quote_params = old.quote_params
     return report, new
@@ -667,21 +671,32 @@ async def on_inline(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Log with the traceback; tell the user briefly; keep running."""
+    """Log with the traceback; tell the user briefly; keep running.
+
+    An unreachable database is expected now and then (a restart, a fail-over): it is
+    logged in one line, and the next question tries again.
+    """
+    from retrieval.store import StoreUnavailableError
+
     where = ""
     if isinstance(update, Update):
         chat = update.effective_chat
         where = f" (update {update.update_id}, chat {chat.id if chat else '?'})"
-    log.error("handling an update failed%s", where, exc_info=context.error)
+    apology = APOLOGY
+    if isinstance(context.error, StoreUnavailableError):
+        log.warning("answering failed%s: %s", where, context.error)
+        apology = ARCHIVE_DOWN
+    else:
+        log.error("handling an update failed%s", where, exc_info=context.error)
     if not isinstance(update, Update):
         return
     with contextlib.suppress(TelegramError):
         if update.callback_query:
-            await update.callback_query.answer(APOLOGY, show_alert=True)
+            await update.callback_query.answer(apology, show_alert=True)
         elif update.inline_query:
             await update.inline_query.answer([], cache_time=0, is_personal=True)
         elif update.message and addressed(update.message, context.bot.username, context.bot.id):
-            await update.message.reply_text(APOLOGY)
+            await update.message.reply_text(apology)
 
 
 # --------------------------------------------------------------------------- examples
@@ -695,7 +710,7 @@ def example_questions(archive: Archive, n: int = 3) -> list[str]:
     count: dict[str, int] = {}
     newest: dict[str, str] = {}
     spelled: dict[str, str] = {}
-    articles = archive.retriever.snapshot.articles
+    articles = archive.articles()
     outlets = {w for a in articles for w in re.findall(r"\w+", a.source.lower())}
     for a in articles:
         for m in _NAME.finditer(a.title):

@@ -1,19 +1,20 @@
-"""The one object the interfaces talk to: an index, its model, and answers."""
+"""The one object the interfaces talk to: a store, its model, and answers."""
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 
 from retrieval.articles import Article
 from retrieval.embedding import DEFAULT_BACKEND, Embedder
+from retrieval.language import detect
 from retrieval.quotes import QuoteParams, compose_answer
 from retrieval.retriever import FusionParams, Retriever
-from retrieval.text import clean_question
+from retrieval.store import VectorStore
+from retrieval.text import clean_question, terms
 from retrieval.types import Answer, Filters
 
 MAX_QUESTION_CHARS = 1000
@@ -21,7 +22,7 @@ MAX_QUESTION_CHARS = 1000
 
 @dataclass(frozen=True)
 class ArchiveStats:
-    index_dir: str
+    index_dir: str  # the index folder, or the database URL without its password
     articles: int
     passages: int
     model: str
@@ -34,21 +35,21 @@ class ArchiveStats:
 
 
 class Archive:
-    """Answers questions from one index. Thread-safe for concurrent ``ask`` calls."""
+    """Answers questions from one store. Thread-safe for concurrent ``ask`` calls."""
 
     def __init__(
-        self, retriever: Retriever, index_dir: Path, quote_params: QuoteParams | None = None
+        self, retriever: Retriever, index_dir: Path | str, quote_params: QuoteParams | None = None
     ) -> None:
         """``quote_params`` default to :class:`QuoteParams` with the model's own relevance floor."""
         self.retriever = retriever
+        #: where the store lives: an index folder, or a ``postgresql://`` URL
         self.index_dir = index_dir
         self.quote_params = quote_params or QuoteParams(min_dense=retriever.embedder.relevance_floor)
-        self._by_id = {a.id: a for a in retriever.snapshot.articles}
 
     @classmethod
     def open(
         cls,
-        index_dir: Path,
+        index_dir: Path | str,
         embedder: Embedder | None = None,
         *,
         backend: str = DEFAULT_BACKEND,
@@ -61,6 +62,13 @@ class Archive:
     @property
     def embedder(self) -> Embedder:
         return self.retriever.embedder
+
+    @property
+    def store(self) -> VectorStore:
+        return self.retriever.store
+
+    def close(self) -> None:
+        self.store.close()
 
     def ask(self, question: str, k: int = 5, filters: Filters | None = None, mode: str = "hybrid") -> Answer:
         """Quotes answering ``question``, best first; ``answer.more`` holds the next ones."""
@@ -76,6 +84,8 @@ class Archive:
         hits = self.retriever.search(cleaned, k=depth, filters=filters, mode=mode, vector=vector)
         if not hits and filters is not None and filters.active:
             return Answer(cleaned, (), answered=False, notice="No article matches those filters.")
+        # One look-up for the whole question (the terms compose_answer weighs).
+        idf = self.store.idfs(sorted(set(terms(cleaned, language=detect(cleaned)))))
 
         def similarity(sentences: Sequence[str]) -> np.ndarray:
             return self.embedder.embed_passages(sentences) @ vector
@@ -83,28 +93,18 @@ class Archive:
         return compose_answer(
             cleaned,
             hits,
-            self.retriever.snapshot.lexical.idf,
+            lambda t: idf[t] if t in idf else self.store.idf(t),
             k=k,
             params=self.quote_params,
             similarity=similarity if vector is not None else None,
         )
 
     def article(self, article_id: str) -> Article | None:
-        return self._by_id.get(article_id)
+        return self.store.article(article_id)
+
+    def articles(self) -> list[Article]:
+        """Every article's metadata (the text may be empty)."""
+        return self.store.catalog()
 
     def stats(self) -> ArchiveStats:
-        snap = self.retriever.snapshot
-        arts = snap.articles
-        dates = sorted(a.published for a in arts if a.published)
-        return ArchiveStats(
-            index_dir=str(self.index_dir),
-            articles=len(arts),
-            passages=snap.size,
-            model=snap.manifest.model,
-            index_type=snap.manifest.index_type,
-            created=snap.manifest.created,
-            sources=tuple(Counter(a.source for a in arts if a.source).most_common()),
-            languages=tuple(Counter(a.language for a in arts if a.language).most_common()),
-            first_published=dates[0] if dates else "",
-            last_published=dates[-1] if dates else "",
-        )
+        return ArchiveStats(index_dir=self.store.location, **asdict(self.store.stats()))

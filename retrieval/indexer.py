@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from retrieval.articles import Article, Problem, load_articles
+from retrieval.articles import Article, Loaded, Problem, load_articles
 from retrieval.chunking import ChunkingParams, chunk_text
 from retrieval.embedding import Embedder
 from retrieval.lexical import TOKENIZER, LexicalIndex
-from retrieval.manifest import ArticleEntry, IndexMissingError, Manifest
+from retrieval.manifest import ArticleEntry, IndexMismatchError, IndexMissingError, Manifest
+from retrieval.store import VectorStore, passage_key
 from retrieval.store_faiss import (
     KEY_DTYPE,
     PASSAGE_DTYPE,
@@ -76,10 +77,6 @@ class IndexReport:
         }
 
 
-def passage_key(text: str) -> bytes:
-    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest()
-
-
 def refresh_index(
     index_dir: Path,
     sources: Sequence[Path],
@@ -97,29 +94,12 @@ def refresh_index(
     index replaces the old one atomically; on any failure the old one stays.
     """
     started = time.perf_counter()
-    missing = [str(s) for s in sources if not s.exists()]
-    if missing:
-        raise SourceError(f"articles folder not found: {', '.join(missing)}")
+    _check_sources(sources)
     with writer_lock(index_dir):
         previous = None if full else _previous(index_dir, embedder.name)
         loaded = load_articles(sources)
         articles = loaded.articles
-        old = previous.manifest.articles if previous else {}
-        added = [a.id for a in articles if a.id not in old]
-        updated = [a.id for a in articles if a.id in old and old[a.id].hash != a.content_hash]
-        current_ids = {a.id for a in articles}
-        removed = sorted(set(old) - current_ids)
-        base = dict(
-            index_dir=str(index_dir),
-            model=embedder.name,
-            added=added,
-            updated=updated,
-            removed=removed,
-            unchanged=len(articles) - len(added) - len(updated),
-            skipped=loaded.problems,
-            duplicates=loaded.duplicates,
-            articles=len(articles),
-        )
+        base = _diff(str(index_dir), embedder.name, loaded, previous.manifest.articles if previous else {})
         if previous is not None and _same_content(previous, articles, params):
             return IndexReport(
                 **base,
@@ -152,6 +132,127 @@ def refresh_index(
             embed_seconds=embed_seconds,
             wrote=True,
         )
+
+
+def _check_sources(sources: Sequence[Path]) -> None:
+    missing = [str(s) for s in sources if not s.exists()]
+    if missing:
+        raise SourceError(f"articles folder not found: {', '.join(missing)}")
+
+
+def _diff(location: str, model: str, loaded: Loaded, old: dict[str, ArticleEntry]) -> dict[str, Any]:
+    """The report's fields that compare the articles read with those indexed before."""
+    articles = loaded.articles
+    added = [a.id for a in articles if a.id not in old]
+    updated = [a.id for a in articles if a.id in old and old[a.id].hash != a.content_hash]
+    removed = sorted(set(old) - {a.id for a in articles})
+    return dict(
+        index_dir=location,
+        model=model,
+        added=added,
+        updated=updated,
+        removed=removed,
+        unchanged=len(articles) - len(added) - len(updated),
+        skipped=loaded.problems,
+        duplicates=loaded.duplicates,
+        articles=len(articles),
+    )
+
+
+def refresh_store(
+    store: VectorStore,
+    sources: Sequence[Path],
+    embedder: Embedder,
+    params: ChunkingParams = ChunkingParams(),
+    *,
+    full: bool = False,
+    on_progress: OnProgress | None = None,
+    batch: int = 256,
+) -> IndexReport:
+    """Index every article under ``sources`` into ``store``, one article at a time.
+
+    For stores whose writes are cheap per article (PostgreSQL): only new or edited
+    articles are written, each in one atomic step, so an indexer killed at any
+    moment leaves whole articles only (and the next run picks up the rest).
+    Passages whose text is stored already keep their vectors. With ``full`` the
+    store is emptied first and everything embedded again.
+    """
+    started = time.perf_counter()
+    _check_sources(sources)
+    with store.writer():
+        manifest: Manifest | None = None
+        if not full:
+            try:
+                manifest = store.manifest()
+            except IndexMissingError:
+                manifest = None
+        if manifest is not None:
+            manifest.check_model(embedder.name)
+            if manifest.extra.get("tokenizer", TOKENIZER) != TOKENIZER:
+                raise IndexMismatchError(
+                    f"the BM25 terms in {store.location} come from another newsbot version; "
+                    "rebuild it with `newsbot index --full`"
+                )
+            if manifest.chunking != params.as_dict():
+                raise IndexMismatchError(
+                    f"the index in {store.location} was built with passages of {manifest.chunking}, "
+                    f"not {params.as_dict()}; rebuild it with `newsbot index --full`"
+                )
+        loaded = load_articles(sources)
+        old = manifest.articles if manifest is not None else {}
+        base = _diff(store.location, embedder.name, loaded, old)
+        todo = [
+            a
+            for a in loaded.articles
+            if a.id not in old or old[a.id].hash != a.content_hash or old[a.id].path != a.path
+        ]
+        if manifest is None:
+            store.reset(embedder.name, embedder.dim, params.as_dict())
+        chunked = [(a, [(p.start, p.end) for p in chunk_text(a.id, a.text, params)]) for a in todo]
+        keys = {passage_key(a.text[s:e]) for a, spans in chunked for s, e in spans}
+        known = store.known_vectors(sorted(keys)) if manifest is not None else {}
+        total = len(keys - known.keys())
+        embedded, embed_seconds = 0, 0.0
+        pending: list[tuple[Article, list[tuple[int, int]]]] = []
+        pending_texts: dict[bytes, str] = {}
+
+        def flush() -> None:
+            nonlocal embedded, embed_seconds
+            if pending_texts:
+                t0 = time.perf_counter()
+                fresh = embedder.embed_passages(list(pending_texts.values()))
+                embed_seconds += time.perf_counter() - t0
+                known.update(zip(pending_texts, fresh, strict=True))
+                embedded += len(pending_texts)
+                if on_progress is not None:
+                    on_progress(embedded, total)
+            for article, spans in pending:
+                vectors = [known[passage_key(article.text[s:e])] for s, e in spans]
+                store.put_article(article, spans, np.array(vectors, dtype=np.float32).reshape(len(spans), -1))
+            pending.clear()
+            pending_texts.clear()
+
+        for article, spans in chunked:
+            for s, e in spans:
+                key = passage_key(article.text[s:e])
+                if key not in known:
+                    pending_texts.setdefault(key, article.text[s:e])
+            pending.append((article, spans))
+            if len(pending_texts) >= batch:
+                flush()
+        flush()
+        for article_id in base["removed"]:
+            store.remove_article(article_id)
+        passages = store.count()
+    return IndexReport(
+        **base,
+        passages=passages,
+        embedded=embedded,
+        reused=passages - embedded,
+        seconds=time.perf_counter() - started,
+        embed_seconds=embed_seconds,
+        wrote=bool(todo or base["removed"] or manifest is None),
+    )
 
 
 def _previous(index_dir: Path, model: str) -> Snapshot | None:

@@ -1,4 +1,4 @@
-"""Hybrid retrieval: dense (FAISS) + lexical (BM25), fused, filtered, diversified."""
+"""Hybrid retrieval: dense + lexical (BM25) from a vector store, fused, filtered, diversified."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 
 from retrieval.embedding import DEFAULT_BACKEND, Embedder, load_embedder, resolve_model
-from retrieval.language import detect
-from retrieval.store_faiss import Snapshot, load_snapshot
+from retrieval.store import Located, VectorStore, open_store
+from retrieval.store_faiss import FaissStore, Snapshot
 from retrieval.text import clean_question
 from retrieval.types import Filters, Hit
 
@@ -28,33 +28,48 @@ class FusionParams:
 
 
 class Retriever:
-    """Finds the passages of an index that best match a question.
+    """Finds the passages of a store that best match a question.
 
-    ``Retriever.open(index_dir).search(question, k, filters) -> list[Hit]``
+    ``Retriever.open(index_dir or database URL).search(question, k, filters) -> list[Hit]``
     """
 
-    def __init__(self, snapshot: Snapshot, embedder: Embedder, params: FusionParams = FusionParams()) -> None:
-        snapshot.manifest.check_model(embedder.name)
-        self.snapshot = snapshot
+    def __init__(
+        self, store: VectorStore | Snapshot, embedder: Embedder, params: FusionParams = FusionParams()
+    ) -> None:
+        if isinstance(store, Snapshot):
+            store = FaissStore.from_snapshot(store)
+        store.manifest().check_model(embedder.name)
+        self.store = store
         self.embedder = embedder
         self.params = params
-        self._article_of_row = snapshot.passages["article"]
+
+    @property
+    def snapshot(self) -> Snapshot:
+        """The loaded FAISS version (FAISS stores only)."""
+        if not isinstance(self.store, FaissStore):
+            raise AttributeError(f"{type(self.store).__name__} has no FAISS snapshot")
+        return self.store.snapshot
 
     @classmethod
     def open(
         cls,
-        index_dir: Path,
+        location: Path | str,
         embedder: Embedder | None = None,
         *,
         backend: str = DEFAULT_BACKEND,
         cache_dir: Path | None = None,
         params: FusionParams = FusionParams(),
     ) -> Retriever:
-        """Load the index, and its own model unless ``embedder`` is given."""
-        snapshot = load_snapshot(index_dir)
-        if embedder is None:
-            embedder = load_embedder(resolve_model(snapshot.manifest.model), backend, cache_dir)
-        return cls(snapshot, embedder, params)
+        """Open the store (an index folder or a ``postgresql://`` URL), and its own model
+        unless ``embedder`` is given."""
+        store = open_store(location)
+        try:
+            if embedder is None:
+                embedder = load_embedder(resolve_model(store.manifest().model), backend, cache_dir)
+            return cls(store, embedder, params)
+        except BaseException:
+            store.close()
+            raise
 
     def search(
         self,
@@ -68,42 +83,22 @@ class Retriever:
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}")
         question = clean_question(question)
-        if not question or k <= 0 or self.snapshot.size == 0:
-            return []
-        rows = self._allowed_rows(filters)
-        if rows is not None and len(rows) == 0:
+        if not question or k <= 0 or self.store.count() == 0:
             return []
         depth = max(self.params.depth, 4 * k)
         dense: list[tuple[int, float]] = []
         if mode != "lexical":
             if vector is None:
                 vector = self.embedder.embed_query(question)
-            dense = self.snapshot.dense_search(vector, depth, rows)
+            dense = self.store.dense_search(vector, depth, filters)
         lexical: list[tuple[int, float]] = []
         if mode != "dense":
-            lexical = self._lexical(question, depth, rows)
-        return self._hits(self._fuse(dense, lexical), dict(dense), dict(lexical), k)
+            lexical = self.store.lexical_search(question, depth, filters)
+        fused = self._fuse(dense, lexical)
+        located = self.store.locate([row for row, _ in fused])
+        return self._hits(fused, located, dict(dense), dict(lexical), k)
 
     # ------------------------------------------------------------------ pieces
-
-    def _allowed_rows(self, filters: Filters | None) -> np.ndarray | None:
-        if filters is None or not filters.active:
-            return None
-        ok = np.array([filters.accepts(a) for a in self.snapshot.articles], dtype=bool)
-        return np.flatnonzero(ok[self._article_of_row])
-
-    def _lexical(self, question: str, depth: int, rows: np.ndarray | None) -> list[tuple[int, float]]:
-        mask = None
-        if rows is not None:
-            mask = np.zeros(self.snapshot.size, dtype=bool)
-            mask[rows] = True
-        scores = self.snapshot.lexical.scores(question, mask, language=detect(question))
-        if not scores.any():
-            return []
-        depth = min(depth, len(scores))
-        top = np.argpartition(-scores, depth - 1)[:depth]
-        top = top[np.argsort(-scores[top], kind="stable")]
-        return [(int(i), float(scores[i])) for i in top if scores[i] > 0]
 
     def _fuse(
         self, dense: list[tuple[int, float]], lexical: list[tuple[int, float]]
@@ -118,6 +113,7 @@ class Retriever:
     def _hits(
         self,
         fused: list[tuple[int, float]],
+        located: dict[int, Located],
         dense: dict[int, float],
         lexical: dict[int, float],
         k: int,
@@ -125,12 +121,16 @@ class Retriever:
         """Merge overlapping passages of one article; let other articles have a turn."""
         spans: list[_Span] = []
         deferred: list[_Span] = []
+        articles = {}
         for row, score in fused:
-            p = self.snapshot.passages[row]
+            p = located.get(row)
+            if p is None:  # removed since the search (a live store)
+                continue
+            articles[p.article.id] = p.article
             span = _Span(
-                int(p["article"]),
-                int(p["start"]),
-                int(p["end"]),
+                p.article.id,
+                p.start,
+                p.end,
                 score,
                 dense.get(row, -1.0),
                 lexical.get(row, 0.0),
@@ -148,17 +148,16 @@ class Retriever:
                 break
             if not _merge_into(spans, span):
                 spans.append(span)
-        arts = self.snapshot.articles
         spans.sort(key=lambda s: -s.score)
         return [
-            Hit(arts[s.article], s.start, s.end, score=s.score, dense=s.dense, lexical=s.lexical)
+            Hit(articles[s.article], s.start, s.end, score=s.score, dense=s.dense, lexical=s.lexical)
             for s in spans[:k]
         ]
 
 
 @dataclass
 class _Span:
-    article: int
+    article: str  # id
     start: int
     end: int
     score: float

@@ -23,15 +23,26 @@ import shutil
 import time
 import uuid
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 
 from retrieval.articles import Article
+from retrieval.language import detect
 from retrieval.lexical import LexicalIndex
-from retrieval.manifest import MANIFEST_NAME, IndexError_, IndexMismatchError, IndexMissingError, Manifest
+from retrieval.manifest import (
+    MANIFEST_NAME,
+    ArticleEntry,
+    IndexError_,
+    IndexMismatchError,
+    IndexMissingError,
+    Manifest,
+)
+from retrieval.store import Located, Ranked, StoreStats, VectorStore, passage_key, stats_of, top_k
+from retrieval.types import Filters
 
 CURRENT = "CURRENT"
 VERSIONS = "versions"
@@ -182,6 +193,181 @@ class Snapshot:
         top = np.argpartition(-scores, k - 1)[:k]
         top = top[np.argsort(-scores[top], kind="stable")]
         return [(int(rows[i]), float(scores[i])) for i in top]
+
+
+class FaissStore(VectorStore):
+    """The index folder as a :class:`VectorStore`.
+
+    Reads come from one loaded :class:`Snapshot` (a fixed version: open a new store
+    to see later writes). Each write is a complete new version, swapped in
+    atomically; :func:`retrieval.indexer.refresh_index` batches a whole refresh
+    into one version instead.
+    """
+
+    def __init__(self, index_dir: Path, snapshot: Snapshot | None = None) -> None:
+        self.index_dir = index_dir
+        self.location = str(index_dir)
+        self._snapshot = snapshot
+        self._by_id: dict[str, Article] | None = None
+        self._filtered: tuple[Filters, np.ndarray] | None = None
+
+    @classmethod
+    def from_snapshot(cls, snapshot: Snapshot) -> FaissStore:
+        return cls(snapshot.folder.parent.parent, snapshot)
+
+    @property
+    def snapshot(self) -> Snapshot:
+        if self._snapshot is None:
+            self._snapshot = load_snapshot(self.index_dir)
+        return self._snapshot
+
+    # ------------------------------------------------------------------ reading
+
+    def manifest(self) -> Manifest:
+        return self.snapshot.manifest
+
+    def count(self) -> int:
+        return self.snapshot.size
+
+    def _rows(self, filters: Filters | None) -> np.ndarray | None:
+        """Rows of the articles ``filters`` accept (None: all); the last answer is kept,
+        since the dense and the lexical side of one search ask the same."""
+        if filters is None or not filters.active:
+            return None
+        cached = self._filtered
+        if cached is not None and cached[0] == filters:
+            return cached[1]
+        snap = self.snapshot
+        ok = np.array([filters.accepts(a) for a in snap.articles], dtype=bool)
+        rows = np.flatnonzero(ok[snap.passages["article"]]) if len(ok) else np.zeros(0, np.int64)
+        self._filtered = (filters, rows)
+        return rows
+
+    def dense_search(self, vector: np.ndarray, k: int, filters: Filters | None = None) -> Ranked:
+        rows = self._rows(filters)
+        if rows is not None and len(rows) == 0:
+            return []
+        return self.snapshot.dense_search(vector, k, rows)
+
+    def lexical_search(self, query: str, k: int, filters: Filters | None = None) -> Ranked:
+        rows = self._rows(filters)
+        mask = None
+        if rows is not None:
+            mask = np.zeros(self.snapshot.size, dtype=bool)
+            mask[rows] = True
+        return list(top_k(self.snapshot.lexical.scores(query, mask, language=detect(query)), k))
+
+    def locate(self, rows: Sequence[int]) -> dict[int, Located]:
+        snap = self.snapshot
+        out = {}
+        for row in rows:
+            if 0 <= row < snap.size:
+                p = snap.passages[row]
+                out[row] = Located(snap.articles[p["article"]], int(p["start"]), int(p["end"]))
+        return out
+
+    def idfs(self, terms: Sequence[str]) -> dict[str, float]:
+        return {t: self.snapshot.lexical.idf(t) for t in terms}
+
+    def article(self, article_id: str) -> Article | None:
+        if self._by_id is None:
+            self._by_id = {a.id: a for a in self.snapshot.articles}
+        return self._by_id.get(article_id)
+
+    def catalog(self) -> list[Article]:
+        return self.snapshot.articles
+
+    def stats(self) -> StoreStats:
+        return stats_of(self.snapshot.articles, self.snapshot.size, self.snapshot.manifest)
+
+    # ------------------------------------------------------------------ writing
+
+    def writer(self) -> AbstractContextManager[None]:
+        return writer_lock(self.index_dir)
+
+    def reset(self, model: str, dim: int, chunking: dict[str, int]) -> None:
+        manifest = Manifest(model=model, dim=dim, chunking=dict(chunking), created=_now())
+        empty = np.zeros((0, dim), dtype=np.float32)
+        index, _ = build_faiss(empty, "flat")
+        passages, keys = np.zeros(0, PASSAGE_DTYPE), np.zeros(0, KEY_DTYPE)
+        write_snapshot(self.index_dir, manifest, [], passages, keys, index, LexicalIndex.build([]), empty)
+        self._reload()
+
+    def put_article(self, article: Article, spans: Sequence[tuple[int, int]], vectors: np.ndarray) -> None:
+        self._rewrite(article.id, (article, spans, vectors))
+
+    def remove_article(self, article_id: str) -> None:
+        self._rewrite(article_id, None)
+
+    def known_vectors(self, keys: Sequence[bytes]) -> dict[bytes, np.ndarray]:
+        snap = self.snapshot
+        if not snap.size or not keys:
+            return {}
+        # Compared as numpy stores them: fixed-width bytes drop trailing NULs.
+        stored = {k: i for i, k in enumerate(snap.keys.tolist())}
+        wanted = np.array(list(keys), dtype=KEY_DTYPE).tolist()
+        rows = {key: stored[w] for key, w in zip(keys, wanted, strict=True) if w in stored}
+        if not rows:
+            return {}
+        vectors = np.asarray(snap.vectors()[np.array(list(rows.values()))], dtype=np.float32)
+        return {key: vectors[i] for i, key in enumerate(rows)}
+
+    def _rewrite(self, drop: str, add: tuple[Article, Sequence[tuple[int, int]], np.ndarray] | None) -> None:
+        """A new version without article ``drop``, plus ``add`` when given."""
+        snap = load_snapshot(self.index_dir)  # the live version, not a stale one
+        articles = [a for a in snap.articles if a.id != drop]
+        position = {a.id: i for i, a in enumerate(articles)}
+        remap = np.array([position.get(a.id, -1) for a in snap.articles], dtype=np.int64)
+        keep = np.flatnonzero(remap[snap.passages["article"]] >= 0) if snap.size else np.zeros(0, np.int64)
+        table = snap.passages[keep].copy()
+        table["article"] = remap[table["article"]]
+        tables, keys = [table], [snap.keys[keep]]
+        vectors = [np.asarray(snap.vectors()[keep], dtype=np.float32).reshape(-1, snap.manifest.dim)]
+        texts = [snap.passage_text(int(r)) for r in keep]
+        reuse = [keep]
+        if add is not None:
+            article, spans, new_vectors = add
+            if len(spans) != len(new_vectors):
+                raise ValueError(f"{len(spans)} passages but {len(new_vectors)} vectors")
+            fresh = np.zeros(len(spans), dtype=PASSAGE_DTYPE)
+            fresh["article"] = len(articles)
+            fresh["start"] = [s for s, _ in spans]
+            fresh["end"] = [e for _, e in spans]
+            articles.append(article)
+            tables.append(fresh)
+            new_texts = [article.text[s:e] for s, e in spans]
+            keys.append(np.array([passage_key(t) for t in new_texts], dtype=KEY_DTYPE))
+            vectors.append(np.asarray(new_vectors, dtype=np.float32).reshape(-1, snap.manifest.dim))
+            texts.extend(new_texts)
+            reuse.append(np.full(len(spans), -1, dtype=np.int64))
+        passages, all_vectors = np.concatenate(tables), np.concatenate(vectors)
+        counts = np.bincount(passages["article"], minlength=len(articles)).tolist()
+        manifest = replace(
+            snap.manifest,
+            articles={
+                a.id: ArticleEntry(hash=a.content_hash, passages=n, path=a.path)
+                for a, n in zip(articles, counts, strict=True)
+            },
+            passages=len(passages),
+            created=_now(),
+        )
+        # Keep an explicitly chosen type; "flat" may grow into an approximate one.
+        kind = "auto" if manifest.index_type == "flat" else manifest.index_type
+        index, kind = build_faiss(all_vectors, kind)
+        manifest = replace(manifest, index_type=kind)
+        languages = [articles[i].language for i in passages["article"].tolist()]
+        lexical = LexicalIndex.build(texts, snap.lexical, np.concatenate(reuse), languages)
+        write_snapshot(
+            self.index_dir, manifest, articles, passages, np.concatenate(keys), index, lexical, all_vectors
+        )
+        self._reload()
+
+    def _reload(self) -> None:
+        self._snapshot, self._by_id, self._filtered = None, None, None
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 # --------------------------------------------------------------------------- reading
@@ -382,6 +568,7 @@ def _fsync_dir(folder: Path) -> None:
 
 
 __all__ = [
+    "FaissStore",
     "IndexMismatchError",
     "IndexMissingError",
     "Snapshot",

