@@ -54,6 +54,13 @@ def load_xquad(lang: str) -> tuple[list[dict], list[dict]]:
     return articles, questions
 
 
+def spread(items: list[dict], n: int) -> list[dict]:
+    """At most ``n`` of ``items`` taken evenly across the list (all when ``n`` is 0)."""
+    if not n or n >= len(items):
+        return items
+    return items[:: len(items) // n][:n]
+
+
 def build_index(
     name: str, lang: str, articles: list[dict], embedder: Embedder, part: str = "all"
 ) -> tuple[Path, dict]:
@@ -105,8 +112,8 @@ def calibrate(embedder: Embedder, langs: list[str], limit: int) -> list[dict]:
         inside = [a for a in articles if a["title"] in kept]
         index_dir, _ = build_index("e5", lang, inside, embedder, part="half")
         ids = {a["id"] for a in inside}
-        present = [q for q in questions if q["pid"] in ids][:limit]
-        absent = [q for q in questions if q["pid"] not in ids][:limit]
+        present = spread([q for q in questions if q["pid"] in ids], limit)
+        absent = spread([q for q in questions if q["pid"] not in ids], limit)
         base = Archive.open(index_dir, embedder)
         for t in (0.78, 0.80, 0.82, 0.84, 0.86, 0.88):
             archive = Archive(base.retriever, index_dir, QuoteParams(min_dense=t))
@@ -126,7 +133,9 @@ def calibrate(embedder: Embedder, langs: list[str], limit: int) -> list[dict]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--langs", default="", help="comma-separated (default: every xquad.*.json)")
-    ap.add_argument("--questions", type=int, default=0, help="at most N questions per language (0: all)")
+    ap.add_argument(
+        "--questions", type=int, default=0, help="N questions per language, spread evenly (0: all)"
+    )
     ap.add_argument("--calibrate", action="store_true")
     args = ap.parse_args()
     if not XQUAD.exists():
@@ -143,7 +152,7 @@ def main() -> None:
     questions_of: dict[str, list[dict]] = {}
     for lang in langs:
         articles, questions = load_xquad(lang)
-        questions_of[lang] = questions[: args.questions] if args.questions else questions
+        questions_of[lang] = spread(questions, args.questions)
         indexes[lang] = {}
         for name, embedder in embedders.items():
             indexes[lang][name], built = build_index(name, lang, articles, embedder)

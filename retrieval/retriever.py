@@ -8,9 +8,10 @@ from pathlib import Path
 import numpy as np
 
 from retrieval.embedding import DEFAULT_BACKEND, Embedder, load_embedder, resolve_model
+from retrieval.language import detect
 from retrieval.store import Located, VectorStore, open_store
 from retrieval.store_faiss import FaissStore, Snapshot
-from retrieval.text import clean_question
+from retrieval.text import clean_question, terms
 from retrieval.types import Filters, Hit
 
 MODES = ("hybrid", "dense", "lexical")
@@ -92,20 +93,36 @@ class Retriever:
                 vector = self.embedder.embed_query(question)
             dense = self.store.dense_search(vector, depth, filters)
         lexical: list[tuple[int, float]] = []
+        share = 1.0
         if mode != "dense":
             lexical = self.store.lexical_search(question, depth, filters)
-        fused = self._fuse(dense, lexical)
+            if mode == "hybrid" and lexical:
+                share = self._known_share(question)
+        fused = self._fuse(dense, lexical, share)
         located = self.store.locate([row for row, _ in fused])
         return self._hits(fused, located, dict(dense), dict(lexical), k)
 
     # ------------------------------------------------------------------ pieces
 
+    def _known_share(self, question: str) -> float:
+        """Share of the question's search terms that occur in the archive at all.
+
+        BM25 can only speak for words the archive knows: a question in another
+        language than the articles matches them on a stray name or number, and
+        its lexical ranking then counts for that much less in the fusion.
+        """
+        wanted = sorted(set(terms(question, language=detect(question))))
+        if not wanted:
+            return 1.0
+        unseen = self.store.unseen_idf()
+        return sum(idf < unseen for idf in self.store.idfs(wanted).values()) / len(wanted)
+
     def _fuse(
-        self, dense: list[tuple[int, float]], lexical: list[tuple[int, float]]
+        self, dense: list[tuple[int, float]], lexical: list[tuple[int, float]], lexical_share: float = 1.0
     ) -> list[tuple[int, float]]:
         p = self.params
         fused: dict[int, float] = {}
-        for weight, ranked in ((p.dense_weight, dense), (p.lexical_weight, lexical)):
+        for weight, ranked in ((p.dense_weight, dense), (p.lexical_weight * lexical_share, lexical)):
             for rank, (row, _) in enumerate(ranked):
                 fused[row] = fused.get(row, 0.0) + weight / (p.rrf_k + rank + 1)
         return sorted(fused.items(), key=lambda item: (-item[1], item[0]))

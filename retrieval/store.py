@@ -9,6 +9,7 @@ scores are cosine similarity (dense) and Lucene BM25 (lexical) in both.
 from __future__ import annotations
 
 import hashlib
+import math
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
@@ -99,6 +100,11 @@ class VectorStore(ABC):
 
     def idf(self, term: str) -> float:
         return self.idfs([term])[term]
+
+    def unseen_idf(self) -> float:
+        """The idf :meth:`idfs` gives a term no passage holds (Lucene BM25, as both stores)."""
+        n = self.count()
+        return math.log(1 + (n + 0.5) / 0.5)
 
     # ------------------------------------------------------------------ writing
 

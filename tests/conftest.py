@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -100,3 +102,11 @@ def pg_server() -> Iterator[PgServer]:
 def pg_url(pg_server: PgServer) -> str:
     """A new, empty database on the test server (pgvector enabled)."""
     return pg_server.create_database()
+
+
+def run_cli(*args: str, cache: Path) -> subprocess.CompletedProcess[str]:
+    """``python -m bot ARGS`` in a fresh process, as a user runs it (model cache: ``cache``)."""
+    env = os.environ | {"HF_HUB_OFFLINE": "1", "NEWSBOT_CACHE": str(cache)}
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+    )

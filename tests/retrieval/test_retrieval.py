@@ -169,3 +169,13 @@ def test_quotes_start_and_end_on_sentence_boundaries_even_in_huge_sentences() ->
     assert answer.quotes
     for q in answer.quotes:
         assert q.start in starts and q.end in ends
+
+
+def test_bm25_counts_as_much_as_the_question_words_the_archive_knows(archive: Archive) -> None:
+    """A question in another language matches the articles on stray words only: its
+    lexical ranking is scaled by the share of its terms the archive holds."""
+    retriever = archive.retriever
+    assert retriever._known_share("volcano residents evacuated") == 1.0
+    assert retriever._known_share("volcano Vulkan Bewohner evakuiert") == 0.25
+    assert retriever._known_share("zzzz qqqq") == 0.0
+    assert retriever._known_share("the of and") == 1.0  # nothing to weigh

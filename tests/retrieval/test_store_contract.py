@@ -132,6 +132,8 @@ def test_lexical_search_is_bm25_over_the_stored_passages(store: VectorStore, emb
     idf = store.idfs(["glacier", "port", "zeppelin"])
     assert idf["zeppelin"] > idf["glacier"] > 0 and idf["port"] > 0
     assert store.idf("glacier") == pytest.approx(idf["glacier"])
+    # A term no passage holds gets exactly the unseen idf; every known one less.
+    assert idf["zeppelin"] == store.unseen_idf() > idf["glacier"]
 
 
 def test_filters_restrict_both_sides(store: VectorStore, embedder: Embedder) -> None:

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from retrieval.archive import Archive
 from retrieval.embedding import Embedder
-from tests.conftest import ROOT, SEEDS
+from tests.conftest import SEEDS, run_cli
 
 pytestmark = pytest.mark.model
 
@@ -62,27 +59,13 @@ def test_cli_end_to_end_with_the_packaged_model(
 ) -> None:
     """`newsbot index` then `newsbot ask --json` in fresh processes, as a user runs them
     (default backend: ONNX, from the session's already exported model)."""
-    env = os.environ | {"HF_HUB_OFFLINE": "1", "NEWSBOT_CACHE": str(onnx_cache)}
     idx = str(tmp_path / "index")
-    run = [sys.executable, "-m", "bot"]
-    built = subprocess.run(
-        [*run, "index", "-a", str(SEEDS), "--index", idx, "--json"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    built = run_cli("index", "-a", str(SEEDS), "--index", idx, "--json", cache=onnx_cache)
     assert built.returncode == 0, built.stderr
     report = json.loads(built.stdout)
     assert report["model"] == "all-MiniLM-L6-v2" and report["passages"] > 0
-    asked = subprocess.run(
-        [*run, "ask", "In which city was the conference held?", "--index", idx, "--json", "-k", "1"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
+    asked = run_cli(
+        "ask", "In which city was the conference held?", "--index", idx, "--json", "-k", "1", cache=onnx_cache
     )
     assert asked.returncode == 0, asked.stderr
     data = json.loads(asked.stdout)
