@@ -61,6 +61,9 @@ class Embedder(ABC):
     def embed_passages(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
         return self.embed([self.passage_prefix + t for t in texts], progress)
 
+    def load(self) -> None:  # noqa: B027 - only lazy embedders have something to do
+        """Be ready to embed (a lazy embedder loads its model), so timings leave loading out."""
+
     def embed_query(self, text: str) -> np.ndarray:
         return self.embed([self.query_prefix + text])[0]
 
@@ -198,6 +201,9 @@ class LazyEmbedder(Embedder):
             self.passage_prefix = self._model.passage_prefix
             self.batch_size = self._model.batch_size
         return self._model
+
+    def load(self) -> None:
+        self.model  # noqa: B018 - the property loads it
 
     @property  # type: ignore[override]
     def dim(self) -> int:

@@ -219,6 +219,7 @@ def refresh_store(
         def flush() -> None:
             nonlocal embedded, embed_seconds
             if pending_texts:
+                embedder.load()  # passages per second measure embedding, not loading the model
                 t0 = time.perf_counter()
                 fresh = embedder.embed_passages(list(pending_texts.values()))
                 embed_seconds += time.perf_counter() - t0
@@ -354,6 +355,7 @@ def _vectors(
             if on_progress is not None:
                 on_progress(done, len(todo))
 
+        embedder.load()  # passages per second measure embedding, not loading the model
         t0 = time.perf_counter()
         new_vectors = embedder.embed_passages([rows.texts[i] for i in todo], tick)
         embed_seconds = time.perf_counter() - t0
