@@ -80,12 +80,12 @@ class Archive:
         # Search deeper than the hits we quote from: neighbouring passages of a good
         # article merge into one wider hit instead of being cut off.
         depth = max(k, 2 * self.quote_params.hits_considered)
+        # One look-up for the whole question: the fusion and compose_answer weigh these terms.
+        idf = self.store.idfs(sorted(set(terms(cleaned, language=detect(cleaned)))))
         vector = self.embedder.embed_query(cleaned) if mode != "lexical" else None
-        hits = self.retriever.search(cleaned, k=depth, filters=filters, mode=mode, vector=vector)
+        hits = self.retriever.search(cleaned, k=depth, filters=filters, mode=mode, vector=vector, idfs=idf)
         if not hits and filters is not None and filters.active:
             return Answer(cleaned, (), answered=False, notice="No article matches those filters.")
-        # One look-up for the whole question (the terms compose_answer weighs).
-        idf = self.store.idfs(sorted(set(terms(cleaned, language=detect(cleaned)))))
 
         def similarity(sentences: Sequence[str]) -> np.ndarray:
             return self.embedder.embed_passages(sentences) @ vector

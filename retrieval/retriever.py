@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -79,8 +80,9 @@ class Retriever:
         filters: Filters | None = None,
         mode: str = "hybrid",
         vector: np.ndarray | None = None,
+        idfs: Mapping[str, float] | None = None,
     ) -> list[Hit]:
-        """``vector``: the question's embedding, when the caller has it already."""
+        """``vector`` and ``idfs`` (of the question's terms): when the caller has them already."""
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}")
         question = clean_question(question)
@@ -97,14 +99,14 @@ class Retriever:
         if mode != "dense":
             lexical = self.store.lexical_search(question, depth, filters)
             if mode == "hybrid" and lexical:
-                share = self._known_share(question)
+                share = self._known_share(question, idfs)
         fused = self._fuse(dense, lexical, share)
         located = self.store.locate([row for row, _ in fused])
         return self._hits(fused, located, dict(dense), dict(lexical), k)
 
     # ------------------------------------------------------------------ pieces
 
-    def _known_share(self, question: str) -> float:
+    def _known_share(self, question: str, idfs: Mapping[str, float] | None = None) -> float:
         """Share of the question's search terms that occur in the archive at all.
 
         BM25 can only speak for words the archive knows: a question in another
@@ -114,8 +116,9 @@ class Retriever:
         wanted = sorted(set(terms(question, language=detect(question))))
         if not wanted:
             return 1.0
+        found = idfs if idfs is not None else self.store.idfs(wanted)
         unseen = self.store.unseen_idf()
-        return sum(idf < unseen for idf in self.store.idfs(wanted).values()) / len(wanted)
+        return sum(found.get(t, unseen) < unseen for t in wanted) / len(wanted)
 
     def _fuse(
         self, dense: list[tuple[int, float]], lexical: list[tuple[int, float]], lexical_share: float = 1.0
