@@ -49,7 +49,8 @@ class Embedder(ABC):
     def embed(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
         """Embed any number of texts in length-sorted batches; rows keep input order."""
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        lengths = self.lengths(texts)
+        order = sorted(range(len(texts)), key=lengths.__getitem__)
         for lo in range(0, len(order), self.batch_size):
             idx = order[lo : lo + self.batch_size]
             vecs = np.asarray(self.embed_batch([texts[i] for i in idx]), dtype=np.float32)
@@ -57,6 +58,10 @@ class Embedder(ABC):
             if progress is not None:
                 progress(len(idx))
         return normalize(out)
+
+    def lengths(self, texts: Sequence[str]) -> list[int]:
+        """How long each text is for the model; batches group similar lengths to cut padding."""
+        return [len(t) for t in texts]
 
     def embed_passages(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
         return self.embed([self.passage_prefix + t for t in texts], progress)

@@ -51,6 +51,14 @@ def test_rows_keep_input_order_whatever_the_batching(embedder: Embedder) -> None
     assert ((together * reversed_rows).sum(axis=1) > 0.999).all()
 
 
+def test_lengths_rank_texts_by_size(embedder: Embedder) -> None:
+    """Batches group texts by these lengths (tokens for ONNX), so they must order by size."""
+    lengths = embedder.lengths(TEXTS)
+    assert len(lengths) == len(TEXTS) and min(lengths) > 0
+    assert lengths.index(min(lengths)) == TEXTS.index("Rain")
+    assert lengths.index(max(lengths)) == 2  # the storm sentence, the longest
+
+
 def test_empty_list(embedder: Embedder) -> None:
     vectors = embedder.embed([])
     assert vectors.shape == (0, embedder.dim)
