@@ -27,7 +27,9 @@ _NUMBER = re.compile(
 )
 _CAP = r"[A-Z\u00C0-\u024F][\w'’.-]*"
 _NAME = re.compile(rf"{_CAP}(?:\s+(?:of\s+|de\s+|the\s+)?{_CAP})*")
-_PLACE = re.compile(rf"\b(?:in|at|near|from|to|outside|across)\s+(?:the\s+)?({_CAP}(?:\s+{_CAP})*)")
+# "to" is locative except in "according to X", "due to X", "thanks to X", "owing to X"
+_TO = r"(?<![Aa]ccording )(?<![Dd]ue )(?<![Tt]hanks )(?<![Oo]wing )to"
+_PLACE = re.compile(rf"\b(?:in|at|near|from|{_TO}|outside|across)\s+(?:the\s+)?({_CAP}(?:\s+{_CAP})*)")
 _WORD = re.compile(r"[\w'’-]+")
 
 # Enough to tell "a country" from "a city" for "which city" questions.
@@ -81,7 +83,7 @@ def type_score(kind: str, sentence: str, question: str) -> float:
             place = m.group(1)
             if place.split()[0].lower() in asked:
                 continue
-            is_country = place.lower() in _COUNTRIES
+            is_country = place.lower().rstrip(".") in _COUNTRIES
             best = max(best, 0.5 if kind == "city" and is_country else 1.0)
         return best
     names = [n for n in _NAME.findall(sentence[1:]) if n.split()[0].lower() not in asked]

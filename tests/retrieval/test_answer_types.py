@@ -1,0 +1,47 @@
+"""Answer typing: what a question asks for, and which sentences hold that kind of thing."""
+
+from __future__ import annotations
+
+import pytest
+
+from retrieval.answer_types import answer_kind, type_score
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("How many people were evacuated?", "number"),
+        ("When did the bridge reopen?", "date"),
+        ("In which city was the conference held?", "city"),
+        ("Where was the Afghanistan conference held?", "place"),
+        ("Who hosted the conference?", "name"),
+        ("Why did the talks fail?", "any"),
+    ],
+)
+def test_answer_kind(question: str, kind: str) -> None:
+    assert answer_kind(question) == kind
+
+
+def test_a_place_follows_a_locative_preposition() -> None:
+    question = "Where was the conference held?"
+    assert type_score("place", "The conference opened on Tuesday in Baku.", question) == 1.0
+    assert type_score("place", "The conference opened on Tuesday.", question) == 0.0
+
+
+@pytest.mark.parametrize("lead", ["According to", "Due to", "Thanks to", "owing to"])
+def test_a_source_or_a_cause_after_to_is_not_a_place(lead: str) -> None:
+    sentence = f"{lead} AzerNews, the conference was widely viewed as timely."
+    assert type_score("place", sentence, "Where was the conference held?") == 0.0
+    assert type_score("place", "The delegates flew to Baku.", "Where did they go?") == 1.0
+
+
+def test_a_city_question_prefers_a_city_to_a_country() -> None:
+    question = "In which city was the summit held?"
+    assert type_score("city", "The summit was held in Azerbaijan.", question) == 0.5
+    assert type_score("city", "The summit was held in Baku.", question) == 1.0
+
+
+def test_a_name_already_in_the_question_is_not_an_answer() -> None:
+    question = "Who met Naghiyev?"
+    assert type_score("name", "Later, Naghiyev spoke.", question) == 0.0
+    assert type_score("name", "Later, Naghiyev met Blinken.", question) == 1.0
