@@ -40,11 +40,15 @@ class Archive:
     def __init__(
         self, retriever: Retriever, index_dir: Path | str, quote_params: QuoteParams | None = None
     ) -> None:
-        """``quote_params`` default to :class:`QuoteParams` with the model's own relevance floor."""
+        """``quote_params`` default to :class:`QuoteParams` with the model's own relevance floor
+        and sentence scoring."""
         self.retriever = retriever
         #: where the store lives: an index folder, or a ``postgresql://`` URL
         self.index_dir = index_dir
-        self.quote_params = quote_params or QuoteParams(min_dense=retriever.embedder.relevance_floor)
+        model = retriever.embedder
+        self.quote_params = quote_params or QuoteParams(
+            min_dense=model.relevance_floor, dense_same_language=model.sentence_weight
+        )
 
     @classmethod
     def open(

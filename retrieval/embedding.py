@@ -41,6 +41,9 @@ class Embedder(ABC):
     #: cosine (question vs best passage) below which the archive "holds no answer";
     #: each model scores on its own scale (bench/quality.py and bench/multilingual.py --calibrate)
     relevance_floor: float = 0.30
+    #: weight of question-vs-sentence cosines when quotes are chosen in the question's own
+    #: language (QuoteParams.dense_same_language): 0 unless they measured better there
+    sentence_weight: float = 0.0
 
     @abstractmethod
     def embed_batch(self, texts: Sequence[str]) -> np.ndarray:
@@ -217,6 +220,10 @@ class LazyEmbedder(Embedder):
     @property  # type: ignore[override]
     def relevance_floor(self) -> float:
         return self.model.relevance_floor
+
+    @property  # type: ignore[override]
+    def sentence_weight(self) -> float:
+        return self.model.sentence_weight
 
     def embed_batch(self, texts: Sequence[str]) -> np.ndarray:
         return self.model.embed_batch(texts)

@@ -45,6 +45,10 @@ class QuoteParams:
     #: for it, at most ``dense_sentences`` of them, in one small batch
     dense_hits: int = 3
     dense_sentences: int = 6
+    dense_per_hit: int = 1  # of them, at least this many from each hit that has them
+    #: its weight for sentences in the question's own language: 0 (off) unless the model's
+    #: sentence cosines are reliable there too (an Archive takes it from its model)
+    dense_same_language: float = 0.0
 
 
 @dataclass
@@ -97,7 +101,7 @@ def compose_answer(
                 + params.type_weight * type_score(kind, sentence, question)
             )
             candidates.append(_Candidate(hit, (a, b), overlap, score))
-    if similarity is not None and params.dense_weight > 0:
+    if similarity is not None and max(params.dense_weight, params.dense_same_language) > 0:
         _add_sentence_similarity(candidates, hits[: params.dense_hits], language, similarity, params)
     candidates.sort(key=lambda c: -c.score)
 
@@ -124,13 +128,27 @@ def _add_sentence_similarity(
     similarity: Similarity,
     params: QuoteParams,
 ) -> None:
-    """Raise the leading sentences of the top hits that are in another language than the
-    question (``language``) by their closeness to it (scaled 0..1)."""
-    if not language:
-        return
-    foreign = [h for h in top if h.article.language and h.article.language != language]
-    chosen = sorted((c for c in candidates if any(c.hit is h for h in foreign)), key=lambda c: -c.score)
+    """Raise the leading sentences of the top hits by their closeness to the question
+    (scaled 0..1): ``dense_weight`` for articles in another language than the question's
+    (``language``), ``dense_same_language`` for the others."""
+
+    def weight(hit: Hit) -> float:
+        foreign = bool(language and hit.article.language and hit.article.language != language)
+        return params.dense_weight if foreign else params.dense_same_language
+
+    weights = {id(h): weight(h) for h in top}
+    ranked = sorted((c for c in candidates if weights.get(id(c.hit), 0.0) > 0), key=lambda c: -c.score)
+    # The best few of every hit first (one hit's many sentences must not crowd out a
+    # better-matching article in another language), then the best of the rest.
+    per_hit: dict[int, int] = {}
+    chosen: list[_Candidate] = []
+    for cand in ranked:
+        if per_hit.get(id(cand.hit), 0) < params.dense_per_hit:
+            per_hit[id(cand.hit)] = per_hit.get(id(cand.hit), 0) + 1
+            chosen.append(cand)
     chosen = chosen[: params.dense_sentences]
+    picked = {id(c) for c in chosen}
+    chosen += [c for c in ranked if id(c) not in picked][: params.dense_sentences - len(chosen)]
     if len(chosen) < 2:
         return
     texts = [c.hit.article.text[c.focus[0] : c.focus[1]][:SIMILARITY_CHARS] for c in chosen]
@@ -139,7 +157,7 @@ def _add_sentence_similarity(
     if spread <= 1e-6:
         return
     for cand, cos in zip(chosen, ((cosines - cosines.min()) / spread).tolist(), strict=True):
-        cand.score += params.dense_weight * cos
+        cand.score += weights[id(cand.hit)] * cos
 
 
 def _quote(cand: _Candidate, q_terms: list[str], params: QuoteParams, taken: list[tuple[int, int]]) -> Quote:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from retrieval.archive import Archive
@@ -179,3 +180,67 @@ def test_bm25_counts_as_much_as_the_question_words_the_archive_knows(archive: Ar
     assert retriever._known_share("volcano Vulkan Bewohner evakuiert") == 0.25
     assert retriever._known_share("zzzz qqqq") == 0.0
     assert retriever._known_share("the of and") == 1.0  # nothing to weigh
+
+
+@pytest.mark.parametrize("same_language", [False, True])
+def test_sentence_cosines_pick_quotes_within_a_language_only_when_the_model_earns_it(
+    same_language: bool,
+) -> None:
+    """A model whose question-sentence cosines are reliable (``scores_sentences``) may
+    raise a sentence that shares no word with the question; by default only sentences
+    in another language than the question are scored that way."""
+    from retrieval.articles import Article
+    from retrieval.quotes import QuoteParams, compose_answer
+    from retrieval.types import Hit
+
+    words = "The harbour reopened on Monday after the storm. Ships waited outside for three days."
+    text = f"{words}\n\nLater the port authority counted the damage to the piers."
+    article = Article(id="a", text=text, language="en")
+    asked: list[list[str]] = []
+
+    def similarity(sentences):  # type: ignore[no-untyped-def]
+        asked.append(list(sentences))
+        return np.array([1.0 if "damage" in s else 0.0 for s in sentences])
+
+    params = QuoteParams(
+        dense_same_language=same_language, dense_weight=0.6, context_words=8, max_sentences=1
+    )
+    answer = compose_answer(
+        "When did the harbour reopen after the storm?",
+        [Hit(article, 0, len(text), 1.0, 0.6, 1.0)],
+        lambda t: 1.0,
+        k=3,
+        params=params,
+        similarity=similarity,
+    )
+    first = answer.quotes[0].text
+    if same_language:
+        assert asked and "damage" in first
+    else:
+        assert not asked and first.startswith("The harbour reopened")
+
+
+def test_one_articles_sentences_do_not_crowd_out_a_better_article_in_another_language() -> None:
+    """The fusion may rank an article in the question's language first on stray shared
+    words; the sentences weighed by cosine still include the best ones of the next hit."""
+    from retrieval.articles import Article
+    from retrieval.quotes import QuoteParams, compose_answer
+    from retrieval.types import Hit
+
+    english = " ".join(f"Sentence number {n} about the summit and its central themes." for n in range(8))
+    russian = "Власти Казани закрыли центральный мост. Работы продлятся до конца октября."
+    en = Article(id="en", text=english, language="en")
+    ru = Article(id="ru", text=russian, language="ru")
+
+    def similarity(sentences):  # type: ignore[no-untyped-def]
+        return np.array([0.9 if "мост" in s or "октября" in s else 0.5 for s in sentences])
+
+    answer = compose_answer(
+        "How long will the central bridge stay closed?",
+        [Hit(en, 0, len(english), 1.0, 0.70, 1.0), Hit(ru, 0, len(russian), 0.9, 0.84, 0.0)],
+        lambda t: 1.0,
+        k=3,
+        params=QuoteParams(dense_same_language=0.3),
+        similarity=similarity,
+    )
+    assert "до конца октября" in answer.quotes[0].text
