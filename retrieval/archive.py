@@ -16,6 +16,7 @@ from retrieval.retriever import FusionParams, Retriever
 from retrieval.store import VectorStore
 from retrieval.text import clean_question, terms
 from retrieval.types import Answer, Filters
+from retrieval.vector_cache import VectorCache
 
 MAX_QUESTION_CHARS = 1000
 
@@ -49,6 +50,8 @@ class Archive:
         self.quote_params = quote_params or QuoteParams(
             min_dense=model.relevance_floor, dense_same_language=model.sentence_weight
         )
+        #: sentences the composer compares with questions, embedded once each
+        self.sentences = VectorCache(model.embed_passages)
 
     @classmethod
     def open(
@@ -92,7 +95,7 @@ class Archive:
             return Answer(cleaned, (), answered=False, notice="No article matches those filters.")
 
         def similarity(sentences: Sequence[str]) -> np.ndarray:
-            return self.embedder.embed_passages(sentences) @ vector
+            return self.sentences.vectors(sentences) @ vector
 
         return compose_answer(
             cleaned,
