@@ -70,8 +70,16 @@ def answer_kind(question: str) -> str:
     return "any"
 
 
-def type_score(kind: str, sentence: str, question: str) -> float:
-    """How much ``sentence`` looks like it holds the kind of thing asked for (0..1)."""
+#: languages whose sentences the cues above can judge ("": not detected)
+CUE_LANGUAGES = frozenset({"en", ""})
+
+
+def type_score(kind: str, sentence: str, question: str, language: str = "") -> float:
+    """How much ``sentence`` (in ``language``) looks like it holds the kind of thing asked
+    for (0..1). The cues are English: a sentence in another language cannot be judged
+    for a specific kind and scores the midpoint, neither raised nor lowered."""
+    if kind != "any" and language not in CUE_LANGUAGES:
+        return 0.5
     if kind == "number":
         return 1.0 if _NUMBER.search(sentence) else 0.0
     if kind == "date":

@@ -45,3 +45,11 @@ def test_a_name_already_in_the_question_is_not_an_answer() -> None:
     question = "Who met Naghiyev?"
     assert type_score("name", "Later, Naghiyev spoke.", question) == 0.0
     assert type_score("name", "Later, Naghiyev met Blinken.", question) == 1.0
+
+
+def test_a_sentence_in_another_language_is_neither_raised_nor_lowered() -> None:
+    """ "How long ...?" wants a number; "до конца октября" holds a date without one."""
+    question = "How long will the bridge stay closed?"
+    assert type_score("number", "Работы продлятся до конца октября.", question, "ru") == 0.5
+    assert type_score("number", "The works last until the end of October.", question, "en") == 0.0
+    assert type_score("number", "The works last 12 weeks.", question, "en") == 1.0
