@@ -1,7 +1,7 @@
 """Answer quality on the RealTime QA dev set: BM25 alone, dense alone, full pipeline.
 
     python bench/quality.py [--index DIR] [--rebuild] [--max-words N] [--backend onnx|torch]
-                            [--store postgresql://…|auto]
+                            [--model multilingual|DIR] [--store postgresql://…|auto]
 
 Answer recall@k: the gold answer string (case-insensitive) occurs in the top-k
 quotes. Prints one JSON object on stdout and a table on stderr. With ``--store``
@@ -54,8 +54,10 @@ def recall_row(
     return row
 
 
-def build(index_dir: Path, max_words: int, overlap: int, backend: str, rebuild: bool) -> dict:
-    embedder = LazyEmbedder(resolve_model(None), backend=backend, cache_dir=CACHE / "models")
+def build(
+    index_dir: Path, max_words: int, overlap: int, backend: str, rebuild: bool, model: str | None = None
+) -> dict:
+    embedder = LazyEmbedder(resolve_model(model), backend=backend, cache_dir=CACHE / "models")
     report = refresh_index(
         index_dir, [DEV / "articles.jsonl"], embedder, ChunkingParams(max_words, overlap), full=rebuild
     )
@@ -167,6 +169,7 @@ def main() -> None:
     ap.add_argument("--max-words", type=int, default=ChunkingParams().max_words)
     ap.add_argument("--overlap", type=int, default=ChunkingParams().overlap_sentences)
     ap.add_argument("--backend", default="onnx", choices=["onnx", "torch"])
+    ap.add_argument("--model", help="'multilingual' or a model folder (default: the English default)")
     ap.add_argument("--rebuild", action="store_true")
     ap.add_argument("--sweep", action="store_true", help="also try a grid of fusion/quote weights")
     ap.add_argument("--calibrate", action="store_true", help="also measure the no-answer threshold")
@@ -175,8 +178,9 @@ def main() -> None:
     )
     args = ap.parse_args()
     require_dev_set()
-    index_dir = args.index or CACHE / f"dev-index-{args.max_words}w-{args.overlap}o"
-    built = build(index_dir, args.max_words, args.overlap, args.backend, args.rebuild)
+    suffix = f"-{Path(args.model).name}" if args.model else ""
+    index_dir = args.index or CACHE / f"dev-index-{args.max_words}w-{args.overlap}o{suffix}"
+    built = build(index_dir, args.max_words, args.overlap, args.backend, args.rebuild, args.model)
     archive = Archive.open(index_dir, backend=args.backend, cache_dir=CACHE / "models")
     questions = dev_questions()
     archive.ask("warm-up question")

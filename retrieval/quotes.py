@@ -44,7 +44,7 @@ class QuoteParams:
     #: the best sentences (by the other signals) of this many top hits are embedded
     #: for it, at most ``dense_sentences`` of them, in one small batch
     dense_hits: int = 3
-    dense_sentences: int = 6
+    dense_sentences: int = 10
     dense_per_hit: int = 1  # of them, at least this many from each hit that has them
     #: its weight for sentences in the question's own language: 0 (off) unless the model's
     #: sentence cosines are reliable there too (an Archive takes it from its model)
@@ -98,7 +98,7 @@ def compose_answer(
             score = (
                 params.hit_weight * (hit.score / best_hit)
                 + params.overlap_weight * overlap
-                + params.type_weight * type_score(kind, sentence, question)
+                + params.type_weight * type_score(kind, sentence, question, hit.article.language)
             )
             candidates.append(_Candidate(hit, (a, b), overlap, score))
     if similarity is not None and max(params.dense_weight, params.dense_same_language) > 0:
