@@ -48,7 +48,9 @@ class Archive:
         self.index_dir = index_dir
         model = retriever.embedder
         self.quote_params = quote_params or QuoteParams(
-            min_dense=model.relevance_floor, dense_same_language=model.sentence_weight
+            min_dense=model.relevance_floor,
+            min_dense_across=model.cross_lingual_floor,
+            dense_same_language=model.sentence_weight,
         )
         #: sentences the composer compares with questions, embedded once each
         self.sentences = VectorCache(model.embed_passages)

@@ -41,6 +41,8 @@ class Embedder(ABC):
     #: cosine (question vs best passage) below which the archive "holds no answer";
     #: each model scores on its own scale (bench/quality.py and bench/multilingual.py --calibrate)
     relevance_floor: float = 0.30
+    #: the floor for a question in another language than the closest article (None: the same)
+    cross_lingual_floor: float | None = None
     #: weight of question-vs-sentence cosines when quotes are chosen in the question's own
     #: language (QuoteParams.dense_same_language): 0 unless they measured better there
     sentence_weight: float = 0.0
@@ -220,6 +222,10 @@ class LazyEmbedder(Embedder):
     @property  # type: ignore[override]
     def relevance_floor(self) -> float:
         return self.model.relevance_floor
+
+    @property  # type: ignore[override]
+    def cross_lingual_floor(self) -> float | None:
+        return self.model.cross_lingual_floor
 
     @property  # type: ignore[override]
     def sentence_weight(self) -> float:

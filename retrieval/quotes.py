@@ -34,6 +34,9 @@ class QuoteParams:
     #: below this cosine (question vs best passage) the archive "holds no answer";
     #: an Archive takes it from its model (Embedder.relevance_floor)
     min_dense: float = 0.30
+    #: the same floor when the closest article is in another language than the question
+    #: (cross-lingual cosines run lower); None: ``min_dense``
+    min_dense_across: float | None = None
     #: ... unless this share of the question's (idf-weighted) terms is in one sentence
     min_overlap: float = 0.75
     hits_considered: int = 8
@@ -113,10 +116,14 @@ def compose_answer(
         quotes.append(_quote(cand, q_terms, params, taken))
         if len(quotes) >= k + 10:
             break
-    top_dense = max(h.dense for h in hits)
+    closest = max(hits, key=lambda h: h.dense)
+    top_dense = closest.dense
+    floor = params.min_dense
+    if params.min_dense_across is not None and language and closest.article.language not in ("", language):
+        floor = params.min_dense_across
     best_overlap = max((c.overlap for c in candidates), default=0.0)
     if answered is None:
-        answered = top_dense >= params.min_dense or best_overlap >= params.min_overlap
+        answered = top_dense >= floor or best_overlap >= params.min_overlap
     notice = "" if answered else "The archive holds no clear answer; the nearest passages follow."
     return Answer(question, tuple(quotes[:k]), answered=answered, notice=notice, more=tuple(quotes[k:]))
 

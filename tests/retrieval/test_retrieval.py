@@ -244,3 +244,21 @@ def test_one_articles_sentences_do_not_crowd_out_a_better_article_in_another_lan
         similarity=similarity,
     )
     assert "до конца октября" in answer.quotes[0].text
+
+
+@pytest.mark.parametrize(("language", "answered"), [("en", False), ("ru", True)])
+def test_cross_lingual_closeness_has_its_own_floor(language: str, answered: bool) -> None:
+    """Cosines across languages run lower: the floor for an article in another language
+    than the question is ``min_dense_across``."""
+    from retrieval.articles import Article
+    from retrieval.quotes import QuoteParams, compose_answer
+    from retrieval.types import Hit
+
+    article = Article(id="a", text="Работы продлятся до конца октября.", language=language)
+    answer = compose_answer(
+        "How long will the works last?",
+        [Hit(article, 0, len(article.text), 1.0, 0.76, 0.0)],
+        lambda t: 1.0,
+        params=QuoteParams(min_dense=0.78, min_dense_across=0.75),
+    )
+    assert answer.answered is answered
