@@ -119,7 +119,7 @@ def compose_answer(
     closest = max(hits, key=lambda h: h.dense)
     top_dense = closest.dense
     floor = params.min_dense
-    if params.min_dense_across is not None and language and closest.article.language not in ("", language):
+    if params.min_dense_across is not None and _foreign(closest, language):
         floor = params.min_dense_across
     best_overlap = max((c.overlap for c in candidates), default=0.0)
     if answered is None:
@@ -139,11 +139,9 @@ def _add_sentence_similarity(
     (scaled 0..1): ``dense_weight`` for articles in another language than the question's
     (``language``), ``dense_same_language`` for the others."""
 
-    def weight(hit: Hit) -> float:
-        foreign = bool(language and hit.article.language and hit.article.language != language)
-        return params.dense_weight if foreign else params.dense_same_language
-
-    weights = {id(h): weight(h) for h in top}
+    weights = {
+        id(h): params.dense_weight if _foreign(h, language) else params.dense_same_language for h in top
+    }
     ranked = sorted((c for c in candidates if weights.get(id(c.hit), 0.0) > 0), key=lambda c: -c.score)
     # The best few of every hit first (one hit's many sentences must not crowd out a
     # better-matching article in another language), then the best of the rest.
@@ -165,6 +163,11 @@ def _add_sentence_similarity(
         return
     for cand, cos in zip(chosen, ((cosines - cosines.min()) / spread).tolist(), strict=True):
         cand.score += weights[id(cand.hit)] * cos
+
+
+def _foreign(hit: Hit, language: str) -> bool:
+    """Whether ``hit``'s article is in another language than the question's (both known)."""
+    return bool(language and hit.article.language and hit.article.language != language)
 
 
 def _quote(cand: _Candidate, q_terms: list[str], params: QuoteParams, taken: list[tuple[int, int]]) -> Quote:
