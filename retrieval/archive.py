@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +13,7 @@ from retrieval.embedding import DEFAULT_BACKEND, Embedder
 from retrieval.language import detect
 from retrieval.quotes import QuoteParams, compose_answer
 from retrieval.retriever import FusionParams, Retriever
+from retrieval.sentences import sentence_key
 from retrieval.store import VectorStore
 from retrieval.text import clean_question, terms
 from retrieval.types import Answer, Filters
@@ -35,6 +36,21 @@ class ArchiveStats:
     last_published: str
 
 
+def quote_params_for(model: Embedder) -> QuoteParams:
+    """:class:`QuoteParams` with the model's own relevance floors and sentence scoring."""
+    params = QuoteParams(
+        min_dense=model.relevance_floor,
+        min_dense_across=model.cross_lingual_floor,
+        dense_same_language=model.sentence_weight,
+    )
+    if model.index_sentences:
+        # Sentence vectors read from the index cost nothing to weigh, so weigh more of
+        # them, each with its passage's cosine (XQuAD, 790 held-out questions per set,
+        # answer recall@1: hi 0.819 -> 0.843, zh->en 0.604 -> 0.633, hi->en 0.741 -> 0.761).
+        params = replace(params, dense_sentences=20, dense_passage=1.0)
+    return params
+
+
 class Archive:
     """Answers questions from one store. Thread-safe for concurrent ``ask`` calls."""
 
@@ -47,13 +63,10 @@ class Archive:
         #: where the store lives: an index folder, or a ``postgresql://`` URL
         self.index_dir = index_dir
         model = retriever.embedder
-        self.quote_params = quote_params or QuoteParams(
-            min_dense=model.relevance_floor,
-            min_dense_across=model.cross_lingual_floor,
-            dense_same_language=model.sentence_weight,
-        )
-        #: sentences the composer compares with questions, embedded once each
-        self.sentences = VectorCache(model.embed_passages)
+        self.quote_params = quote_params or quote_params_for(model)
+        #: sentences the composer compares with questions: read from the store when it holds
+        #: them (models that index sentences), else embedded, once each
+        self.sentences = VectorCache(self._sentence_vectors)
 
     @classmethod
     def open(
@@ -107,6 +120,15 @@ class Archive:
             params=self.quote_params,
             similarity=similarity if vector is not None else None,
         )
+
+    def _sentence_vectors(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.embedder.dim), dtype=np.float32)
+        keys = [sentence_key(t) for t in texts]
+        stored = self.store.sentence_vectors(keys)
+        missing = [t for t, key in zip(texts, keys, strict=True) if key not in stored]
+        fresh = iter(self.embedder.embed_passages(missing) if missing else ())
+        return np.array([stored[key] if key in stored else next(fresh) for key in keys], dtype=np.float32)
 
     def article(self, article_id: str) -> Article | None:
         return self.store.article(article_id)

@@ -46,6 +46,9 @@ class Embedder(ABC):
     #: weight of question-vs-sentence cosines when quotes are chosen in the question's own
     #: language (QuoteParams.dense_same_language): 0 unless they measured better there
     sentence_weight: float = 0.0
+    #: whether indexes for this model hold a vector per sentence (retrieval.sentences):
+    #: a second, sentence-level look at each passage, at about twice the indexing time
+    index_sentences: bool = False
 
     @abstractmethod
     def embed_batch(self, texts: Sequence[str]) -> np.ndarray:
@@ -230,6 +233,10 @@ class LazyEmbedder(Embedder):
     @property  # type: ignore[override]
     def sentence_weight(self) -> float:
         return self.model.sentence_weight
+
+    @property  # type: ignore[override]
+    def index_sentences(self) -> bool:
+        return self.model.index_sentences
 
     def embed_batch(self, texts: Sequence[str]) -> np.ndarray:
         return self.model.embed_batch(texts)

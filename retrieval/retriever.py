@@ -27,6 +27,9 @@ class FusionParams:
     rrf_k: int = 60
     depth: int = 60  # candidates taken from each side
     per_article: int = 2  # hits from one article before others get a turn
+    #: dense candidates are ranked by passage cosine + this x their best sentence's cosine,
+    #: where the store holds sentence vectors (retrieval.sentences; bench/multilingual.py)
+    sentence_weight: float = 0.5
 
 
 class Retriever:
@@ -94,6 +97,8 @@ class Retriever:
             if vector is None:
                 vector = self.embedder.embed_query(question)
             dense = self.store.dense_search(vector, depth, filters)
+        cosines = dict(dense)  # hits report the passage cosine: the relevance floor reads it
+        dense = self._by_sentences(vector, dense) if vector is not None else dense
         lexical: list[tuple[int, float]] = []
         share = 1.0
         if mode != "dense":
@@ -102,9 +107,18 @@ class Retriever:
                 share = self._known_share(question, idfs)
         fused = self._fuse(dense, lexical, share)
         located = self.store.locate([row for row, _ in fused])
-        return self._hits(fused, located, dict(dense), dict(lexical), k)
+        return self._hits(fused, located, cosines, dict(lexical), k)
 
     # ------------------------------------------------------------------ pieces
+
+    def _by_sentences(self, vector: np.ndarray, dense: list[tuple[int, float]]) -> list[tuple[int, float]]:
+        """Dense candidates re-ranked with their best sentence (unchanged without sentence vectors)."""
+        weight = self.params.sentence_weight
+        best = self.store.sentence_scores(vector, [row for row, _ in dense]) if weight > 0 and dense else {}
+        if not best:
+            return dense
+        scored = [(row, cos + weight * best.get(row, cos)) for row, cos in dense]
+        return sorted(scored, key=lambda item: (-item[1], item[0]))
 
     def _known_share(self, question: str, idfs: Mapping[str, float] | None = None) -> float:
         """Share of the question's search terms that occur in the archive at all.

@@ -15,12 +15,16 @@ from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from retrieval.articles import Article
 from retrieval.manifest import Manifest
 from retrieval.types import Filters
+
+if TYPE_CHECKING:
+    from retrieval.sentences import SentenceTable
 
 #: ``(row, score)`` pairs, best first
 Ranked = list[tuple[int, float]]
@@ -98,6 +102,15 @@ class VectorStore(ABC):
     @abstractmethod
     def stats(self) -> StoreStats: ...
 
+    def sentence_scores(self, vector: np.ndarray, rows: Sequence[int]) -> dict[int, float]:
+        """Per passage row, the best cosine of ``vector`` to one of its sentences; empty when
+        the store holds no sentence vectors (see :mod:`retrieval.sentences`)."""
+        return {}
+
+    def sentence_vectors(self, keys: Sequence[bytes]) -> dict[bytes, np.ndarray]:
+        """Stored vectors of the sentences whose text hashes to these keys."""
+        return {}
+
     def idf(self, term: str) -> float:
         return self.idfs([term])[term]
 
@@ -117,9 +130,16 @@ class VectorStore(ABC):
         """Start an empty archive for this model and chunking (drops everything stored)."""
 
     @abstractmethod
-    def put_article(self, article: Article, spans: Sequence[tuple[int, int]], vectors: np.ndarray) -> None:
-        """Add ``article`` with passages ``article.text[start:end]`` and their vectors,
-        replacing whatever was stored under its id."""
+    def put_article(
+        self,
+        article: Article,
+        spans: Sequence[tuple[int, int]],
+        vectors: np.ndarray,
+        sentences: SentenceTable | None = None,
+    ) -> None:
+        """Add ``article`` with passages ``article.text[start:end]`` and their vectors (and
+        its sentence vectors, for models that index them), replacing whatever was stored
+        under its id."""
 
     @abstractmethod
     def remove_article(self, article_id: str) -> None: ...

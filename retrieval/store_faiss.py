@@ -5,7 +5,9 @@ Layout of an index folder::
     index/
       CURRENT              name of the live version (replaced atomically)
       versions/<name>/     manifest.json, vectors.faiss, passages.npy, keys.npy,
-                           articles.jsonl, bm25/ (written complete, then renamed)
+                           articles.jsonl, bm25/, and for models that index
+                           sentences sentences.npy, sentence_keys.npy,
+                           sentence_vectors.npy (written complete, then renamed)
       .lock                held by the one writer at a time
 
 A rebuild writes a new version beside the live one and only then points
@@ -41,6 +43,7 @@ from retrieval.manifest import (
     IndexMissingError,
     Manifest,
 )
+from retrieval.sentences import SentenceTable
 from retrieval.store import Located, Ranked, StoreStats, VectorStore, passage_key, stats_of, top_k
 from retrieval.types import Filters
 
@@ -124,6 +127,8 @@ class Snapshot:
     faiss_index: object
     lexical: LexicalIndex
     _exact: np.ndarray | None = field(default=None, repr=False)  # vectors.npy, mapped
+    #: one vector per article sentence, for models that index them (else None)
+    sentences: SentenceTable | None = None
 
     @property
     def size(self) -> int:
@@ -269,6 +274,18 @@ class FaissStore(VectorStore):
     def idfs(self, terms: Sequence[str]) -> dict[str, float]:
         return {t: self.snapshot.lexical.idf(t) for t in terms}
 
+    def sentence_scores(self, vector: np.ndarray, rows: Sequence[int]) -> dict[int, float]:
+        snap = self.snapshot
+        rows = [r for r in rows if 0 <= r < snap.size]
+        if snap.sentences is None or not rows:
+            return {}
+        best = snap.sentences.best(vector, snap.passages[np.array(rows)])
+        return {r: float(b) for r, b in zip(rows, best.tolist(), strict=True) if b == b}
+
+    def sentence_vectors(self, keys: Sequence[bytes]) -> dict[bytes, np.ndarray]:
+        sentences = self.snapshot.sentences
+        return sentences.lookup(keys) if sentences is not None else {}
+
     def article(self, article_id: str) -> Article | None:
         if self._by_id is None:
             self._by_id = {a.id: a for a in self.snapshot.articles}
@@ -293,8 +310,14 @@ class FaissStore(VectorStore):
         write_snapshot(self.index_dir, manifest, [], passages, keys, index, LexicalIndex.build([]), empty)
         self._reload()
 
-    def put_article(self, article: Article, spans: Sequence[tuple[int, int]], vectors: np.ndarray) -> None:
-        self._rewrite(article.id, (article, spans, vectors))
+    def put_article(
+        self,
+        article: Article,
+        spans: Sequence[tuple[int, int]],
+        vectors: np.ndarray,
+        sentences: SentenceTable | None = None,
+    ) -> None:
+        self._rewrite(article.id, (article, spans, vectors), sentences)
 
     def remove_article(self, article_id: str) -> None:
         self._rewrite(article_id, None)
@@ -312,13 +335,22 @@ class FaissStore(VectorStore):
         vectors = np.asarray(snap.vectors()[np.array(list(rows.values()))], dtype=np.float32)
         return {key: vectors[i] for i, key in enumerate(rows)}
 
-    def _rewrite(self, drop: str, add: tuple[Article, Sequence[tuple[int, int]], np.ndarray] | None) -> None:
-        """A new version without article ``drop``, plus ``add`` when given."""
+    def _rewrite(
+        self,
+        drop: str,
+        add: tuple[Article, Sequence[tuple[int, int]], np.ndarray] | None,
+        add_sentences: SentenceTable | None = None,
+    ) -> None:
+        """A new version without article ``drop``, plus ``add`` (and its sentences) when given."""
         snap = load_snapshot(self.index_dir)  # the live version, not a stale one
         articles = [a for a in snap.articles if a.id != drop]
         position = {a.id: i for i, a in enumerate(articles)}
         remap = np.array([position.get(a.id, -1) for a in snap.articles], dtype=np.int64)
         keep = np.flatnonzero(remap[snap.passages["article"]] >= 0) if snap.size else np.zeros(0, np.int64)
+        sentences = snap.sentences.remapped(remap) if snap.sentences is not None else None
+        if add is not None and add_sentences is not None:
+            base = sentences if sentences is not None else SentenceTable.empty(snap.manifest.dim)
+            sentences = base.appended(add_sentences, len(articles))
         table = snap.passages[keep].copy()
         table["article"] = remap[table["article"]]
         tables, keys = [table], [snap.keys[keep]]
@@ -358,7 +390,15 @@ class FaissStore(VectorStore):
         languages = [articles[i].language for i in passages["article"].tolist()]
         lexical = LexicalIndex.build(texts, snap.lexical, np.concatenate(reuse), languages)
         write_snapshot(
-            self.index_dir, manifest, articles, passages, np.concatenate(keys), index, lexical, all_vectors
+            self.index_dir,
+            manifest,
+            articles,
+            passages,
+            np.concatenate(keys),
+            index,
+            lexical,
+            all_vectors,
+            sentences,
         )
         self._reload()
 
@@ -423,6 +463,7 @@ def _load_version(index_dir: Path, folder: Path, mmap: bool) -> Snapshot:
         keys = np.load(folder / "keys.npy", allow_pickle=False)
         index = _read_faiss(folder / "vectors.faiss", mmap)
         lexical = LexicalIndex.load(folder / "bm25", len(passages))
+        sentences = SentenceTable.load(folder, mmap)
     except (OSError, ValueError, KeyError, RuntimeError, json.JSONDecodeError) as exc:
         raise IndexMismatchError(
             f"the index in {index_dir} is damaged ({exc}); rebuild it with `newsbot index --full`"
@@ -431,7 +472,14 @@ def _load_version(index_dir: Path, folder: Path, mmap: bool) -> Snapshot:
         raise IndexMismatchError(
             f"the index in {index_dir} is inconsistent; rebuild it with `newsbot index --full`"
         )
-    return Snapshot(folder, manifest, articles, passages, keys, index, lexical)
+    if sentences is not None and (
+        sentences.vectors.shape[1:] != (manifest.dim,)
+        or (len(sentences) and int(sentences.spans["article"].max()) >= len(articles))
+    ):
+        raise IndexMismatchError(
+            f"the sentence vectors in {index_dir} do not fit its articles; rebuild it with `newsbot index --full`"
+        )
+    return Snapshot(folder, manifest, articles, passages, keys, index, lexical, sentences=sentences)
 
 
 def _read_faiss(path: Path, mmap: bool) -> object:
@@ -477,6 +525,7 @@ def write_snapshot(
     faiss_index: object,
     lexical: LexicalIndex,
     vectors: np.ndarray | None = None,
+    sentences: SentenceTable | None = None,
 ) -> Path:
     """Write a complete new version and make it live. Call under :func:`writer_lock`.
 
@@ -504,6 +553,8 @@ def write_snapshot(
             np.save(tmp / EXACT_VECTORS, np.asarray(vectors, dtype=np.float32), allow_pickle=False)
         (tmp / "bm25").mkdir()
         lexical.save(tmp / "bm25")
+        if sentences is not None:
+            sentences.save(tmp)
         (tmp / MANIFEST_NAME).write_text(manifest.to_json(), encoding="utf-8")
         _fsync_tree(tmp)
         final = versions / name

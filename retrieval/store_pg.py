@@ -6,6 +6,8 @@ Everything lives in the schema ``newsbot`` of the database the URL names::
     articles   id, content hash, metadata, text, passage count, published date
     passages   id, article, start, end, text hash, length in terms, embedding vector(dim)
                (HNSW index, cosine)
+    sentences  article, start, end, text hash, embedding vector(dim)  -- models that
+               index sentences (retrieval.sentences)
     postings   term, passage, term frequency   -- BM25 computed in SQL
     lexicon    term, document frequency
     totals     passages and their total length (BM25's average passage length)
@@ -40,6 +42,7 @@ from retrieval.articles import Article
 from retrieval.language import detect
 from retrieval.lexical import K1, TOKENIZER, B
 from retrieval.manifest import ArticleEntry, IndexMismatchError, IndexMissingError, Manifest
+from retrieval.sentences import SentenceTable
 from retrieval.store import Located, Ranked, StoreStats, StoreUnavailableError, VectorStore, passage_key
 from retrieval.text import terms
 from retrieval.types import Filters
@@ -86,6 +89,7 @@ CREATE INDEX ON {s}.passages (article_id);
 CREATE INDEX ON {s}.passages (key);
 CREATE INDEX passages_embedding ON {s}.passages
     USING hnsw (embedding vector_cosine_ops) WITH (m = {m}, ef_construction = {efc});
+{sentences}
 CREATE TABLE {s}.postings (
     term text NOT NULL,
     passage_id bigint NOT NULL REFERENCES {s}.passages (id) ON DELETE CASCADE,
@@ -101,7 +105,18 @@ CREATE TABLE {s}.totals (
 );
 INSERT INTO {s}.totals VALUES (true, 0, 0);
 """
-_DATA_TABLES = ("totals", "lexicon", "postings", "passages", "articles")
+_SENTENCES = """
+CREATE TABLE IF NOT EXISTS {s}.sentences (
+    article_id text NOT NULL REFERENCES {s}.articles (id) ON DELETE CASCADE,
+    start integer NOT NULL,
+    "end" integer NOT NULL,
+    key bytea NOT NULL,
+    embedding vector({dim}) NOT NULL
+);
+CREATE INDEX IF NOT EXISTS sentences_article ON {s}.sentences (article_id, start);
+CREATE INDEX IF NOT EXISTS sentences_key ON {s}.sentences (key);
+"""
+_DATA_TABLES = ("totals", "lexicon", "postings", "sentences", "passages", "articles")
 
 
 def redact(url: str) -> str:
@@ -453,8 +468,16 @@ class PgStore(VectorStore):
 
     def analyze(self) -> None:
         """Refresh the planner's statistics of every table (quick: it samples)."""
-        tables = ", ".join(f"{SCHEMA}.{t}" for t in _DATA_TABLES)
-        self._run(lambda conn: conn.execute(f"ANALYZE {tables}"))
+
+        def write(conn: psycopg.Connection[Any]) -> None:
+            present = [t for t in _DATA_TABLES if self._has_table(conn, t)]  # sentences: since 2026-12
+            conn.execute(f"ANALYZE {', '.join(f'{SCHEMA}.{t}' for t in present)}")
+
+        self._run(write)
+
+    @staticmethod
+    def _has_table(conn: psycopg.Connection[Any], table: str) -> bool:
+        return conn.execute("SELECT to_regclass(%s)", [f"{SCHEMA}.{table}"]).fetchone() != (None,)
 
     def reset(self, model: str, dim: int, chunking: dict[str, int]) -> None:
         def write(conn: psycopg.Connection[Any]) -> None:
@@ -462,9 +485,11 @@ class PgStore(VectorStore):
                 conn.execute("SELECT pg_advisory_xact_lock(%s)", [WRITE_LOCK])
                 for table in _DATA_TABLES:
                     conn.execute(f"DROP TABLE IF EXISTS {SCHEMA}.{table} CASCADE")
-                conn.execute(
-                    _TABLES.format(s=SCHEMA, dim=int(dim), m=HNSW_M, efc=HNSW_EF_CONSTRUCTION)  # type: ignore[arg-type]
+                sentences = _SENTENCES.format(s=SCHEMA, dim=int(dim))
+                tables = _TABLES.format(
+                    s=SCHEMA, dim=int(dim), m=HNSW_M, efc=HNSW_EF_CONSTRUCTION, sentences=sentences
                 )
+                conn.execute(tables)  # type: ignore[arg-type]
                 meta = {
                     "model": model,
                     "dim": int(dim),
@@ -482,7 +507,13 @@ class PgStore(VectorStore):
         self._run(write)
         self._written = True
 
-    def put_article(self, article: Article, spans: Sequence[tuple[int, int]], vectors: np.ndarray) -> None:
+    def put_article(
+        self,
+        article: Article,
+        spans: Sequence[tuple[int, int]],
+        vectors: np.ndarray,
+        sentences: SentenceTable | None = None,
+    ) -> None:
         if len(spans) != len(vectors):
             raise ValueError(f"{len(spans)} passages but {len(vectors)} vectors")
         texts = [article.text[s:e] for s, e in spans]
@@ -533,9 +564,55 @@ class PgStore(VectorStore):
                     f"UPDATE {SCHEMA}.totals SET passages = passages + %s, length = length + %s",
                     [len(spans), sum(lengths)],
                 )
+                if sentences is not None and len(sentences):
+                    self._put_sentences(conn, article.id, sentences, vectors.shape[1])
 
         self._run(write)
         self._written = True
+
+    @staticmethod
+    def _put_sentences(
+        conn: psycopg.Connection[Any], article_id: str, table: SentenceTable, dim: int
+    ) -> None:
+        """Store an article's sentence vectors (its old ones went with its row)."""
+        conn.execute(_SENTENCES.format(s=SCHEMA, dim=int(dim)))  # type: ignore[arg-type]  # older schemas
+        with conn.cursor() as cur:
+            cur.executemany(
+                f'INSERT INTO {SCHEMA}.sentences (article_id, start, "end", key, embedding) '
+                "VALUES (%s, %s, %s, %s, %s)",
+                [
+                    (article_id, int(s), int(e), bytes(k), np.asarray(v, dtype=np.float32))
+                    for s, e, k, v in zip(
+                        table.spans["start"].tolist(),
+                        table.spans["end"].tolist(),
+                        table.keys.tolist(),
+                        table.vectors,
+                        strict=True,
+                    )
+                ],
+            )
+
+    def sentence_scores(self, vector: np.ndarray, rows: Sequence[int]) -> dict[int, float]:
+        if not rows:
+            return {}
+        vec = np.asarray(vector, dtype=np.float32).ravel()
+
+        def read(conn: psycopg.Connection[Any]) -> dict[int, float]:
+            if not self._has_table(conn, "sentences"):
+                return {}
+            found = conn.execute(
+                f"""SELECT p.id, max(1 - (s.embedding <=> %s)) FROM {SCHEMA}.passages p
+                    JOIN {SCHEMA}.sentences s ON s.article_id = p.article_id
+                         AND s.start < p."end" AND s."end" > p.start
+                    WHERE p.id = ANY(%s) GROUP BY p.id""",
+                [vec, list(rows)],
+            ).fetchall()
+            return {int(r): float(c) for r, c in found}
+
+        return self._run(read)
+
+    def sentence_vectors(self, keys: Sequence[bytes]) -> dict[bytes, np.ndarray]:
+        return self._vectors_by_key("sentences", keys)
 
     def remove_article(self, article_id: str) -> None:
         def write(conn: psycopg.Connection[Any]) -> None:
@@ -572,12 +649,18 @@ class PgStore(VectorStore):
         conn.execute(f"DELETE FROM {SCHEMA}.articles WHERE id = %s", [article_id])
 
     def known_vectors(self, keys: Sequence[bytes]) -> dict[bytes, np.ndarray]:
+        return self._vectors_by_key("passages", keys)
+
+    def _vectors_by_key(self, table: str, keys: Sequence[bytes]) -> dict[bytes, np.ndarray]:
+        """Stored vectors of ``table`` (passages or sentences) whose text hashes to ``keys``."""
         if not keys:
             return {}
 
         def read(conn: psycopg.Connection[Any]) -> dict[bytes, np.ndarray]:
+            if not self._has_table(conn, table):  # sentences: absent from older schemas
+                return {}
             found = conn.execute(
-                f"SELECT DISTINCT ON (key) key, embedding FROM {SCHEMA}.passages WHERE key = ANY(%s)",
+                f"SELECT DISTINCT ON (key) key, embedding FROM {SCHEMA}.{table} WHERE key = ANY(%s)",
                 [list(keys)],
             ).fetchall()
             return {bytes(k): np.asarray(v.to_numpy(), dtype=np.float32) for k, v in found}

@@ -246,6 +246,31 @@ def test_one_articles_sentences_do_not_crowd_out_a_better_article_in_another_lan
     assert "до конца октября" in answer.quotes[0].text
 
 
+@pytest.mark.parametrize("dense_passage", [0.0, 1.0])
+def test_a_sentence_is_weighed_with_its_passage(dense_passage: float) -> None:
+    """Two hits whose sentences look alike to the model: with ``dense_passage`` the
+    sentence of the passage closer to the question wins."""
+    from retrieval.articles import Article
+    from retrieval.quotes import QuoteParams, compose_answer
+    from retrieval.types import Hit
+
+    near = Article(id="near", text="Die Brücke bleibt bis Oktober gesperrt.", language="de")
+    far = Article(id="far", text="Die Straße bleibt bis Montag gesperrt.", language="de")
+
+    def similarity(sentences):  # type: ignore[no-untyped-def]
+        return np.array([0.80 if "Straße" in s else 0.79 for s in sentences])
+
+    answer = compose_answer(
+        "How long will the bridge stay closed?",
+        [Hit(far, 0, len(far.text), 1.0, 0.70, 0.0), Hit(near, 0, len(near.text), 1.0, 0.85, 0.0)],
+        lambda t: 1.0,
+        k=2,
+        params=QuoteParams(dense_passage=dense_passage),
+        similarity=similarity,
+    )
+    assert answer.quotes[0].article.id == ("near" if dense_passage else "far")
+
+
 @pytest.mark.parametrize(("language", "answered"), [("en", False), ("ru", True)])
 def test_cross_lingual_closeness_has_its_own_floor(language: str, answered: bool) -> None:
     """Cosines across languages run lower: the floor for an article in another language

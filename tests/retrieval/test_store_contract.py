@@ -296,3 +296,51 @@ def test_both_stores_rank_alike(tmp_path: Path, pg_url: str) -> None:
                 np.testing.assert_allclose([s for _, s in a], [s for _, s in b], rtol=1e-4, atol=1e-5)
     finally:
         pg.close()
+
+
+def test_sentence_vectors_are_stored_with_their_article(store: VectorStore, embedder: Embedder) -> None:
+    from retrieval.sentences import SentenceTable, sentence_key
+    from retrieval.text import sentence_spans
+
+    store.reset(embedder.name, DIM, CHUNKING)
+    put(store, embedder, GLACIER)  # no sentence vectors for this one
+    question = embedder.embed_query("Fishermen said the repairs cost two million dollars")
+    assert store.sentence_scores(question, [r for r, _ in store.dense_search(question, 10)]) == {}
+    table, _ = SentenceTable.build([HARBOUR.text], embedder.embed_passages, DIM)
+    spans = [(p.start, p.end) for p in chunk_text(HARBOUR.id, HARBOUR.text, ChunkingParams(max_words=30))]
+    store.put_article(HARBOUR, spans, embedder.embed_passages([HARBOUR.text[s:e] for s, e in spans]), table)
+    rows = [r for r, _ in store.dense_search(question, 10)]
+    scores = store.sentence_scores(question, rows)
+    located = store.locate(rows)
+    harbour = [r for r in rows if located[r].article.id == "harbour"]
+    assert len(harbour) >= 2 and set(scores) == set(harbour)  # glacier's rows have none
+    sentences = sentence_spans(HARBOUR.text)
+    for row in harbour:
+        inside = [HARBOUR.text[a:b] for a, b in sentences if a < located[row].end and b > located[row].start]
+        assert scores[row] == pytest.approx(
+            float((embedder.embed_passages(inside) @ question).max()), abs=3e-3
+        )
+    first = HARBOUR.text[sentences[0][0] : sentences[0][1]]
+    stored = store.sentence_vectors([sentence_key(first), b"0" * 16])
+    assert list(stored) == [sentence_key(first)]
+    np.testing.assert_allclose(stored[sentence_key(first)], embedder.embed_passages([first])[0], atol=2e-3)
+    put(store, embedder, HARBOUR)  # replaced whole: without sentence vectors now
+    assert store.sentence_vectors([sentence_key(first)]) == {}
+
+
+def test_refresh_store_embeds_the_sentences_of_changed_articles(store: VectorStore, tmp_path: Path) -> None:
+    from tests.retrieval.test_sentences import SentenceEmbedder
+
+    src = tmp_path / "articles"
+    for a in (HARBOUR, BUDGET):
+        write(src / f"{a.id}.txt", a.text)
+    embedder = SentenceEmbedder(DIM)
+    first = refresh_store(store, [src], embedder, ChunkingParams(max_words=30))
+    assert first.sentences_embedded == 4  # three harbour sentences, one budget sentence
+    write(src / "budget.txt", BUDGET.text + " The library opens in 2025.")
+    embedder.embedded.clear()
+    again = refresh_store(store, [src], embedder, ChunkingParams(max_words=30))
+    assert again.sentences_embedded == 1 and "The library opens in 2025." in embedder.embedded
+    vector = embedder.embed_query("When does the library open?")
+    rows = [r for r, _ in store.dense_search(vector, 10)]
+    assert set(store.sentence_scores(vector, rows)) == set(rows)

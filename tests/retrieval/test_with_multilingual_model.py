@@ -111,3 +111,23 @@ def test_cli_multilingual_index_then_ask_without_model(tmp_path: Path) -> None:
     data = json.loads(asked.stdout)
     assert data["answered"] and "Baku" in data["quotes"][0]["text"]
     assert data["quotes"][0]["language"] == "en"
+
+
+def test_the_index_holds_a_vector_per_sentence(
+    e5_index: Path, archive: Archive, e5_embedder: Embedder
+) -> None:
+
+    from retrieval.sentences import sentence_key
+    from retrieval.store_faiss import load_snapshot
+    from retrieval.text import sentence_spans
+
+    snap = load_snapshot(e5_index)
+    assert snap.sentences is not None
+    assert len(snap.sentences) == sum(len(sentence_spans(a.text)) for a in snap.articles)
+    sentence = "Работы продлятся до конца октября, сообщили в мэрии города."
+    stored = archive.store.sentence_vectors([sentence_key(sentence)])
+    assert list(stored) == [sentence_key(sentence)]
+    assert float(stored[sentence_key(sentence)] @ e5_embedder.embed_passages([sentence])[0]) > 0.999
+    question = e5_embedder.embed_query("Как долго будет закрыт мост?")
+    rows = [row for row, _ in archive.store.dense_search(question, 5)]
+    assert set(archive.store.sentence_scores(question, rows)) == set(rows)
