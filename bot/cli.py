@@ -233,6 +233,8 @@ def _print_report(report: IndexReport) -> None:
         ("time", f"{report.seconds:.1f} s"),
         ("passages/s", f"{report.passages_per_second:.1f}" if report.embedded else "-"),
     ]
+    if report.sentences_embedded:  # models that index sentences (the multilingual one)
+        rows.append(("sentences", f"{report.sentences_embedded} embedded in {report.sentence_seconds:.1f} s"))
     for key, value in rows:
         table.add_row(key, value)
     out.print(table)
