@@ -231,7 +231,10 @@ def help_html(
 def stats_html(stats: ArchiveStats) -> str:
     rows = [
         ("Articles", str(stats.articles)),
-        ("Passages", str(stats.passages)),
+        (
+            "Passages",
+            str(stats.passages) + (f" ({stats.sentences} sentence vectors)" if stats.sentences else ""),
+        ),
         ("Outlets", f"{len(stats.sources)}" + (f" ({outlets_line(stats, 10)})" if stats.sources else "")),
         ("Published", f"{stats.first_published or '?'} – {stats.last_published or '?'}"),
         ("Languages", ", ".join(f"{esc(lang)} ({n})" for lang, n in stats.languages) or "-"),

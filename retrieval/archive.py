@@ -34,6 +34,7 @@ class ArchiveStats:
     languages: tuple[tuple[str, int], ...]
     first_published: str
     last_published: str
+    sentences: int = 0  # sentence vectors (the multilingual model's indexes)
 
 
 def quote_params_for(model: Embedder) -> QuoteParams:

@@ -54,6 +54,7 @@ class StoreStats:
     languages: tuple[tuple[str, int], ...]
     first_published: str
     last_published: str
+    sentences: int = 0  # sentence vectors (models that index them)
 
 
 class VectorStore(ABC):
@@ -172,7 +173,9 @@ def open_store(location: str | Path, **options: object) -> VectorStore:
     return FaissStore(Path(location))
 
 
-def stats_of(articles: Sequence[Article], passages: int, manifest: Manifest) -> StoreStats:
+def stats_of(
+    articles: Sequence[Article], passages: int, manifest: Manifest, sentences: int = 0
+) -> StoreStats:
     """Stats computed from the articles in memory."""
     from collections import Counter
 
@@ -187,6 +190,7 @@ def stats_of(articles: Sequence[Article], passages: int, manifest: Manifest) -> 
         languages=tuple(Counter(a.language for a in articles if a.language).most_common()),
         first_published=dates[0] if dates else "",
         last_published=dates[-1] if dates else "",
+        sentences=sentences,
     )
 
 

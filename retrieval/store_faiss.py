@@ -295,7 +295,8 @@ class FaissStore(VectorStore):
         return self.snapshot.articles
 
     def stats(self) -> StoreStats:
-        return stats_of(self.snapshot.articles, self.snapshot.size, self.snapshot.manifest)
+        snap = self.snapshot
+        return stats_of(snap.articles, snap.size, snap.manifest, len(snap.sentences or ()))
 
     # ------------------------------------------------------------------ writing
 

@@ -425,6 +425,9 @@ class PgStore(VectorStore):
                     f"FROM {SCHEMA}.articles"
                 ).fetchone()  # type: ignore[misc]
                 (passages,) = conn.execute(f"SELECT passages FROM {SCHEMA}.totals").fetchone()  # type: ignore[misc]
+                sentences = 0
+                if self._has_table(conn, "sentences"):
+                    (sentences,) = conn.execute(f"SELECT count(*) FROM {SCHEMA}.sentences").fetchone()  # type: ignore[misc]
                 counts = {
                     col: tuple(
                         (v, int(c))
@@ -446,6 +449,7 @@ class PgStore(VectorStore):
                 languages=counts["language"],
                 first_published=first or "",
                 last_published=last or "",
+                sentences=int(sentences),
             )
 
         return self._run(read)

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from bot.render_telegram import stats_html
 from retrieval.archive import Archive
 from retrieval.embedding import HashingEmbedder, Progress
 from retrieval.indexer import refresh_index
@@ -173,6 +174,8 @@ def test_quotes_read_sentence_vectors_from_the_index(tmp_path: Path) -> None:
     refresh_index(tmp_path / "index", [articles(tmp_path)], embedder)
     archive = Archive.open(tmp_path / "index", embedder)
     assert archive.quote_params.dense_sentences == 20 and archive.quote_params.dense_passage == 1.0
+    assert archive.stats().sentences == 5
+    assert "<b>Passages:</b> 2 (5 sentence vectors)" in stats_html(archive.stats())
     embedder.embedded.clear()
     answer = archive.ask("How long will the bridge repairs take?", k=2)
     assert answer.quotes and "three weeks" in answer.quotes[0].text

@@ -309,6 +309,7 @@ def test_sentence_vectors_are_stored_with_their_article(store: VectorStore, embe
     table, _ = SentenceTable.build([HARBOUR.text], embedder.embed_passages, DIM)
     spans = [(p.start, p.end) for p in chunk_text(HARBOUR.id, HARBOUR.text, ChunkingParams(max_words=30))]
     store.put_article(HARBOUR, spans, embedder.embed_passages([HARBOUR.text[s:e] for s, e in spans]), table)
+    assert store.stats().sentences == 3
     rows = [r for r, _ in store.dense_search(question, 10)]
     scores = store.sentence_scores(question, rows)
     located = store.locate(rows)
@@ -325,7 +326,7 @@ def test_sentence_vectors_are_stored_with_their_article(store: VectorStore, embe
     assert list(stored) == [sentence_key(first)]
     np.testing.assert_allclose(stored[sentence_key(first)], embedder.embed_passages([first])[0], atol=2e-3)
     put(store, embedder, HARBOUR)  # replaced whole: without sentence vectors now
-    assert store.sentence_vectors([sentence_key(first)]) == {}
+    assert store.sentence_vectors([sentence_key(first)]) == {} and store.stats().sentences == 0
 
 
 def test_refresh_store_embeds_the_sentences_of_changed_articles(store: VectorStore, tmp_path: Path) -> None:
