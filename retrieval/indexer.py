@@ -221,10 +221,18 @@ def refresh_store(
         loaded = load_articles(sources)
         old = manifest.articles if manifest is not None else {}
         base = _diff(store.location, embedder.name, loaded, old)
+        # A store filled before its model indexed sentences gets them for every article
+        # (passage vectors are kept: only the sentences are embedded).
+        upgrade = bool(
+            embedder.index_sentences
+            and manifest is not None
+            and store.count()
+            and not store.stats().sentences
+        )
         todo = [
             a
             for a in loaded.articles
-            if a.id not in old or old[a.id].hash != a.content_hash or old[a.id].path != a.path
+            if upgrade or a.id not in old or old[a.id].hash != a.content_hash or old[a.id].path != a.path
         ]
         if manifest is None:
             store.reset(embedder.name, embedder.dim, params.as_dict())

@@ -345,3 +345,19 @@ def test_refresh_store_embeds_the_sentences_of_changed_articles(store: VectorSto
     vector = embedder.embed_query("When does the library open?")
     rows = [r for r, _ in store.dense_search(vector, 10)]
     assert set(store.sentence_scores(vector, rows)) == set(rows)
+
+
+def test_refresh_store_adds_sentence_vectors_to_a_store_filled_without_them(
+    store: VectorStore, tmp_path: Path
+) -> None:
+    from tests.retrieval.test_sentences import SentenceEmbedder
+
+    src = tmp_path / "articles"
+    for a in (HARBOUR, BUDGET):
+        write(src / f"{a.id}.txt", a.text)
+    refresh_store(store, [src], CountingEmbedder(DIM), ChunkingParams(max_words=30))
+    assert store.stats().sentences == 0
+    upgraded = refresh_store(store, [src], SentenceEmbedder(DIM), ChunkingParams(max_words=30))
+    assert upgraded.embedded == 0 and upgraded.sentences_embedded == 4 and store.stats().sentences == 4
+    again = refresh_store(store, [src], SentenceEmbedder(DIM), ChunkingParams(max_words=30))
+    assert again.sentences_embedded == 0 and not again.wrote
