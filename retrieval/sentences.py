@@ -25,11 +25,10 @@ from pathlib import Path
 
 import numpy as np
 
-from retrieval.store import passage_key
+from retrieval.store import KEY_DTYPE, SPAN_DTYPE, passage_key, vectors_by_key
 from retrieval.text import sentence_spans
 
-SENTENCE_DTYPE = np.dtype([("article", "<i4"), ("start", "<i4"), ("end", "<i4")])
-KEY_DTYPE = np.dtype("S16")
+SENTENCE_DTYPE = SPAN_DTYPE
 #: of a sentence, embedded to compare it with questions
 SENTENCE_CHARS = 400
 FILES = ("sentences.npy", "sentence_keys.npy", "sentence_vectors.npy")
@@ -93,14 +92,7 @@ class SentenceTable:
         """Stored vectors (float32) of the sentences with these keys."""
         if not len(self) or not keys:
             return {}
-        stored = self._rows_by_key
-        # Compared as numpy stores them: fixed-width bytes drop trailing NULs.
-        wanted = np.array(list(keys), dtype=KEY_DTYPE).tolist()
-        rows = {key: stored[w] for key, w in zip(keys, wanted, strict=True) if w in stored}
-        if not rows:
-            return {}
-        vectors = self.vectors[np.array(list(rows.values()))].astype(np.float32)
-        return {key: vectors[i] for i, key in enumerate(rows)}
+        return vectors_by_key(self._rows_by_key, self.vectors, keys)
 
     @cached_property
     def _sort_keys(self) -> tuple[np.ndarray, np.ndarray]:

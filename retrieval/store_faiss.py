@@ -44,13 +44,23 @@ from retrieval.manifest import (
     Manifest,
 )
 from retrieval.sentences import SentenceTable
-from retrieval.store import Located, Ranked, StoreStats, VectorStore, passage_key, stats_of, top_k
+from retrieval.store import (
+    KEY_DTYPE,
+    SPAN_DTYPE,
+    Located,
+    Ranked,
+    StoreStats,
+    VectorStore,
+    passage_key,
+    stats_of,
+    top_k,
+    vectors_by_key,
+)
 from retrieval.types import Filters
 
 CURRENT = "CURRENT"
 VERSIONS = "versions"
-PASSAGE_DTYPE = np.dtype([("article", "<i4"), ("start", "<i4"), ("end", "<i4")])
-KEY_DTYPE = np.dtype("S16")
+PASSAGE_DTYPE = SPAN_DTYPE
 INDEX_TYPES = ("auto", "flat", "hnsw", "ivf-sq8")
 #: passages; from here on "auto" builds IVF-SQ8 instead of exact search (bench/speed.py)
 ANN_THRESHOLD = 50_000
@@ -327,14 +337,7 @@ class FaissStore(VectorStore):
         snap = self.snapshot
         if not snap.size or not keys:
             return {}
-        # Compared as numpy stores them: fixed-width bytes drop trailing NULs.
-        stored = {k: i for i, k in enumerate(snap.keys.tolist())}
-        wanted = np.array(list(keys), dtype=KEY_DTYPE).tolist()
-        rows = {key: stored[w] for key, w in zip(keys, wanted, strict=True) if w in stored}
-        if not rows:
-            return {}
-        vectors = np.asarray(snap.vectors()[np.array(list(rows.values()))], dtype=np.float32)
-        return {key: vectors[i] for i, key in enumerate(rows)}
+        return vectors_by_key({k: i for i, k in enumerate(snap.keys.tolist())}, snap.vectors(), keys)
 
     def _rewrite(
         self,
