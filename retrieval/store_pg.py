@@ -156,6 +156,7 @@ class PgStore(VectorStore):
         self._open: list[psycopg.Connection[Any]] = []
         self._lock = threading.Lock()
         self._schema_checked = False
+        self._tables: set[str] = set()  # tables seen in the schema (see _has_table)
         self._written = False
         self._run(lambda conn: None)  # connect now: a wrong URL fails at open, not at the first question
 
@@ -479,9 +480,16 @@ class PgStore(VectorStore):
 
         self._run(write)
 
-    @staticmethod
-    def _has_table(conn: psycopg.Connection[Any], table: str) -> bool:
-        return conn.execute("SELECT to_regclass(%s)", [f"{SCHEMA}.{table}"]).fetchone() != (None,)
+    def _has_table(self, conn: psycopg.Connection[Any], table: str) -> bool:
+        """Whether the schema has ``table`` (``sentences`` is missing from older ones). A table
+        once seen is remembered: only ``reset`` drops tables, and it creates them all again,
+        so questions do not pay a catalog look-up each."""
+        if table in self._tables:
+            return True
+        found = conn.execute("SELECT to_regclass(%s)", [f"{SCHEMA}.{table}"]).fetchone() != (None,)
+        if found:
+            self._tables.add(table)
+        return found
 
     def reset(self, model: str, dim: int, chunking: dict[str, int]) -> None:
         def write(conn: psycopg.Connection[Any]) -> None:
