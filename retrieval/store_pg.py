@@ -582,12 +582,12 @@ class PgStore(VectorStore):
         self._run(write)
         self._written = True
 
-    @staticmethod
     def _put_sentences(
-        conn: psycopg.Connection[Any], article_id: str, table: SentenceTable, dim: int
+        self, conn: psycopg.Connection[Any], article_id: str, table: SentenceTable, dim: int
     ) -> None:
         """Store an article's sentence vectors (its old ones went with its row)."""
-        conn.execute(_SENTENCES.format(s=SCHEMA, dim=int(dim)))  # type: ignore[arg-type]  # older schemas
+        if not self._has_table(conn, "sentences"):  # a schema from before sentence vectors
+            conn.execute(_SENTENCES.format(s=SCHEMA, dim=int(dim)))  # type: ignore[arg-type]
         with conn.cursor() as cur:
             cur.executemany(
                 f'INSERT INTO {SCHEMA}.sentences (article_id, start, "end", key, embedding) '
