@@ -7,7 +7,9 @@ paragraphs, built once with the English default model (all-MiniLM-L6-v2) and
 once with the multilingual option (multilingual-e5-small); then answer recall@k
 (the gold answer string occurs in the top-k quotes) for BM25 alone and for the
 full pipeline over each model. Cross-lingual: questions in another language
-asked of the English paragraphs. Also the indexing passages/s of each model.
+asked of the English paragraphs. Questions a packaged dictionary translates (Chinese:
+retrieval.translation) are also asked without it. Also the indexing passages/s of
+each model.
 ``--calibrate`` measures the no-answer threshold of the multilingual model:
 half the articles are indexed, and questions about the other half must be
 declined. Prints one JSON object on stdout and tables on stderr.
@@ -101,6 +103,12 @@ def evaluate(
     for name, archive in archives.items():
         answers, lat = ask_all(archive, questions, "hybrid")
         rows.append({"set": label} | recall_row(f"newsbot+{name}", answers, golds, lat))
+    if questions and any(archive.translate(questions[0]["question"]) for archive in archives.values()):
+        # the same without the word-by-word dictionary rendering (retrieval.translation)
+        for name, archive in archives.items():
+            plain = Archive(archive.retriever, archive.index_dir, archive.quote_params, translators=[])
+            answers, lat = ask_all(plain, questions, "hybrid")
+            rows.append({"set": label} | recall_row(f"newsbot+{name} no dictionary", answers, golds, lat))
     return rows
 
 

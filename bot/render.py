@@ -38,6 +38,8 @@ def answer_json(answer: Answer) -> dict[str, Any]:
     }
     if answer.notice:
         data["notice"] = answer.notice
+    if answer.searched_as:
+        data["searched_as"] = dict(answer.searched_as)
     return data
 
 

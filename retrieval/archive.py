@@ -16,6 +16,7 @@ from retrieval.retriever import FusionParams, Retriever
 from retrieval.sentences import sentence_key
 from retrieval.store import VectorStore
 from retrieval.text import clean_question, terms
+from retrieval.translation import Translator, default_translators
 from retrieval.types import Answer, Filters
 from retrieval.vector_cache import VectorCache
 
@@ -56,11 +57,17 @@ class Archive:
     """Answers questions from one store. Thread-safe for concurrent ``ask`` calls."""
 
     def __init__(
-        self, retriever: Retriever, index_dir: Path | str, quote_params: QuoteParams | None = None
+        self,
+        retriever: Retriever,
+        index_dir: Path | str,
+        quote_params: QuoteParams | None = None,
+        translators: Sequence[Translator] | None = None,
     ) -> None:
         """``quote_params`` default to :class:`QuoteParams` with the model's own relevance floor
-        and sentence scoring."""
+        and sentence scoring; ``translators`` (default: every packaged dictionary) render
+        questions word by word in other languages, for articles in those languages."""
         self.retriever = retriever
+        self.translators: Sequence[Translator] = default_translators() if translators is None else translators
         #: where the store lives: an index folder, or a ``postgresql://`` URL
         self.index_dir = index_dir
         model = retriever.embedder
@@ -78,9 +85,10 @@ class Archive:
         backend: str = DEFAULT_BACKEND,
         cache_dir: Path | None = None,
         fusion: FusionParams = FusionParams(),
+        translators: Sequence[Translator] | None = None,
     ) -> Archive:
         retriever = Retriever.open(index_dir, embedder, backend=backend, cache_dir=cache_dir, params=fusion)
-        return cls(retriever, index_dir)
+        return cls(retriever, index_dir, translators=translators)
 
     @property
     def embedder(self) -> Embedder:
@@ -103,24 +111,46 @@ class Archive:
         # Search deeper than the hits we quote from: neighbouring passages of a good
         # article merge into one wider hit instead of being cut off.
         depth = max(k, 2 * self.quote_params.hits_considered)
+        language = detect(cleaned)
+        translations = self.translate(cleaned, language)
         # One look-up for the whole question: the fusion and compose_answer weigh these terms.
-        idf = self.store.idfs(sorted(set(terms(cleaned, language=detect(cleaned)))))
-        vector = self.embedder.embed_query(cleaned) if mode != "lexical" else None
-        hits = self.retriever.search(cleaned, k=depth, filters=filters, mode=mode, vector=vector, idfs=idf)
+        wanted = set(terms(cleaned, language=language))
+        for target, text in translations.items():
+            wanted.update(terms(text, language=target))
+        idf = self.store.idfs(sorted(wanted))
+        also = list(translations.values())
+        vector = self.retriever.query_vector(cleaned, also) if mode != "lexical" else None
+        hits = self.retriever.search(
+            cleaned, k=depth, filters=filters, mode=mode, vector=vector, idfs=idf, translations=also
+        )
         if not hits and filters is not None and filters.active:
             return Answer(cleaned, (), answered=False, notice="No article matches those filters.")
 
         def similarity(sentences: Sequence[str]) -> np.ndarray:
             return self.sentences.vectors(sentences) @ vector
 
-        return compose_answer(
+        answer = compose_answer(
             cleaned,
             hits,
             lambda t: idf[t] if t in idf else self.store.idf(t),
             k=k,
             params=self.quote_params,
             similarity=similarity if vector is not None else None,
+            translations=translations,
         )
+        return replace(answer, searched_as=tuple(translations.items())) if translations else answer
+
+    def translate(self, question: str, language: str | None = None) -> dict[str, str]:
+        """``question`` rendered word by word in every language a translator knows
+        (target language -> text); empty when none translates from its language."""
+        language = detect(question) if language is None else language
+        found = {}
+        for translator in self.translators:
+            if language and translator.source == language and translator.target not in found:
+                text = translator.translate(question)
+                if text:
+                    found[translator.target] = text
+        return found
 
     def _sentence_vectors(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:

@@ -6,7 +6,7 @@ Every quote is ``article.text[start:end]`` — an exact substring, never rewritt
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -56,6 +56,26 @@ class QuoteParams:
     dense_passage: float = 0.0
 
 
+@dataclass(frozen=True)
+class _Terms:
+    """A question's search terms in one language, with their idf weights."""
+
+    terms: list[str]
+    weights: dict[str, float]
+    total: float
+
+    @classmethod
+    def of(cls, text: str, language: str, idf: Idf) -> _Terms:
+        found = sorted(set(terms(text, language=language)))
+        weights = {t: idf(t) for t in found}
+        return cls(found, weights, sum(weights.values()) or 1.0)
+
+    def overlap(self, sentence: str, language: str) -> float:
+        """Share of the (idf-weighted) terms found in ``sentence``."""
+        found = set(terms(sentence, language=language)) & self.weights.keys()
+        return sum(self.weights[t] for t in found) / self.total
+
+
 @dataclass
 class _Candidate:
     hit: Hit
@@ -72,12 +92,15 @@ def compose_answer(
     params: QuoteParams = QuoteParams(),
     answered: bool | None = None,
     similarity: Similarity | None = None,
+    translations: Mapping[str, str] | None = None,
 ) -> Answer:
     """Pick the sentences that answer ``question`` from ``hits`` and quote them.
 
     ``answered`` forces the confidence decision (used by the lexical/dense-only
     baselines); by default it comes from the dense score and term overlap.
     ``similarity`` scores sentences against the question (cosines, one per text).
+    ``translations``: the question in other languages' words (language -> text); an
+    article in one of them is matched, and highlighted, with those words instead.
     """
     question = clean_question(question)
     if not question:
@@ -87,9 +110,10 @@ def compose_answer(
             question, (), answered=False, notice="The archive holds nothing matching that question."
         )
     language = detect(question)
-    q_terms = sorted(set(terms(question, language=language)))
-    weights = {t: idf(t) for t in q_terms}
-    total = sum(weights.values()) or 1.0
+    wanted = {
+        lang: _Terms.of(text, lang, idf) for lang, text in (translations or {}).items() if lang != language
+    }
+    own = _Terms.of(question, language, idf)
     kind = answer_kind(question)
     best_hit = max(h.score for h in hits) or 1.0
 
@@ -98,8 +122,7 @@ def compose_answer(
         text = hit.article.text
         for a, b in sentence_spans(text, hit.start, hit.end):
             sentence = text[a:b]
-            found = set(terms(sentence, language=hit.article.language)) & weights.keys()
-            overlap = sum(weights[t] for t in found) / total
+            overlap = wanted.get(hit.article.language, own).overlap(sentence, hit.article.language)
             score = (
                 params.hit_weight * (hit.score / best_hit)
                 + params.overlap_weight * overlap
@@ -115,7 +138,7 @@ def compose_answer(
         taken = [(q.start, q.end) for q in quotes if q.article.id == cand.hit.article.id]
         if any(cand.focus[0] < e and cand.focus[1] > s for s, e in taken):
             continue
-        quotes.append(_quote(cand, q_terms, params, taken))
+        quotes.append(_quote(cand, wanted.get(cand.hit.article.language, own).terms, params, taken))
         if len(quotes) >= k + 10:
             break
     closest = max(hits, key=lambda h: h.dense)

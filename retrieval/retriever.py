@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,6 +30,12 @@ class FusionParams:
     #: dense candidates are ranked by passage cosine + this x their best sentence's cosine,
     #: where the store holds sentence vectors (retrieval.sentences; bench/multilingual.py)
     sentence_weight: float = 0.5
+    #: the question's word-by-word translations (retrieval.translation) are searched for
+    #: with BM25 too, their ranking fused with this weight x the share of their words the
+    #: archive knows; and the query vector is the question's plus this x each translation's
+    #: (XQuAD zh->en; bench/multilingual.py)
+    translation_weight: float = 0.5
+    translated_query_weight: float = 0.5
 
 
 class Retriever:
@@ -84,8 +90,11 @@ class Retriever:
         mode: str = "hybrid",
         vector: np.ndarray | None = None,
         idfs: Mapping[str, float] | None = None,
+        translations: Sequence[str] = (),
     ) -> list[Hit]:
-        """``vector`` and ``idfs`` (of the question's terms): when the caller has them already."""
+        """``vector`` and ``idfs`` (of the question's terms): when the caller has them already
+        (then ``vector`` includes the translations: :meth:`query_vector`); ``translations``:
+        the question in other languages' words, searched for with BM25 as well."""
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}")
         question = clean_question(question)
@@ -95,19 +104,35 @@ class Retriever:
         dense: list[tuple[int, float]] = []
         if mode != "lexical":
             if vector is None:
-                vector = self.embedder.embed_query(question)
+                vector = self.query_vector(question, translations)
             dense = self.store.dense_search(vector, depth, filters)
         cosines = dict(dense)  # hits report the passage cosine: the relevance floor reads it
         dense = self._by_sentences(vector, dense) if vector is not None else dense
+        p = self.params
+        rankings = [(p.dense_weight, dense)]
         lexical: list[tuple[int, float]] = []
-        share = 1.0
         if mode != "dense":
             lexical = self.store.lexical_search(question, depth, filters)
-            if mode == "hybrid" and lexical:
-                share = self._known_share(question, idfs)
-        fused = self._fuse(dense, lexical, share)
+            share = self._known_share(question, idfs) if mode == "hybrid" and lexical else 1.0
+            rankings.append((p.lexical_weight * share, lexical))
+            for text in translations if p.translation_weight > 0 else ():
+                found = self.store.lexical_search(text, depth, filters)
+                if found:
+                    rankings.append((p.translation_weight * self._known_share(text), found))
+        fused = self._fuse(rankings)
         located = self.store.locate([row for row, _ in fused])
         return self._hits(fused, located, cosines, dict(lexical), k)
+
+    def query_vector(self, question: str, translations: Sequence[str] = ()) -> np.ndarray:
+        """The question's vector, plus ``translated_query_weight`` x each translation's
+        (the model matches a passage better in the passage's own language)."""
+        vector = self.embedder.embed_query(question)
+        weight = self.params.translated_query_weight
+        if not translations or weight <= 0:
+            return vector
+        for text in translations:
+            vector = vector + weight * self.embedder.embed_query(text)
+        return (vector / (np.linalg.norm(vector) or 1.0)).astype(np.float32)
 
     # ------------------------------------------------------------------ pieces
 
@@ -134,14 +159,12 @@ class Retriever:
         unseen = self.store.unseen_idf()
         return sum(found.get(t, unseen) < unseen for t in wanted) / len(wanted)
 
-    def _fuse(
-        self, dense: list[tuple[int, float]], lexical: list[tuple[int, float]], lexical_share: float = 1.0
-    ) -> list[tuple[int, float]]:
-        p = self.params
+    def _fuse(self, rankings: Sequence[tuple[float, list[tuple[int, float]]]]) -> list[tuple[int, float]]:
+        """Weighted reciprocal rank fusion of ``(weight, ranked rows)`` lists."""
         fused: dict[int, float] = {}
-        for weight, ranked in ((p.dense_weight, dense), (p.lexical_weight * lexical_share, lexical)):
+        for weight, ranked in rankings:
             for rank, (row, _) in enumerate(ranked):
-                fused[row] = fused.get(row, 0.0) + weight / (p.rrf_k + rank + 1)
+                fused[row] = fused.get(row, 0.0) + weight / (self.params.rrf_k + rank + 1)
         return sorted(fused.items(), key=lambda item: (-item[1], item[0]))
 
     def _hits(

@@ -94,6 +94,9 @@ class Answer:
     notice: str = ""
     #: further quotes for "/more", best first
     more: tuple[Quote, ...] = field(default=(), repr=False)
+    #: (language, text): the question's word-by-word translations it was also searched
+    #: with (retrieval.translation)
+    searched_as: tuple[tuple[str, str], ...] = ()
 
     def by_article(self) -> list[tuple[Article, list[Quote]]]:
         """Quotes grouped under their article, articles in order of their best quote."""

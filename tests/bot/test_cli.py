@@ -96,6 +96,18 @@ def test_ask_json_shape_and_verbatim_quotes(index_dir: Path, runner: CliRunner) 
     assert scores == sorted(scores, reverse=True)
 
 
+def test_ask_json_shows_the_english_words_a_chinese_question_was_searched_with(
+    index_dir: Path, runner: CliRunner
+) -> None:
+    result = runner.invoke(main, ["ask", "阿富汗会议在哪里举行？", "--index", str(index_dir), "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert "Afghanistan" in data["searched_as"]["en"] and "conference" in data["searched_as"]["en"]
+    assert data["quotes"] and data["quotes"][0]["source"] == "RASC News Agency"
+    english = runner.invoke(main, ["ask", "Where was it held?", "--index", str(index_dir), "--json"])
+    assert "searched_as" not in json.loads(english.output)
+
+
 def test_ask_reads_questions_from_stdin(index_dir: Path, runner: CliRunner) -> None:
     stdin = "Who is Naghiyev?\n\nWhat about drug trafficking?\n"
     result = runner.invoke(main, ["ask", "--index", str(index_dir), "--json"], input=stdin)
