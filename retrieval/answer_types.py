@@ -77,8 +77,9 @@ CUE_LANGUAGES = frozenset({"en", ""})
 def type_score(kind: str, sentence: str, question: str, language: str = "") -> float:
     """How much ``sentence`` (in ``language``) looks like it holds the kind of thing asked
     for (0..1). The cues are English: a sentence in another language cannot be judged
-    for a specific kind and scores the midpoint, neither raised nor lowered."""
-    if kind != "any" and language not in CUE_LANGUAGES:
+    and scores the midpoint, neither raised nor lowered, whatever the kind ("any" would
+    otherwise favour its sentences with digits: it looks for capitalised names too)."""
+    if language not in CUE_LANGUAGES:
         return 0.5
     if kind == "number":
         return 1.0 if _NUMBER.search(sentence) else 0.0

@@ -53,3 +53,15 @@ def test_a_sentence_in_another_language_is_neither_raised_nor_lowered() -> None:
     assert type_score("number", "Работы продлятся до конца октября.", question, "ru") == 0.5
     assert type_score("number", "The works last until the end of October.", question, "en") == 0.0
     assert type_score("number", "The works last 12 weeks.", question, "en") == 1.0
+
+
+def test_a_question_of_no_kind_does_not_favour_numbers_in_another_language() -> None:
+    """In English "any" favours sentences with a name or a number; without capitalised
+    names (Devanagari, Cyrillic, Chinese) that would only favour digits: XQuAD hi recall@1
+    0.842 -> 0.856, ru 0.876 -> 0.882 without it (bench/multilingual.py)."""
+    question = "सम्मेलन का उद्देश्य क्या था?"  # what was the aim of the conference?
+    with_digits = "सम्मेलन में 20 देशों के अधिकारी शामिल हुए।"
+    without = "सम्मेलन का उद्देश्य क्षेत्रीय सुरक्षा को मजबूत करना था।"
+    assert type_score("any", with_digits, question, "hi") == type_score("any", without, question, "hi") == 0.5
+    assert type_score("any", "Officials from 20 countries attended.", question, "en") == 0.5
+    assert type_score("any", "the aim was regional security.", question, "en") == 0.0
