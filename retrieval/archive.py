@@ -115,10 +115,10 @@ class Archive:
         translations = self.translate(cleaned, language)
         # One look-up for the whole question: the fusion and compose_answer weigh these terms.
         wanted = set(terms(cleaned, language=language))
-        for target, text in translations.items():
-            wanted.update(terms(text, language=target))
+        for target, words in translations.items():
+            wanted.update(terms(" ".join(words), language=target))
         idf = self.store.idfs(sorted(wanted))
-        also = list(translations.values())
+        also = [" ".join(words) for words in translations.values()]
         vector = self.retriever.query_vector(cleaned, also) if mode != "lexical" else None
         hits = self.retriever.search(
             cleaned, k=depth, filters=filters, mode=mode, vector=vector, idfs=idf, translations=also
@@ -138,18 +138,20 @@ class Archive:
             similarity=similarity if vector is not None else None,
             translations=translations,
         )
-        return replace(answer, searched_as=tuple(translations.items())) if translations else answer
+        searched_as = tuple((target, " ".join(words)) for target, words in translations.items())
+        return replace(answer, searched_as=searched_as) if translations else answer
 
-    def translate(self, question: str, language: str | None = None) -> dict[str, str]:
+    def translate(self, question: str, language: str | None = None) -> dict[str, tuple[str, ...]]:
         """``question`` rendered word by word in every language a translator knows
-        (target language -> text); empty when none translates from its language."""
+        (target language -> each word's rendering); empty when none translates from its
+        language."""
         language = detect(question) if language is None else language
         found = {}
         for translator in self.translators:
             if language and translator.source == language and translator.target not in found:
-                text = translator.translate(question)
-                if text:
-                    found[translator.target] = text
+                words = translator.translate(question)
+                if words:
+                    found[translator.target] = words
         return found
 
     def _sentence_vectors(self, texts: Sequence[str]) -> np.ndarray:

@@ -6,7 +6,7 @@ Every quote is ``article.text[start:end]`` — an exact substring, never rewritt
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -58,22 +58,35 @@ class QuoteParams:
 
 @dataclass(frozen=True)
 class _Terms:
-    """A question's search terms in one language, with their idf weights."""
+    """A question's search terms in one language, in groups of alternatives (the senses a
+    dictionary gives one question word), with their idf weights."""
 
     terms: list[str]
+    groups: list[frozenset[str]]
     weights: dict[str, float]
     total: float
 
     @classmethod
-    def of(cls, text: str, language: str, idf: Idf) -> _Terms:
-        found = sorted(set(terms(text, language=language)))
+    def of(cls, groups: Iterable[frozenset[str]], idf: Idf) -> _Terms:
+        kept = list(dict.fromkeys(g for g in groups if g))
+        found = sorted(set().union(*kept))
         weights = {t: idf(t) for t in found}
-        return cls(found, weights, sum(weights.values()) or 1.0)
+        return cls(found, kept, weights, sum(max(weights[t] for t in g) for g in kept) or 1.0)
+
+    @classmethod
+    def of_question(cls, question: str, language: str, idf: Idf) -> _Terms:
+        return cls.of((frozenset([t]) for t in terms(question, language=language)), idf)
+
+    @classmethod
+    def of_renderings(cls, words: Sequence[str], language: str, idf: Idf) -> _Terms:
+        """Each rendered question word is one group of alternatives."""
+        return cls.of((frozenset(terms(w, language=language)) for w in words), idf)
 
     def overlap(self, sentence: str, language: str) -> float:
-        """Share of the (idf-weighted) terms found in ``sentence``."""
-        found = set(terms(sentence, language=language)) & self.weights.keys()
-        return sum(self.weights[t] for t in found) / self.total
+        """Share of the (idf-weighted) groups found in ``sentence``: a group counts with its
+        best term found, so a word with many senses weighs as much as a word with one."""
+        found = set(terms(sentence, language=language))
+        return sum(max((self.weights[t] for t in g & found), default=0.0) for g in self.groups) / self.total
 
 
 @dataclass
@@ -92,15 +105,16 @@ def compose_answer(
     params: QuoteParams = QuoteParams(),
     answered: bool | None = None,
     similarity: Similarity | None = None,
-    translations: Mapping[str, str] | None = None,
+    translations: Mapping[str, Sequence[str]] | None = None,
 ) -> Answer:
     """Pick the sentences that answer ``question`` from ``hits`` and quote them.
 
     ``answered`` forces the confidence decision (used by the lexical/dense-only
     baselines); by default it comes from the dense score and term overlap.
     ``similarity`` scores sentences against the question (cosines, one per text).
-    ``translations``: the question in other languages' words (language -> text); an
-    article in one of them is matched, and highlighted, with those words instead.
+    ``translations``: the question in other languages' words (language -> each question
+    word's rendering, its senses together); an article in one of them is matched, and
+    highlighted, with those words instead.
     """
     question = clean_question(question)
     if not question:
@@ -111,9 +125,11 @@ def compose_answer(
         )
     language = detect(question)
     wanted = {
-        lang: _Terms.of(text, lang, idf) for lang, text in (translations or {}).items() if lang != language
+        lang: _Terms.of_renderings(words, lang, idf)
+        for lang, words in (translations or {}).items()
+        if lang != language
     }
-    own = _Terms.of(question, language, idf)
+    own = _Terms.of_question(question, language, idf)
     kind = answer_kind(question)
     best_hit = max(h.score for h in hits) or 1.0
 

@@ -36,8 +36,9 @@ class Translator(Protocol):
     source: str  # ISO 639-1
     target: str
 
-    def translate(self, text: str) -> str:
-        """``text`` in ``target``'s words ("" when none of its words is known)."""
+    def translate(self, text: str) -> tuple[str, ...]:
+        """The rendering in ``target`` of each word of ``text``, in order (several senses
+        of one word stay together: they are alternatives); () when no word is known."""
         ...
 
 
@@ -58,7 +59,7 @@ class Glossary:
     def __len__(self) -> int:
         return len(self._entries)
 
-    def translate(self, text: str) -> str:
+    def translate(self, text: str) -> tuple[str, ...]:
         out: list[str] = []
         known = False
         for match in self._words.finditer(text):
@@ -68,7 +69,7 @@ class Glossary:
                 out.extend(senses)
             else:
                 out.append(match.group(0))
-        return " ".join(out) if known else ""
+        return tuple(out) if known else ()
 
     def _segment(self, run: str) -> Iterable[str]:
         """Greedy longest match; characters no headword starts with are skipped."""
@@ -141,7 +142,7 @@ class ChineseEnglish:
     source = "zh"
     target = "en"
 
-    def translate(self, text: str) -> str:
+    def translate(self, text: str) -> tuple[str, ...]:
         return chinese_english().translate(text)
 
 

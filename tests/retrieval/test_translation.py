@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from retrieval.archive import Archive
+from retrieval.articles import Article
 from retrieval.embedding import HashingEmbedder
 from retrieval.indexer import refresh_index
 from retrieval.quotes import compose_answer
@@ -38,14 +39,14 @@ QUESTION = "有多少居民被撤离？"  # how many residents were evacuated?
 
 def test_longest_headwords_first_unknown_characters_skipped_other_words_kept() -> None:
     # 火山 wins over 火; 爆发后有 are not headwords; "X.25" and "300" are kept as they are
-    assert TOY.translate("火山爆发后有多少居民") == "volcano number residents inhabitants"
-    assert TOY.translate("X.25 火") == "X.25 fire"
-    assert TOY.translate("3000 名居民") == "3000 residents inhabitants"
+    assert TOY.translate("火山爆发后有多少居民") == ("volcano", "number", "residents inhabitants")
+    assert TOY.translate("X.25 火") == ("X.25", "fire")
+    assert TOY.translate("3000 名居民") == ("3000", "residents inhabitants")
 
 
 def test_nothing_known_is_no_translation() -> None:
-    assert TOY.translate("爆发后") == ""
-    assert TOY.translate("only Latin words 300") == ""
+    assert TOY.translate("爆发后") == ()
+    assert TOY.translate("only Latin words 300") == ()
 
 
 def test_cedict_lines_become_clean_senses() -> None:
@@ -71,11 +72,11 @@ def test_cedict_lines_become_clean_senses() -> None:
 def test_the_packaged_cc_cedict_translates_chinese_questions() -> None:
     glossary = chinese_english()
     assert len(glossary) > 100_000
-    text = glossary.translate("超级碗50的冠军是哪支球队？")
+    text = " ".join(glossary.translate("超级碗50的冠军是哪支球队？"))
     assert "Super Bowl" in text and "champion" in text and "50" in text
     assert chinese_english() is glossary  # read once
     assert [(t.source, t.target) for t in default_translators()] == [("zh", "en")]
-    assert ChineseEnglish().translate("肯尼亚") == "Kenya"
+    assert ChineseEnglish().translate("肯尼亚") == ("Kenya",)
 
 
 @pytest.fixture
@@ -137,14 +138,31 @@ def test_a_translation_chooses_the_sentence_in_an_article_of_its_language(index:
     assert article is not None and article.language == "en"
     hit = Hit(article, 0, len(article.text), score=1.0, dense=0.5, lexical=0.0)
 
-    def first(translations: dict[str, str] | None) -> str:
+    def first(translations: dict[str, tuple[str, ...]] | None) -> str:
         return _focus(
             compose_answer(QUESTION, [hit], lambda t: 1.0, k=1, translations=translations).quotes[0]
         )
 
     assert first(None) == "The Mount Sorrow volcano erupted on Tuesday."  # nothing to tell them apart
     assert (
-        first({"en": "residents evacuated"})
+        first({"en": ("residents", "evacuated")})
         == "Officials evacuated 300 residents to the capital, Port Alder."
     )
-    assert first({"zh": "residents evacuated"}) == first(None)  # the question's own language: no translation
+    assert first({"zh": ("residents", "evacuated")}) == first(
+        None
+    )  # the question's own language: no translation
+
+
+def test_the_senses_of_one_word_count_once() -> None:
+    """A sentence holding two senses of one question word matched one word; a sentence
+    holding one sense each of two words matched both (XQuAD zh->en recall@1 0.745 -> 0.762
+    over counting every sense on its own)."""
+    text = "Local residents and inhabitants gathered in the square. Officials evacuated the residents."
+    hit = Hit(Article(id="a", text=text, language="en"), 0, len(text), score=1.0, dense=0.5, lexical=0.0)
+    renderings = {"en": ("residents inhabitants locals", "evacuated")}
+    answer = compose_answer("居民被撤离？", [hit], lambda t: 1.0, k=1, translations=renderings)
+    assert _focus(answer.quotes[0]) == "Officials evacuated the residents."
+    # counted sense by sense, the first sentence would win: 3 of the 4 terms against 2
+    flat = {"en": ("residents", "inhabitants", "locals", "evacuated")}
+    answer = compose_answer("居民被撤离？", [hit], lambda t: 1.0, k=1, translations=flat)
+    assert _focus(answer.quotes[0]) == "Local residents and inhabitants gathered in the square."
