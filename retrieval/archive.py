@@ -119,7 +119,8 @@ class Archive:
             wanted.update(terms(" ".join(words), language=target))
         idf = self.store.idfs(sorted(wanted))
         also = [" ".join(words) for words in translations.values()]
-        vector = self.retriever.query_vector(cleaned, also) if mode != "lexical" else None
+        plain = self.embedder.embed_query(cleaned) if mode != "lexical" else None
+        vector = self.retriever.query_vector(cleaned, also, plain) if plain is not None else None
         hits = self.retriever.search(
             cleaned, k=depth, filters=filters, mode=mode, vector=vector, idfs=idf, translations=also
         )
@@ -137,9 +138,19 @@ class Archive:
             params=self.quote_params,
             similarity=similarity if vector is not None else None,
             translations=translations,
+            # the rendering lifts every English cosine: the floor reads the question's own
+            relevance=self._relevance(plain, filters) if also and plain is not None else None,
         )
         searched_as = tuple((target, " ".join(words)) for target, words in translations.items())
         return replace(answer, searched_as=searched_as) if translations else answer
+
+    def _relevance(self, vector: np.ndarray, filters: Filters | None) -> tuple[float, str] | None:
+        """Cosine of ``vector`` to its closest passage, and that article's language."""
+        found = self.store.dense_search(vector, 1, filters)
+        located = self.store.locate([found[0][0]]) if found else {}
+        if not located:
+            return None
+        return found[0][1], located[found[0][0]].article.language
 
     def translate(self, question: str, language: str | None = None) -> dict[str, tuple[str, ...]]:
         """``question`` rendered word by word in every language a translator knows

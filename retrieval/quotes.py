@@ -106,6 +106,7 @@ def compose_answer(
     answered: bool | None = None,
     similarity: Similarity | None = None,
     translations: Mapping[str, Sequence[str]] | None = None,
+    relevance: tuple[float, str] | None = None,
 ) -> Answer:
     """Pick the sentences that answer ``question`` from ``hits`` and quote them.
 
@@ -114,7 +115,9 @@ def compose_answer(
     ``similarity`` scores sentences against the question (cosines, one per text).
     ``translations``: the question in other languages' words (language -> each question
     word's rendering, its senses together); an article in one of them is matched, and
-    highlighted, with those words instead.
+    highlighted, with those words instead. ``relevance``: the question's own cosine to
+    its closest passage and that passage's language, for the relevance floor, when the
+    hits' cosines are not the question's alone (default: the best hit's).
     """
     question = clean_question(question)
     if not question:
@@ -157,10 +160,12 @@ def compose_answer(
         quotes.append(_quote(cand, wanted.get(cand.hit.article.language, own).terms, params, taken))
         if len(quotes) >= k + 10:
             break
-    closest = max(hits, key=lambda h: h.dense)
-    top_dense = closest.dense
+    if relevance is None:
+        closest = max(hits, key=lambda h: h.dense)
+        relevance = (closest.dense, closest.article.language)
+    top_dense, closest_language = relevance
     floor = params.min_dense
-    if params.min_dense_across is not None and _foreign(closest, language):
+    if params.min_dense_across is not None and language and closest_language not in ("", language):
         floor = params.min_dense_across
     best_overlap = max((c.overlap for c in candidates), default=0.0)
     if answered is None:

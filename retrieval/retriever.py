@@ -123,10 +123,13 @@ class Retriever:
         located = self.store.locate([row for row, _ in fused])
         return self._hits(fused, located, cosines, dict(lexical), k)
 
-    def query_vector(self, question: str, translations: Sequence[str] = ()) -> np.ndarray:
-        """The question's vector, plus ``translated_query_weight`` x each translation's
-        (the model matches a passage better in the passage's own language)."""
-        vector = self.embedder.embed_query(question)
+    def query_vector(
+        self, question: str, translations: Sequence[str] = (), own: np.ndarray | None = None
+    ) -> np.ndarray:
+        """The question's vector (``own``, when the caller has it), plus
+        ``translated_query_weight`` x each translation's (the model matches a passage
+        better in the passage's own language)."""
+        vector = self.embedder.embed_query(question) if own is None else own
         weight = self.params.translated_query_weight
         if not translations or weight <= 0:
             return vector

@@ -166,3 +166,10 @@ def test_the_senses_of_one_word_count_once() -> None:
     flat = {"en": ("residents", "inhabitants", "locals", "evacuated")}
     answer = compose_answer("居民被撤离？", [hit], lambda t: 1.0, k=1, translations=flat)
     assert _focus(answer.quotes[0]) == "Local residents and inhabitants gathered in the square."
+
+
+def test_the_relevance_floor_can_read_another_cosine_than_the_hits() -> None:
+    text = "Officials evacuated the residents."
+    hit = Hit(Article(id="a", text=text, language="en"), 0, len(text), score=1.0, dense=0.9, lexical=0.0)
+    assert compose_answer("撤离？", [hit], lambda t: 1.0).answered
+    assert not compose_answer("撤离？", [hit], lambda t: 1.0, relevance=(0.1, "en")).answered
