@@ -113,12 +113,13 @@ class Archive:
         depth = max(k, 2 * self.quote_params.hits_considered)
         language = detect(cleaned)
         translations = self.translate(cleaned, language)
+        rendered = {target: " ".join(words) for target, words in translations.items()}
         # One look-up for the whole question: the fusion and compose_answer weigh these terms.
         wanted = set(terms(cleaned, language=language))
-        for target, words in translations.items():
-            wanted.update(terms(" ".join(words), language=target))
+        for target, text in rendered.items():
+            wanted.update(terms(text, language=target))
         idf = self.store.idfs(sorted(wanted))
-        also = [" ".join(words) for words in translations.values()]
+        also = list(rendered.values())
         plain = self.embedder.embed_query(cleaned) if mode != "lexical" else None
         vector = self.retriever.query_vector(cleaned, also, plain) if plain is not None else None
         hits = self.retriever.search(
@@ -141,8 +142,7 @@ class Archive:
             # the rendering lifts every English cosine: the floor reads the question's own
             relevance=self._relevance(plain, filters) if also and plain is not None else None,
         )
-        searched_as = tuple((target, " ".join(words)) for target, words in translations.items())
-        return replace(answer, searched_as=searched_as) if translations else answer
+        return replace(answer, searched_as=tuple(rendered.items())) if rendered else answer
 
     def _relevance(self, vector: np.ndarray, filters: Filters | None) -> tuple[float, str] | None:
         """Cosine of ``vector`` to its closest passage, and that article's language."""

@@ -165,7 +165,7 @@ def compose_answer(
         relevance = (closest.dense, closest.article.language)
     top_dense, closest_language = relevance
     floor = params.min_dense
-    if params.min_dense_across is not None and language and closest_language not in ("", language):
+    if params.min_dense_across is not None and _foreign(closest_language, language):
         floor = params.min_dense_across
     best_overlap = max((c.overlap for c in candidates), default=0.0)
     if answered is None:
@@ -186,7 +186,8 @@ def _add_sentence_similarity(
     (``language``), ``dense_same_language`` for the others."""
 
     weights = {
-        id(h): params.dense_weight if _foreign(h, language) else params.dense_same_language for h in top
+        id(h): params.dense_weight if _foreign(h.article.language, language) else params.dense_same_language
+        for h in top
     }
     ranked = sorted((c for c in candidates if weights.get(id(c.hit), 0.0) > 0), key=lambda c: -c.score)
     # The best few of every hit first (one hit's many sentences must not crowd out a
@@ -211,9 +212,9 @@ def _add_sentence_similarity(
         cand.score += weights[id(cand.hit)] * cos
 
 
-def _foreign(hit: Hit, language: str) -> bool:
-    """Whether ``hit``'s article is in another language than the question's (both known)."""
-    return bool(language and hit.article.language and hit.article.language != language)
+def _foreign(article_language: str, language: str) -> bool:
+    """Whether an article is in another language than the question's (both known)."""
+    return bool(language and article_language and article_language != language)
 
 
 def _quote(cand: _Candidate, q_terms: list[str], params: QuoteParams, taken: list[tuple[int, int]]) -> Quote:

@@ -3,7 +3,7 @@
 The multilingual model matches a Chinese question with English articles less well
 than with Chinese ones (XQuAD zh->en answer recall@1 0.64 against 0.90 zh->zh). A
 dictionary rendering of the question ("超级碗50的冠军是哪支球队" -> "Super Bowl 50
-of champion to be how which to support sports team") is no translation a reader
+of; ~'s champion to be how to support sports team") is no translation a reader
 would want, but it gives BM25 the English words to look for and the model an
 English query to compare English passages with. Only the question is rendered;
 articles are always quoted in their own words.
