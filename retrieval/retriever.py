@@ -118,7 +118,7 @@ class Retriever:
             for text in translations if p.translation_weight > 0 else ():
                 found = self.store.lexical_search(text, depth, filters)
                 if found:
-                    rankings.append((p.translation_weight * self._known_share(text), found))
+                    rankings.append((p.translation_weight * self._known_share(text, idfs), found))
         fused = self._fuse(rankings)
         located = self.store.locate([row for row, _ in fused])
         return self._hits(fused, located, cosines, dict(lexical), k)
@@ -158,7 +158,10 @@ class Retriever:
         wanted = sorted(set(terms(question, language=detect(question))))
         if not wanted:
             return 1.0
-        found = idfs if idfs is not None else self.store.idfs(wanted)
+        found = dict(idfs or {})
+        missing = [t for t in wanted if t not in found]
+        if missing:  # one look-up for what the caller did not have
+            found.update(self.store.idfs(missing))
         unseen = self.store.unseen_idf()
         return sum(found.get(t, unseen) < unseen for t in wanted) / len(wanted)
 
