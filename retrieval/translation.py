@@ -100,12 +100,12 @@ def parse_cedict(lines: Iterable[str]) -> dict[str, str]:
         if not found:  # comments and malformed lines
             continue
         traditional, simplified, _, definitions = found.groups()
-        cleaned = [" ".join(_NOTE.sub(" ", d).split()) for d in definitions.split("/")]
-        kept = [
-            d
-            for d, raw in zip(cleaned, definitions.split("/"), strict=True)
-            if d and not raw.startswith(_SKIP)
-        ]
+        cleaned = (
+            " ".join(_NOTE.sub(" ", raw).split())
+            for raw in definitions.split("/")
+            if not raw.startswith(_SKIP)
+        )
+        kept = [d for d in cleaned if d]
         for word in {traditional, simplified}:
             limit = SINGLE_SENSES if len(word) == 1 else SENSES
             have = senses.setdefault(word, [])
