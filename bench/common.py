@@ -92,10 +92,12 @@ def copy_into(snapshot: Any, store: Any) -> float:
     vectors = np.asarray(snapshot.vectors(), dtype=np.float32)
     order = np.argsort(snapshot.passages["article"], kind="stable")
     cuts = np.flatnonzero(np.diff(snapshot.passages["article"][order])) + 1
-    with store.writer():
-        store.reset(m.model, m.dim, m.chunking)
+    with store.writer() as writer:
+        writer.reset(m.model, m.dim, m.chunking)
         for rows in np.split(order, cuts) if len(order) else []:
             article = snapshot.articles[int(snapshot.passages["article"][rows[0]])]
             spans = [(int(p["start"]), int(p["end"])) for p in snapshot.passages[rows]]
-            store.put_article(article, spans, vectors[rows])
+            writer.put_article(
+                article, spans, vectors[rows], layout=snapshot.manifest.articles[article.id].layout
+            )
     return time.perf_counter() - t0

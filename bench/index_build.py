@@ -20,8 +20,8 @@ from common import CACHE, DEV, peak_rss_mb, print_table, require_dev_set
 
 from retrieval.chunking import ChunkingParams
 from retrieval.embedding import LazyEmbedder, resolve_model
-from retrieval.indexer import refresh_index
-from retrieval.store_faiss import current_version
+from retrieval.indexer import refresh
+from retrieval.store.snapshots import current_version
 
 
 def folder_bytes(folder: Path) -> int:
@@ -48,7 +48,7 @@ def main() -> None:
         embedder.embed_query("load the model before timing")
         load_s = time.perf_counter() - t0
         params = ChunkingParams(max_words=args.max_words)
-        build = refresh_index(work / "index", [src], embedder, params)
+        build = refresh(work / "index", [src], embedder, params)
         size = folder_bytes(current_version(work / "index"))
 
         # Change one article: append a sentence to the first line's text.
@@ -57,7 +57,7 @@ def main() -> None:
         lines[0] = json.dumps(first)
         (src / "dev.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
         t0 = time.perf_counter()
-        again = refresh_index(work / "index", [src], embedder, params)
+        again = refresh(work / "index", [src], embedder, params)
         incremental_s = time.perf_counter() - t0
     finally:
         shutil.rmtree(work, ignore_errors=True)

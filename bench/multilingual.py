@@ -27,8 +27,9 @@ from quality import recall_row
 
 from retrieval.archive import Archive
 from retrieval.embedding import Embedder, load_embedder, resolve_model
-from retrieval.indexer import refresh_index
+from retrieval.indexer import refresh
 from retrieval.quotes import QuoteParams
+from retrieval.retriever import Retriever
 from retrieval.types import Answer
 
 XQUAD = EVAL / "xquad"
@@ -73,7 +74,7 @@ def build_index(
     if not src.exists() or src.read_text(encoding="utf-8") != text:
         src.write_text(text, encoding="utf-8")
     index_dir = folder / f"index-{name}"
-    report = refresh_index(index_dir, [src], embedder)
+    report = refresh(index_dir, [src], embedder)
     return index_dir, {
         "passages": report.passages,
         "embedded": report.embedded,
@@ -106,7 +107,8 @@ def evaluate(
     if questions and any(archive.translate(questions[0]["question"]) for archive in archives.values()):
         # the same without the word-by-word dictionary rendering (retrieval.translation)
         for name, archive in archives.items():
-            plain = Archive(archive.retriever, archive.index_dir, archive.quote_params, translators=[])
+            r = archive.retriever
+            plain = Archive(Retriever(r.store, r.embedder, r.params, translators=[]), archive.quote_params)
             answers, lat = ask_all(plain, questions, "hybrid")
             rows.append({"set": label} | recall_row(f"newsbot+{name} no dictionary", answers, golds, lat))
     return rows
@@ -126,7 +128,7 @@ def calibrate(embedder: Embedder, langs: list[str], limit: int) -> list[dict]:
         absent = spread([q for q in questions if q["pid"] not in ids], limit)
         base = Archive.open(index_dir, embedder)
         for t in (0.78, 0.80, 0.82, 0.84, 0.86, 0.88):
-            archive = Archive(base.retriever, index_dir, QuoteParams(min_dense=t))
+            archive = Archive(base.retriever, QuoteParams(min_dense=t))
             answered = sum(archive.ask(q["question"], k=1).answered for q in present) / len(present)
             declined = sum(not archive.ask(q["question"], k=1).answered for q in absent) / len(absent)
             by_threshold.setdefault(t, []).append((answered, declined))

@@ -22,8 +22,8 @@ from common import CACHE, DEV, copy_into, database, dev_questions, percentile, p
 
 from retrieval.archive import Archive
 from retrieval.chunking import ChunkingParams
-from retrieval.embedding import Embedder, LazyEmbedder, resolve_model
-from retrieval.indexer import refresh_index
+from retrieval.embedding import Embedder
+from retrieval.indexer import refresh
 from retrieval.quotes import QuoteParams
 from retrieval.retriever import FusionParams, Retriever
 from retrieval.types import Answer
@@ -57,9 +57,14 @@ def recall_row(
 def build(
     index_dir: Path, max_words: int, overlap: int, backend: str, rebuild: bool, model: str | None = None
 ) -> dict:
-    embedder = LazyEmbedder(resolve_model(model), backend=backend, cache_dir=CACHE / "models")
-    report = refresh_index(
-        index_dir, [DEV / "articles.jsonl"], embedder, ChunkingParams(max_words, overlap), full=rebuild
+    report = refresh(
+        index_dir,
+        [DEV / "articles.jsonl"],
+        model,
+        ChunkingParams(max_words, overlap),
+        full=rebuild,
+        backend=backend,
+        cache_dir=CACHE / "models",
     )
     return report.as_dict() | {"added": len(report.added)}
 
@@ -99,7 +104,7 @@ def sweep(archive: Archive, questions: list[dict]) -> list[dict]:
         for (h, o, t), c in product(((0.45, 0.40, 0.15), (0.6, 0.3, 0.1), (0.3, 0.5, 0.2)), (30, 45))
     ]
     for fusion, qp in product(fusions, quotes):
-        variant = Archive(Retriever(archive.retriever.snapshot, cached, fusion), archive.index_dir, qp)
+        variant = Archive(Retriever(archive.store, cached, fusion), qp)
         answers = [variant.ask(q["question"], k=5) for q in questions]
         row = recall_row("sweep", answers, golds, [0.0])
         rows.append(
@@ -132,7 +137,7 @@ def calibrate(archive: Archive, questions: list[dict]) -> list[dict]:
     absent = absent_questions()
     rows = []
     for min_dense in (0.25, 0.30, 0.35, 0.40, 0.45, 0.50):
-        variant = Archive(archive.retriever, archive.index_dir, QuoteParams(min_dense=min_dense))
+        variant = Archive(archive.retriever, QuoteParams(min_dense=min_dense))
         present_ok = sum(variant.ask(q["question"], k=1).answered for q in questions) / len(questions)
         absent_ok = sum(not variant.ask(q, k=1).answered for q in absent) / max(1, len(absent))
         rows.append(
@@ -148,13 +153,13 @@ def calibrate(archive: Archive, questions: list[dict]) -> list[dict]:
 
 def compare_postgresql(archive: Archive, questions: list[dict], url: str) -> dict:
     """The same passages and vectors in PostgreSQL + pgvector: recall beside FAISS's."""
-    from retrieval.store_pg import PgStore
+    from retrieval.store.pg import PgStore
 
     url, cleanup = database(url)
     store = PgStore(url)
     try:
-        seconds = copy_into(archive.retriever.snapshot, store)
-        pg = Archive(Retriever(store, archive.embedder, archive.retriever.params), store.location)
+        seconds = copy_into(archive.store.snapshot, store)  # type: ignore[attr-defined]
+        pg = Archive(Retriever(store, archive.embedder, archive.retriever.params))
         pg.ask("warm-up question")
         rows = [dict(row, system=f"pg-{row['system']}") for row in evaluate(pg, questions)]
         return {"ef_search": store.ef_search, "load_seconds": round(seconds, 1), "systems": rows}

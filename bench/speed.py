@@ -37,14 +37,17 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 from retrieval.archive import Archive  # noqa: E402
 from retrieval.articles import Article, load_articles  # noqa: E402
 from retrieval.chunking import ChunkingParams, chunk_text  # noqa: E402
-from retrieval.embedding import Embedder, SentenceTransformerEmbedder, resolve_model  # noqa: E402
-from retrieval.embedding_onnx import OnnxEmbedder  # noqa: E402
-from retrieval.indexer import refresh_index  # noqa: E402
+from retrieval.embedding import Embedder, resolve_model  # noqa: E402
+from retrieval.embedding.onnx import OnnxEmbedder  # noqa: E402
+from retrieval.embedding.sbert import SentenceTransformerEmbedder  # noqa: E402
+from retrieval.indexer import refresh  # noqa: E402
 from retrieval.lexical import LexicalIndex, _bm25_matrix  # noqa: E402
-from retrieval.manifest import Manifest  # noqa: E402
 from retrieval.retriever import Retriever  # noqa: E402
-from retrieval.store_faiss import PASSAGE_DTYPE, Snapshot, build_faiss, current_version  # noqa: E402
-from retrieval.text import clean_question  # noqa: E402
+from retrieval.store.faiss import FaissStore  # noqa: E402
+from retrieval.store.faiss_index import build_faiss, search_index  # noqa: E402
+from retrieval.store.manifest import Manifest  # noqa: E402
+from retrieval.store.rows import SPAN_DTYPE  # noqa: E402
+from retrieval.store.snapshots import Snapshot, current_version  # noqa: E402
 
 DEV = ROOT.parent / "shared" / "eval" / "realtimeqa-dev"
 DIM = 384
@@ -181,7 +184,7 @@ def bench_questions(archive: Archive, questions: list[str], repeat: int) -> dict
             archive.ask(q, k=5)
             ask_ms.append((time.perf_counter() - t0) * 1000)
             t0 = time.perf_counter()
-            archive.retriever.search(clean_question(q), k=8)
+            archive.retriever.search(archive.retriever.query(q), k=8)
             search_ms.append((time.perf_counter() - t0) * 1000)
             t0 = time.perf_counter()
             archive.embedder.embed_query(q)
@@ -236,7 +239,7 @@ def synthetic_snapshot(vectors: np.ndarray, index_type: str, rng: np.random.Gene
         )
         for i in range(n_articles)
     ]
-    table = np.zeros(n, dtype=PASSAGE_DTYPE)
+    table = np.zeros(n, dtype=SPAN_DTYPE)
     table["article"] = np.arange(n) // per_article
     table["start"] = 0
     table["end"] = 60
@@ -274,16 +277,18 @@ def bench_scale(n: int, n_queries: int, flat_sizes: list[int], seed: int = 0) ->
     recall, dense_ms = [], []
     for q, want in zip(queries, truth, strict=True):
         t0 = time.perf_counter()
-        got = snapshot.dense_search(q, 10)
+        got = search_index(snapshot.faiss_index, snapshot.manifest.index_type, snapshot.vectors, q, 10)
         dense_ms.append((time.perf_counter() - t0) * 1000)
         recall.append(len({r for r, _ in got} & set(want.tolist())) / 10)
     # The whole retrieval (query embedding excepted): dense + BM25 over n passages + fusion.
     texts = [" ".join(words[int(j)] for j in rng.integers(100, 5000, 6)) for _ in range(n_queries)]
-    retriever = Retriever(snapshot, LookupEmbedder(dict(zip(texts, queries, strict=True))))
+    retriever = Retriever(
+        FaissStore(snapshot.folder, snapshot), LookupEmbedder(dict(zip(texts, queries, strict=True)))
+    )
     search_ms = []
     for t in texts:
         t0 = time.perf_counter()
-        retriever.search(t, k=8)
+        retriever.search(retriever.query(t), k=8)
         search_ms.append((time.perf_counter() - t0) * 1000)
     out: dict[str, object] = {
         "passages": n,
@@ -425,7 +430,7 @@ def disk_usage(index_dir: Path, passages: int) -> dict[str, object]:
 def bench_reindex(
     source_index: Path, articles: list[Article], embedder: OnnxEmbedder, work: Path, runs: int
 ) -> dict[str, object]:
-    """Change one article / add one article in a copy of the dev index; time refresh_index."""
+    """Change one article / add one article in a copy of the dev index; time refresh."""
     tmp = Path(tempfile.mkdtemp(prefix="reindex-", dir=work))
     try:
         shutil.copytree(source_index, tmp / "index", symlinks=True)
@@ -438,7 +443,7 @@ def bench_reindex(
 
         current = list(articles)
         write(current)
-        first = refresh_index(tmp / "index", [src], embedder)  # align ids/paths with this copy
+        first = refresh(tmp / "index", [src], embedder)  # align ids/paths with this copy
         log(f"  aligned copy: {first.embedded} embedded, {first.seconds:.1f}s")
         changed, added = [], []
         rng = random.Random(1)
@@ -448,7 +453,7 @@ def bench_reindex(
             current[i] = replace(current[i], text=current[i].text + extra, content_hash="")
             write(current)
             with Clock() as c:
-                report = refresh_index(tmp / "index", [src], embedder)
+                report = refresh(tmp / "index", [src], embedder)
             changed.append((report.seconds, report.embedded, report.embed_seconds, c.cpu))
             donor = current[rng.randrange(len(current))]
             new = replace(
@@ -457,7 +462,7 @@ def bench_reindex(
             current.append(new)
             write(current)
             with Clock() as c:
-                report = refresh_index(tmp / "index", [src], embedder)
+                report = refresh(tmp / "index", [src], embedder)
             added.append((report.seconds, report.embedded, report.embed_seconds, c.cpu))
         # End to end as a user runs it: a new process, model load included.
         current[0] = replace(current[0], text=current[0].text + "\n\nA final note.", content_hash="")
@@ -611,7 +616,7 @@ def main() -> None:
 
     log("dev index (int8) ...")
     int8_dir = work / "dev-int8"
-    report = refresh_index(int8_dir, [args.dev / "articles.jsonl"], onnx_model)
+    report = refresh(int8_dir, [args.dev / "articles.jsonl"], onnx_model)
     result["dev_index"] = {
         "articles": report.articles,
         "passages": report.passages,
@@ -623,7 +628,7 @@ def main() -> None:
     if not args.no_quality:
         log("dev index (fp32; slow the first time) ...")
         fp32_dir = work / "dev-fp32"
-        rep32 = refresh_index(fp32_dir, [args.dev / "articles.jsonl"], torch_model)
+        rep32 = refresh(fp32_dir, [args.dev / "articles.jsonl"], torch_model)
         fp32 = Archive.open(fp32_dir, embedder=torch_model)
         mixed = Archive.open(fp32_dir, embedder=onnx_model)
         r32, r8, rmix = (answer_recall(a, questions) for a in (fp32, int8, mixed))

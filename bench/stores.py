@@ -20,9 +20,11 @@ from typing import Any
 import numpy as np
 from common import CACHE, DEV, copy_into, database, percentile, print_table, require_dev_set
 
-from retrieval.store_faiss import HNSW_EF_SEARCH, build_faiss, load_snapshot
-from retrieval.store_pg import HNSW_EF_CONSTRUCTION, HNSW_M, SCHEMA, PgStore
-from retrieval.store_pg import HNSW_EF_SEARCH as PG_EF_SEARCH
+from retrieval.store.faiss_index import HNSW_EF_SEARCH, build_faiss
+from retrieval.store.pg import HNSW_EF_SEARCH as PG_EF_SEARCH
+from retrieval.store.pg import PgStore
+from retrieval.store.pg_schema import HNSW_EF_CONSTRUCTION, HNSW_M, SCHEMA
+from retrieval.store.snapshots import load_snapshot
 
 K = 10
 

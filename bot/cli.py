@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -73,14 +73,11 @@ def backend_option(f):  # type: ignore[no-untyped-def]
 @contextmanager
 def user_errors() -> Iterator[None]:
     """Expected failures become one clear line (exit 1), not a traceback."""
-    from retrieval.embedding import ModelError
-    from retrieval.indexer import SourceError
-    from retrieval.manifest import IndexError_
-    from retrieval.store import StoreUnavailableError
+    from retrieval.errors import USER_ERRORS
 
     try:
         yield
-    except (IndexError_, ModelError, SourceError, StoreUnavailableError, ValueError) as exc:
+    except (*USER_ERRORS, ValueError) as exc:
         raise click.ClickException(str(exc)) from exc
 
 
@@ -111,14 +108,21 @@ def open_archive(where: Path | str, backend: str) -> Archive:
     help="'default', 'multilingual' or a sentence-transformers model folder. Default: the index's own model.",
 )
 @backend_option
-@click.option("--full", is_flag=True, help="Rebuild everything, re-embedding every passage.")
+@click.option(
+    "--full",
+    is_flag=True,
+    help="Rebuild everything, re-embedding every passage (keeps the index's model and passage size "
+    "unless --model / --max-words / --overlap say otherwise).",
+)
 @click.option(
     "--max-words",
     type=click.IntRange(8, 2000),
     help="Passage size in words (default: the index's, else 120).",
 )
 @click.option(
-    "--overlap", type=click.IntRange(0, 5), help="Sentences shared by consecutive passages (default 1)."
+    "--overlap",
+    type=click.IntRange(0, 5),
+    help="Sentences shared by consecutive passages (default: the index's, else 1).",
 )
 @click.option(
     "--index-type",
@@ -126,6 +130,11 @@ def open_archive(where: Path | str, backend: str) -> Archive:
     default="auto",
     show_default=True,
     help="FAISS index type; auto picks exact search for small archives.",
+)
+@click.option(
+    "--allow-removal",
+    is_flag=True,
+    help="Let this run remove more than half of the archive's articles (their files are gone).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
 def index(
@@ -138,15 +147,11 @@ def index(
     max_words: int | None,
     overlap: int | None,
     index_type: str,
+    allow_removal: bool,
     as_json: bool,
 ) -> None:
     """Bring the index in step with the articles (only changed articles are embedded)."""
-    from retrieval.chunking import ChunkingParams
-    from retrieval.embedding import LazyEmbedder, resolve_model
-    from retrieval.indexer import refresh_index, refresh_store
-    from retrieval.manifest import IndexError_
-    from retrieval.store import VectorStore, open_store
-    from retrieval.store_faiss import read_manifest
+    from retrieval.indexer import refresh
 
     where = location(database_url, index_dir)
     if isinstance(where, str) and index_type != "auto":
@@ -155,40 +160,19 @@ def index(
         if not config.DEFAULT_ARTICLES.exists():
             raise click.ClickException("no seeds/ folder here: pass --articles DIR")
         sources = (config.DEFAULT_ARTICLES,)
-    with user_errors():
-        store: VectorStore | None = open_store(where) if isinstance(where, str) else None
-        existing = None
-        try:
-            existing = store.manifest() if store is not None else read_manifest(index_dir)
-        except IndexError_:
-            existing = None
-        spec = resolve_model(model if model or full or existing is None else existing.model)
-        chunking = dict(existing.chunking) if existing and not full else {}
-        params = ChunkingParams(
-            max_words=max_words or chunking.get("max_words", ChunkingParams().max_words),
-            overlap_sentences=overlap
-            if overlap is not None
-            else chunking.get("overlap_sentences", ChunkingParams().overlap_sentences),
+    with user_errors(), _progress(enabled=not as_json and sys.stderr.isatty()) as on_progress:
+        report = refresh(
+            where,
+            list(sources),
+            model,
+            chunking={"max_words": max_words, "overlap_sentences": overlap},
+            full=full,
+            allow_removal=allow_removal,
+            index_type=index_type,
+            backend=backend,
+            cache_dir=config.cache_dir(),
+            on_progress=on_progress,
         )
-        embedder = LazyEmbedder(spec, backend=backend, cache_dir=config.cache_dir())
-        with _progress(enabled=not as_json and sys.stderr.isatty()) as on_progress:
-            if store is not None:
-                try:
-                    report = refresh_store(
-                        store, list(sources), embedder, params, full=full, on_progress=on_progress
-                    )
-                finally:
-                    store.close()
-            else:
-                report = refresh_index(
-                    index_dir,
-                    list(sources),
-                    embedder,
-                    params,
-                    full=full,
-                    index_type=index_type,
-                    on_progress=on_progress,
-                )
     if as_json:
         click.echo(json.dumps(report.as_dict(), ensure_ascii=False))
     else:
@@ -203,12 +187,18 @@ def _progress(enabled: bool):  # type: ignore[no-untyped-def]
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     with Progress(
-        TextColumn("embedding"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), transient=True
+        TextColumn("embedding {task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        transient=True,
     ) as bar:
-        task = bar.add_task("embed", total=None)
+        tasks: dict[str, Any] = {}
 
-        def update(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
+        def update(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(stage, total=total)
+            bar.update(tasks[stage], completed=done, total=total)
 
         yield update
 
@@ -220,7 +210,7 @@ def _print_report(report: IndexReport) -> None:
     out = Console(highlight=False)
     table = Table(show_header=False, box=None, pad_edge=False)
     rows = [
-        ("index", report.index_dir),
+        ("index", report.location),
         ("model", report.model),
         ("articles", str(report.articles)),
         ("added", str(len(report.added))),
@@ -425,7 +415,6 @@ def telegram(
     import logging
 
     from retrieval.store import open_store
-    from retrieval.store_faiss import read_manifest
 
     where = location(database_url, index_dir)
     try:
@@ -445,14 +434,11 @@ def telegram(
     if webhook_url and not webhook_url.startswith("https://"):
         raise click.ClickException("--webhook-url must be an https:// URL (Telegram only posts over HTTPS)")
     with user_errors():  # a missing index or database fails here, before any network
-        if isinstance(where, str):
-            probe = open_store(where)
-            try:
-                probe.manifest()
-            finally:
-                probe.close()
-        else:
-            read_manifest(index_dir)
+        probe = open_store(where)
+        try:
+            probe.manifest()
+        finally:
+            probe.close()
 
     from telegram.error import InvalidToken, NetworkError
 

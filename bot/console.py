@@ -17,8 +17,8 @@ from rich.table import Table
 from bot import config
 from bot.render import answer_renderable, source_line
 from retrieval.archive import Archive
+from retrieval.errors import StoreUnavailableError
 from retrieval.followup import expand_followup
-from retrieval.store import StoreUnavailableError
 from retrieval.types import Answer, Filters
 
 HELP = """\
@@ -149,7 +149,7 @@ class Repl:
             ("articles", str(st.articles)),
             ("passages", str(st.passages)),
             ("model", st.model),
-            ("index", f"{st.index_dir} ({st.index_type}), built {st.created}{age}"),
+            ("index", f"{st.location} ({st.index_type}), built {st.created}{age}"),
             ("published", f"{st.first_published or '?'} … {st.last_published or '?'}"),
             ("outlets", ", ".join(f"{s} ({n})" for s, n in st.sources[:8]) or "-"),
             ("languages", ", ".join(f"{lang} ({n})" for lang, n in st.languages) or "-"),

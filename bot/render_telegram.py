@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 from telegram.constants import MessageLimit
 
-from retrieval.archive import ArchiveStats
 from retrieval.articles import Article
+from retrieval.store import StoreStats
 from retrieval.types import Answer, Quote
 
 LIMIT = int(MessageLimit.MAX_TEXT_LENGTH)  # 4096
@@ -175,7 +175,7 @@ def sources_parts(entries: Sequence[SourceEntry], question: str, limit: int = LI
     return pack(blocks, limit, sep="\n")
 
 
-def outlets_line(stats: ArchiveStats, shown: int = 6) -> str:
+def outlets_line(stats: StoreStats, shown: int = 6) -> str:
     names = [esc(name) for name, _ in stats.sources[:shown]]
     rest = len(stats.sources) - shown
     if rest > 0:
@@ -183,7 +183,7 @@ def outlets_line(stats: ArchiveStats, shown: int = 6) -> str:
     return ", ".join(names)
 
 
-def date_range(stats: ArchiveStats) -> str:
+def date_range(stats: StoreStats) -> str:
     if not stats.first_published:
         return ""
     if stats.first_published == stats.last_published:
@@ -192,7 +192,7 @@ def date_range(stats: ArchiveStats) -> str:
 
 
 def help_html(
-    stats: ArchiveStats,
+    stats: StoreStats,
     examples: Iterable[str],
     commands: Iterable[tuple[str, str]],
     *,
@@ -228,7 +228,7 @@ def help_html(
     return "\n".join(lines)
 
 
-def stats_html(stats: ArchiveStats) -> str:
+def stats_html(stats: StoreStats) -> str:
     rows = [
         ("Articles", str(stats.articles)),
         (

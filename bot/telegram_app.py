@@ -598,23 +598,12 @@ async def _reindex(app: Application, status: Message) -> None:
 
 
 def refresh_archive(old: Archive, sources: Sequence[Path]) -> tuple[IndexReport, Archive]:
-    """Bring ``old``'s index in step with ``sources`` and open the result with the same model."""
-    from retrieval.chunking import ChunkingParams
-    from retrieval.indexer import refresh_index, refresh_store
-    from retrieval.store_faiss import FaissStore, read_manifest
+    """Bring ``old``'s store in step with ``sources`` (same model, same chunking), and the
+    archive that reads the result."""
+    from retrieval.indexer import refresh
 
-    live = not isinstance(old.store, FaissStore)
-    chunking = dict(old.store.manifest().chunking if live else read_manifest(Path(old.index_dir)).chunking)
-    params = ChunkingParams(
-        max_words=chunking.get("max_words", ChunkingParams().max_words),
-        overlap_sentences=chunking.get("overlap_sentences", ChunkingParams().overlap_sentences),
-    )
-    if live:  # a database: every process sees the update as it is written
-        return refresh_store(old.store, list(sources), old.embedder, params), old
-    report = refresh_index(Path(old.index_dir), list(sources), old.embedder, params)
-    new = Archive.open(old.index_dir, old.embedder, fusion=old.retriever.params)
-    new.quote_params = old.quote_params
-    return report, new
+    report = refresh(old.store, list(sources), old.embedder)
+    return report, old.reopened()
 
 
 # --------------------------------------------------------------------------- inline mode
@@ -676,7 +665,7 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     An unreachable database is expected now and then (a restart, a fail-over): it is
     logged in one line, and the next question tries again.
     """
-    from retrieval.store import StoreUnavailableError
+    from retrieval.errors import StoreUnavailableError
 
     where = ""
     if isinstance(update, Update):

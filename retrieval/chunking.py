@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 
 from retrieval.text import sentence_spans, word_count, word_spans
@@ -27,6 +28,19 @@ class ChunkingParams:
 
     def as_dict(self) -> dict[str, int]:
         return asdict(self)
+
+    @property
+    def signature(self) -> str:
+        """A short stable name of these parameters (part of ArticleEntry.layout)."""
+        return f"w{self.max_words}o{self.overlap_sentences}c{self.words}"
+
+    @classmethod
+    def merged(cls, base: Mapping[str, int] | None, overrides: Mapping[str, int | None]) -> ChunkingParams:
+        """``base`` (an index's recorded chunking; None: the defaults) with the given
+        ``overrides`` (max_words, overlap_sentences; None values are ignored)."""
+        values = {k: v for k, v in (base or {}).items() if k in {"max_words", "overlap_sentences"}}
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
 
 
 @dataclass(frozen=True)

@@ -10,9 +10,9 @@ tokenizes only new passages.
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -26,6 +26,12 @@ DOC_TERMS = "doc_terms.npy"  # term ids of every passage, concatenated (int32)
 DOC_OFFSETS = "doc_offsets.npy"  # where each passage's terms start (n_docs + 1, int64)
 #: how passages become terms (retrieval.text.terms); stored term ids of another version are not reused
 TOKENIZER = 2  # 2: stopwords and stemmer of the passage's own language
+
+
+def bm25_idf(n_docs: int | np.ndarray, df: int | np.ndarray) -> Any:
+    """Lucene's BM25 idf of a term found in ``df`` of ``n_docs`` passages (numpy arrays too);
+    a term no passage holds (df 0) counts as the rarest."""
+    return np.log(1 + (n_docs - df + 0.5) / (df + 0.5))
 
 
 class LexicalIndex:
@@ -64,11 +70,13 @@ class LexicalIndex:
     ) -> LexicalIndex:
         """Index ``texts`` (``languages[i]``: the language of text i, for its stopwords);
         ``reuse[i]`` is a row of ``previous`` with the same text, or -1."""
-        same_terms = previous is not None and previous.tokenizer == TOKENIZER and reuse is not None
-        old = previous.doc_terms() if same_terms else None  # type: ignore[union-attr]
+        old = None
+        vocab: dict[str, int] = {}
+        if previous is not None and previous.tokenizer == TOKENIZER and reuse is not None:
+            old = previous.doc_terms()
+            vocab = dict(previous._vocab) if old is not None else {}
         langs = languages if languages is not None else [""] * len(texts)
         rows = np.asarray(reuse if old is not None else np.full(len(texts), -1), dtype=np.int64)
-        vocab: dict[str, int] = dict(previous._vocab) if old is not None else {}  # type: ignore[union-attr]
         fresh = {
             int(i): np.array(
                 [vocab.setdefault(t, len(vocab)) for t in terms(texts[i], language=langs[i])], dtype=np.int32
@@ -162,16 +170,17 @@ class LexicalIndex:
             self._doc_terms = (flat, offsets)
         return self._doc_terms
 
-    def query_ids(self, query: str, language: str = "") -> list[int]:
+    def term_ids(self, words: Sequence[str]) -> list[int]:
+        """Column ids of the search terms the index knows (a repeated term repeats)."""
         # bm25s files may list a term without a column (its "" placeholder): skip those.
         n_terms = len(self._indptr) - 1
-        found = (self._vocab.get(t) for t in terms(query, language=language))
+        found = (self._vocab.get(t) for t in words)
         return [i for i in found if i is not None and i < n_terms]
 
-    def scores(self, query: str, mask: np.ndarray | None = None, language: str = "") -> np.ndarray:
-        """BM25 score of every passage for ``query`` in ``language`` (0 where ``mask`` is False)."""
+    def scores(self, words: Sequence[str], mask: np.ndarray | None = None) -> np.ndarray:
+        """BM25 score of every passage for these search terms (0 where ``mask`` is False)."""
         scores = np.zeros(self.n_docs, dtype=np.float32)
-        for tid in self.query_ids(query, language):  # a repeated query term counts again, as in bm25s
+        for tid in self.term_ids(words):  # a repeated query term counts again, as in bm25s
             lo, hi = self._indptr[tid], self._indptr[tid + 1]
             scores[self._indices[lo:hi]] += self._data[lo:hi]  # one entry per passage and term
         if mask is not None:
@@ -182,7 +191,7 @@ class LexicalIndex:
         """Inverse document frequency of a search term (unknown terms count as rare)."""
         tid = self._vocab.get(term)
         df = int(self._df[tid]) if tid is not None and tid < len(self._df) else 0
-        return math.log(1 + (self.n_docs - df + 0.5) / (df + 0.5))
+        return float(bm25_idf(self.n_docs, df))
 
 
 def _inverse(vocab: dict[str, int]) -> list[str]:
@@ -202,7 +211,7 @@ def _bm25_matrix(flat: np.ndarray, offsets: np.ndarray, n_vocab: int) -> tuple[n
     term, doc = pairs // max(n_docs, 1), pairs % max(n_docs, 1)
     df = np.bincount(term, minlength=n_vocab)
     avg_len = float(doc_len.mean()) if n_docs and doc_len.sum() else 1.0
-    idf = np.log(1 + (n_docs - df + 0.5) / (df + 0.5)).astype(np.float32)
+    idf = bm25_idf(n_docs, df).astype(np.float32)
     tfc = tf / (K1 * ((1 - B) + B * doc_len[doc] / avg_len) + tf)
     indptr = np.zeros(n_vocab + 1, dtype=np.int64)
     np.cumsum(df, out=indptr[1:])

@@ -6,15 +6,15 @@ Every quote is ``article.text[start:end]`` — an exact substring, never rewritt
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from retrieval.answer_types import answer_kind, type_score
-from retrieval.language import detect
-from retrieval.sentences import sentence_text
-from retrieval.text import clean_question, match_spans, sentence_spans, terms, word_count
+from retrieval.query import Query
+from retrieval.store.sentences import sentence_text
+from retrieval.text import match_spans, sentence_spans, terms, word_count
 from retrieval.types import Answer, Hit, Quote
 
 Idf = Callable[[str], float]
@@ -32,7 +32,7 @@ class QuoteParams:
     context_words: int = 55  # grow a quote with neighbour sentences up to this many words
     max_sentences: int = 3
     #: below this cosine (question vs best passage) the archive "holds no answer";
-    #: an Archive takes it from its model (Embedder.relevance_floor)
+    #: an Archive takes it from its model (ModelTraits.relevance_floor)
     min_dense: float = 0.30
     #: the same floor when the closest article is in another language than the question
     #: (cross-lingual cosines run lower); None: ``min_dense``
@@ -43,7 +43,7 @@ class QuoteParams:
     #: weight of the question-vs-sentence cosine (min-max scaled) in the score of a
     #: sentence in another language than the question's, where no question word can
     #: match (within one language it cost recall on the dev set: bench/quality.py)
-    dense_weight: float = 0.30
+    sentence_cosine_weight: float = 0.30
     #: the best sentences (by the other signals) of this many top hits are embedded
     #: for it, at most ``dense_sentences`` of them, in one small batch
     dense_hits: int = 3
@@ -51,7 +51,7 @@ class QuoteParams:
     dense_per_hit: int = 1  # of them, at least this many from each hit that has them
     #: its weight for sentences in the question's own language: 0 (off) unless the model's
     #: sentence cosines are reliable there too (an Archive takes it from its model)
-    dense_same_language: float = 0.0
+    sentence_cosine_same_language: float = 0.0
     #: a sentence's closeness counts its passage's cosine (Hit.dense) this many times too
     dense_passage: float = 0.0
 
@@ -67,15 +67,11 @@ class _Terms:
     total: float
 
     @classmethod
-    def of(cls, groups: Iterable[frozenset[str]], idf: Idf) -> _Terms:
-        kept = list(dict.fromkeys(g for g in groups if g))
+    def of(cls, groups: Iterable[Iterable[str]], idf: Idf) -> _Terms:
+        kept = list(dict.fromkeys(frozenset(g) for g in groups if g))
         found = sorted(set().union(*kept))
         weights = {t: idf(t) for t in found}
         return cls(found, kept, weights, sum(max(weights[t] for t in g) for g in kept) or 1.0)
-
-    @classmethod
-    def of_question(cls, question: str, language: str, idf: Idf) -> _Terms:
-        return cls.of((frozenset([t]) for t in terms(question, language=language)), idf)
 
     @classmethod
     def of_renderings(cls, words: Sequence[str], language: str, idf: Idf) -> _Terms:
@@ -98,41 +94,39 @@ class _Candidate:
 
 
 def compose_answer(
-    question: str,
+    query: Query,
     hits: Sequence[Hit],
-    idf: Idf,
     k: int = 5,
     params: QuoteParams = QuoteParams(),
     answered: bool | None = None,
     similarity: Similarity | None = None,
-    translations: Mapping[str, Sequence[str]] | None = None,
     relevance: tuple[float, str] | None = None,
 ) -> Answer:
-    """Pick the sentences that answer ``question`` from ``hits`` and quote them.
+    """Pick the sentences that answer ``query`` from ``hits`` and quote them.
 
     ``answered`` forces the confidence decision (used by the lexical/dense-only
     baselines); by default it comes from the dense score and term overlap.
     ``similarity`` scores sentences against the question (cosines, one per text).
-    ``translations``: the question in other languages' words (language -> each question
-    word's rendering, its senses together); an article in one of them is matched, and
-    highlighted, with those words instead. ``relevance``: the question's own cosine to
-    its closest passage and that passage's language, for the relevance floor, when the
-    hits' cosines are not the question's alone (default: the best hit's).
+    An article in the language of one of the query's renderings is matched, and
+    highlighted, with that rendering's words. ``relevance``: the question's own cosine
+    to its closest passage and that passage's language, for the relevance floor, when
+    the hits' cosines are not the question's alone (default: the best hit's).
     """
-    question = clean_question(question)
+    question = query.text
     if not question:
         return Answer(question, (), answered=False, notice="Please ask a question.")
     if not hits:
         return Answer(
             question, (), answered=False, notice="The archive holds nothing matching that question."
         )
-    language = detect(question)
+    language = query.language
+    idf = query.idf_of
     wanted = {
-        lang: _Terms.of_renderings(words, lang, idf)
-        for lang, words in (translations or {}).items()
-        if lang != language
+        r.language: _Terms.of_renderings(r.words, r.language, idf)
+        for r in query.renderings
+        if r.language != language
     }
-    own = _Terms.of_question(question, language, idf)
+    own = _Terms.of(([t] for t in query.terms), idf)
     kind = answer_kind(question)
     best_hit = max(h.score for h in hits) or 1.0
 
@@ -148,7 +142,10 @@ def compose_answer(
                 + params.type_weight * type_score(kind, sentence, question, hit.article.language)
             )
             candidates.append(_Candidate(hit, (a, b), overlap, score))
-    if similarity is not None and max(params.dense_weight, params.dense_same_language) > 0:
+    if (
+        similarity is not None
+        and max(params.sentence_cosine_weight, params.sentence_cosine_same_language) > 0
+    ):
         _add_sentence_similarity(candidates, hits[: params.dense_hits], language, similarity, params)
     candidates.sort(key=lambda c: -c.score)
 
@@ -182,11 +179,13 @@ def _add_sentence_similarity(
     params: QuoteParams,
 ) -> None:
     """Raise the leading sentences of the top hits by their closeness to the question
-    (scaled 0..1): ``dense_weight`` for articles in another language than the question's
-    (``language``), ``dense_same_language`` for the others."""
+    (scaled 0..1): ``sentence_cosine_weight`` for articles in another language than the question's
+    (``language``), ``sentence_cosine_same_language`` for the others."""
 
     weights = {
-        id(h): params.dense_weight if _foreign(h.article.language, language) else params.dense_same_language
+        id(h): params.sentence_cosine_weight
+        if _foreign(h.article.language, language)
+        else params.sentence_cosine_same_language
         for h in top
     }
     ranked = sorted((c for c in candidates if weights.get(id(c.hit), 0.0) > 0), key=lambda c: -c.score)

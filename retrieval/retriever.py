@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from retrieval.embedding import DEFAULT_BACKEND, Embedder, load_embedder, resolve_model
-from retrieval.language import detect
-from retrieval.store import Located, VectorStore, open_store
-from retrieval.store_faiss import FaissStore, Snapshot
-from retrieval.text import clean_question, terms
+from retrieval.query import Query, make_query
+from retrieval.store import Located, Ranked, VectorStore, open_store
+from retrieval.translation import Translator, default_translators
 from retrieval.types import Filters, Hit
-
-MODES = ("hybrid", "dense", "lexical")
 
 
 @dataclass(frozen=True)
@@ -28,38 +25,36 @@ class FusionParams:
     depth: int = 60  # candidates taken from each side
     per_article: int = 2  # hits from one article before others get a turn
     #: dense candidates are ranked by passage cosine + this x their best sentence's cosine,
-    #: where the store holds sentence vectors (retrieval.sentences; bench/multilingual.py)
-    sentence_weight: float = 0.5
-    #: the question's word-by-word translations (retrieval.translation) are searched for
-    #: with BM25 too, their ranking fused with this weight x the share of their words the
-    #: archive knows; and the query vector is the question's plus this x each translation's
+    #: where the store holds sentence vectors (retrieval.store.sentences; bench/multilingual.py)
+    best_sentence_weight: float = 0.5
+    #: the question's word-by-word renderings (retrieval.translation) are searched for with
+    #: BM25 too, their ranking fused with this weight x the share of their words the archive
+    #: knows; and the query vector is the question's plus this x each rendering's
     #: (XQuAD zh->en; bench/multilingual.py)
-    translation_weight: float = 0.5
-    translated_query_weight: float = 0.5
+    rendering_weight: float = 0.5
+    rendering_vector_weight: float = 0.5
 
 
 class Retriever:
     """Finds the passages of a store that best match a question.
 
-    ``Retriever.open(index_dir or database URL).search(question, k, filters) -> list[Hit]``
+    ``Retriever.open(index folder or database URL).search(query, k) -> list[Hit]``
     """
 
     def __init__(
-        self, store: VectorStore | Snapshot, embedder: Embedder, params: FusionParams = FusionParams()
+        self,
+        store: VectorStore,
+        embedder: Embedder,
+        params: FusionParams = FusionParams(),
+        translators: Sequence[Translator] | None = None,
     ) -> None:
-        if isinstance(store, Snapshot):
-            store = FaissStore.from_snapshot(store)
+        """``translators`` (default: every packaged dictionary) render questions word by
+        word in other languages, for articles in those languages."""
         store.manifest().check_model(embedder.name)
         self.store = store
         self.embedder = embedder
         self.params = params
-
-    @property
-    def snapshot(self) -> Snapshot:
-        """The loaded FAISS version (FAISS stores only)."""
-        if not isinstance(self.store, FaissStore):
-            raise AttributeError(f"{type(self.store).__name__} has no FAISS snapshot")
-        return self.store.snapshot
+        self.translators: Sequence[Translator] = default_translators() if translators is None else translators
 
     @classmethod
     def open(
@@ -70,6 +65,7 @@ class Retriever:
         backend: str = DEFAULT_BACKEND,
         cache_dir: Path | None = None,
         params: FusionParams = FusionParams(),
+        translators: Sequence[Translator] | None = None,
     ) -> Retriever:
         """Open the store (an index folder or a ``postgresql://`` URL), and its own model
         unless ``embedder`` is given."""
@@ -77,95 +73,80 @@ class Retriever:
         try:
             if embedder is None:
                 embedder = load_embedder(resolve_model(store.manifest().model), backend, cache_dir)
-            return cls(store, embedder, params)
+            return cls(store, embedder, params, translators)
         except BaseException:
             store.close()
             raise
 
-    def search(
-        self,
-        question: str,
-        k: int = 5,
-        filters: Filters | None = None,
-        mode: str = "hybrid",
-        vector: np.ndarray | None = None,
-        idfs: Mapping[str, float] | None = None,
-        translations: Sequence[str] = (),
-    ) -> list[Hit]:
-        """``vector`` and ``idfs`` (of the question's terms): when the caller has them already
-        (then ``vector`` includes the translations: :meth:`query_vector`); ``translations``:
-        the question in other languages' words, searched for with BM25 as well."""
-        if mode not in MODES:
-            raise ValueError(f"mode must be one of {MODES}")
-        question = clean_question(question)
-        if not question or k <= 0 or self.store.count() == 0:
+    def query(self, question: str, filters: Filters | None = None, mode: str = "hybrid") -> Query:
+        """``question`` worked out once (terms, renderings, idf, vectors) for this store."""
+        return make_query(
+            question,
+            embed=self.embedder.embed_query,
+            idfs=self.store.idfs,
+            unseen_idf=self.store.unseen_idf,
+            translators=self.translators,
+            lean=self.params.rendering_vector_weight,
+            filters=filters,
+            mode=mode,
+        )
+
+    def reopened(self) -> Retriever:
+        """The same retriever over what its store holds now (see VectorStore.reopened)."""
+        store = self.store.reopened()
+        return self if store is self.store else Retriever(store, self.embedder, self.params, self.translators)
+
+    def search(self, query: Query, k: int = 5) -> list[Hit]:
+        """The ``k`` best hits for ``query``: dense and BM25 rankings fused (and BM25
+        rankings of its renderings), overlapping passages of one article merged."""
+        if not query.text or k <= 0 or self.store.count() == 0:
             return []
         depth = max(self.params.depth, 4 * k)
-        dense: list[tuple[int, float]] = []
-        if mode != "lexical":
-            if vector is None:
-                vector = self.query_vector(question, translations)
-            dense = self.store.dense_search(vector, depth, filters)
-        cosines = dict(dense)  # hits report the passage cosine: the relevance floor reads it
-        dense = self._by_sentences(vector, dense) if vector is not None else dense
         p = self.params
-        rankings = [(p.dense_weight, dense)]
-        lexical: list[tuple[int, float]] = []
-        if mode != "dense":
-            lexical = self.store.lexical_search(question, depth, filters)
-            share = self._known_share(question, idfs) if mode == "hybrid" and lexical else 1.0
+        dense: Ranked = []
+        if query.vector is not None and query.mode != "lexical":
+            dense = self.store.dense_search(query.vector, depth, query.filters)
+        cosines = dict(dense)  # hits report the passage cosine: the relevance floor reads it
+        if query.vector is not None:
+            dense = self._by_sentences(query.vector, dense)
+        rankings: list[tuple[float, Ranked]] = [(p.dense_weight, dense)]
+        lexical: Ranked = []
+        if query.mode != "dense":
+            lexical = self.store.lexical_search(query.terms, depth, query.filters)
+            share = query.known_share(query.terms) if query.mode == "hybrid" and lexical else 1.0
             rankings.append((p.lexical_weight * share, lexical))
-            for text in translations if p.translation_weight > 0 else ():
-                found = self.store.lexical_search(text, depth, filters)
+            for rendering in query.renderings if p.rendering_weight > 0 else ():
+                found = self.store.lexical_search(rendering.terms, depth, query.filters)
                 if found:
-                    rankings.append((p.translation_weight * self._known_share(text, idfs), found))
+                    rankings.append((p.rendering_weight * query.known_share(rendering.terms), found))
         fused = self._fuse(rankings)
         located = self.store.locate([row for row, _ in fused])
         return self._hits(fused, located, cosines, dict(lexical), k)
 
-    def query_vector(
-        self, question: str, translations: Sequence[str] = (), own: np.ndarray | None = None
-    ) -> np.ndarray:
-        """The question's vector (``own``, when the caller has it), plus
-        ``translated_query_weight`` x each translation's (the model matches a passage
-        better in the passage's own language)."""
-        vector = self.embedder.embed_query(question) if own is None else own
-        weight = self.params.translated_query_weight
-        if not translations or weight <= 0:
-            return vector
-        for text in translations:
-            vector = vector + weight * self.embedder.embed_query(text)
-        return (vector / (np.linalg.norm(vector) or 1.0)).astype(np.float32)
+    def closest(self, query: Query) -> tuple[float, str] | None:
+        """The cosine of the question's own vector to its closest passage, and that
+        article's language (what the no-answer floor reads when renderings lean the
+        search vector)."""
+        if query.own_vector is None:
+            return None
+        found = self.store.dense_search(query.own_vector, 1, query.filters)
+        located = self.store.locate([found[0][0]]) if found else {}
+        if not located:
+            return None
+        return found[0][1], located[found[0][0]].article.language
 
     # ------------------------------------------------------------------ pieces
 
-    def _by_sentences(self, vector: np.ndarray, dense: list[tuple[int, float]]) -> list[tuple[int, float]]:
+    def _by_sentences(self, vector: np.ndarray, dense: Ranked) -> Ranked:
         """Dense candidates re-ranked with their best sentence (unchanged without sentence vectors)."""
-        weight = self.params.sentence_weight
+        weight = self.params.best_sentence_weight
         best = self.store.sentence_scores(vector, [row for row, _ in dense]) if weight > 0 and dense else {}
         if not best:
             return dense
         scored = [(row, cos + weight * best.get(row, cos)) for row, cos in dense]
         return sorted(scored, key=lambda item: (-item[1], item[0]))
 
-    def _known_share(self, question: str, idfs: Mapping[str, float] | None = None) -> float:
-        """Share of the question's search terms that occur in the archive at all.
-
-        BM25 can only speak for words the archive knows: a question in another
-        language than the articles matches them on a stray name or number, and
-        its lexical ranking then counts for that much less in the fusion.
-        """
-        wanted = sorted(set(terms(question, language=detect(question))))
-        if not wanted:
-            return 1.0
-        found = dict(idfs or {})
-        missing = [t for t in wanted if t not in found]
-        if missing:  # one look-up for what the caller did not have
-            found.update(self.store.idfs(missing))
-        unseen = self.store.unseen_idf()
-        return sum(found.get(t, unseen) < unseen for t in wanted) / len(wanted)
-
-    def _fuse(self, rankings: Sequence[tuple[float, list[tuple[int, float]]]]) -> list[tuple[int, float]]:
+    def _fuse(self, rankings: Sequence[tuple[float, Ranked]]) -> Ranked:
         """Weighted reciprocal rank fusion of ``(weight, ranked rows)`` lists."""
         fused: dict[int, float] = {}
         for weight, ranked in rankings:
@@ -175,7 +156,7 @@ class Retriever:
 
     def _hits(
         self,
-        fused: list[tuple[int, float]],
+        fused: Ranked,
         located: dict[int, Located],
         dense: dict[int, float],
         lexical: dict[int, float],

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from retrieval.embedding import Embedder, HashingEmbedder, load_embedder, resolve_model
-from retrieval.indexer import refresh_index
+from retrieval.indexer import refresh
 from tests.pg_server import PgServer, ServerUnavailable
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -36,7 +36,7 @@ def real_embedder() -> Embedder:
 @pytest.fixture
 def seed_index(tmp_path: Path, fake_embedder: Embedder) -> Path:
     index_dir = tmp_path / "index"
-    refresh_index(index_dir, [SEEDS], fake_embedder)
+    refresh(index_dir, [SEEDS], fake_embedder)
     return index_dir
 
 
@@ -44,7 +44,7 @@ def seed_index(tmp_path: Path, fake_embedder: Embedder) -> Path:
 def real_seed_index(tmp_path_factory: pytest.TempPathFactory, real_embedder: Embedder) -> Path:
     """An index of seeds/ built with the real model (shared by integration tests)."""
     index_dir = tmp_path_factory.mktemp("real") / "index"
-    refresh_index(index_dir, [SEEDS], real_embedder)
+    refresh(index_dir, [SEEDS], real_embedder)
     return index_dir
 
 

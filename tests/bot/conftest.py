@@ -14,7 +14,7 @@ from bot.config import TelegramSettings
 from bot.telegram_app import ALLOWED_UPDATES, build_application
 from retrieval.archive import Archive
 from retrieval.embedding import HashingEmbedder
-from retrieval.indexer import refresh_index
+from retrieval.indexer import refresh
 from tests.bot.fake_telegram import FakeTelegram
 from tests.conftest import SEEDS, write
 
@@ -64,7 +64,7 @@ def build_index(tmp: Path, extra: dict[str, str] | None = None) -> tuple[Path, P
     for name, text in (EXTRA_ARTICLES if extra is None else extra).items():
         write(articles / name, text)
     index = tmp / "index"
-    refresh_index(index, [articles], HashingEmbedder(256))
+    refresh(index, [articles], HashingEmbedder(256))
     return articles, index
 
 

@@ -17,9 +17,9 @@ from bot.cli import main
 from bot.telegram_app import ARCHIVE_DOWN
 from retrieval.archive import Archive
 from retrieval.embedding import HashingEmbedder
-from retrieval.indexer import refresh_store
+from retrieval.indexer import refresh
 from retrieval.retriever import Retriever
-from retrieval.store_pg import PgStore
+from retrieval.store.pg import PgStore
 from tests.bot.conftest import running_bot
 from tests.bot.fake_telegram import FakeTelegram
 from tests.bot.test_telegram_cli import _newsbot
@@ -78,8 +78,8 @@ def own_archive(pg_server: PgServer) -> Iterator[tuple[PgServer, Archive]]:
         url = server.create_database()
         embedder = HashingEmbedder(256)
         store = PgStore(url, retries=1, retry_wait=0.1)
-        refresh_store(store, [SEEDS], embedder)
-        yield server, Archive(Retriever(store, embedder), url)
+        refresh(store, [SEEDS], embedder)
+        yield server, Archive(Retriever(store, embedder))
         store.close()
     finally:
         server.remove()
@@ -150,8 +150,8 @@ async def test_reindex_updates_the_database_in_place(
     shutil.copytree(SEEDS, src)
     embedder = HashingEmbedder(256)
     store = PgStore(pg_url)
-    refresh_store(store, [src], embedder)
-    archive = Archive(Retriever(store, embedder), pg_url)
+    refresh(store, [src], embedder)
+    archive = Archive(Retriever(store, embedder))
     admin = 601
     async with running_bot(fake_tg, archive, admin_ids=frozenset({admin}), sources=(src,)) as app:
         write(src / "museum.md", "---\nsource: Coastal Gazette\n---\n" + MUSEUM)

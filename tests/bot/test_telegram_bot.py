@@ -135,7 +135,7 @@ async def test_more_sources_and_the_buttons(fake_tg: FakeTelegram, archive: Arch
         article_button = next(d for label, d in _buttons(first) if d.startswith("art:"))
         await fake_tg.press(_as_message(first), article_button, user_id=31)
         full = (await fake_tg.wait_sent(31, 5))[4]
-        seed = next(a for a in archive.retriever.snapshot.articles if a.source == "RASC News Agency")
+        seed = next(a for a in archive.articles() if a.source == "RASC News Agency")
         full_text = _visible([full])[0]
         assert seed.text.split("\n")[-1] in full_text  # the last paragraph, verbatim
         assert full_text.startswith(seed.title)
@@ -190,7 +190,7 @@ async def test_long_answers_and_articles_are_split(fake_tg: FakeTelegram, archiv
         assert _buttons(calls[-1]) and not any(_buttons(c) for c in calls[:-1])  # buttons on the last part
 
         label, button = next((lb, d) for lb, d in _buttons(calls[-1]) if "Polar Notes" in lb)
-        article = next(a for a in archive.retriever.snapshot.articles if a.source == "Polar Notes")
+        article = next(a for a in archive.articles() if a.source == "Polar Notes")
         number = int(button.rsplit(":", 1)[1])
         assert f"[{number}]" in label
         article_parts = tg.article_parts(article, number)

@@ -129,7 +129,7 @@ def test_a_long_answer_is_split_at_quote_boundaries(archive: Archive) -> None:
 
 
 def test_a_long_article_is_sent_in_parts(archive: Archive) -> None:
-    article = next(a for a in archive.retriever.snapshot.articles if a.source == "Polar Notes")
+    article = next(a for a in archive.articles() if a.source == "Polar Notes")
     parts = tg.article_parts(article, 1)
     assert len(parts) >= 3
     for part in parts:

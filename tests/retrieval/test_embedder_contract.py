@@ -91,7 +91,7 @@ def test_onnx_agrees_with_torch(real_embedder: Embedder, onnx_embedder: Embedder
 
 
 def test_onnx_export_is_cached(onnx_embedder: Embedder, tmp_path_factory: pytest.TempPathFactory) -> None:
-    from retrieval.embedding_onnx import OnnxEmbedder
+    from retrieval.embedding.onnx import OnnxEmbedder
 
     assert isinstance(onnx_embedder, OnnxEmbedder)
     cache = onnx_embedder.model_file.parent
@@ -101,7 +101,7 @@ def test_onnx_export_is_cached(onnx_embedder: Embedder, tmp_path_factory: pytest
 
 
 def test_onnx_rejects_a_folder_that_is_not_a_model(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from retrieval.embedding_onnx import OnnxEmbedder
+    from retrieval.embedding.onnx import OnnxEmbedder
 
     with pytest.raises(ModelError, match="not a sentence-transformers model"):
         OnnxEmbedder(tmp_path, cache_dir=tmp_path / "cache")
@@ -109,7 +109,7 @@ def test_onnx_rejects_a_folder_that_is_not_a_model(tmp_path) -> None:  # type: i
 
 def test_onnx_cache_that_cannot_be_written_is_a_clear_error(tmp_path) -> None:  # type: ignore[no-untyped-def]
     from retrieval.embedding import resolve_model
-    from retrieval.embedding_onnx import OnnxEmbedder
+    from retrieval.embedding.onnx import OnnxEmbedder
 
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("x")

@@ -8,11 +8,18 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from retrieval import store_faiss
 from retrieval.embedding import HashingEmbedder
-from retrieval.indexer import refresh_index
-from retrieval.store_faiss import build_faiss, ivf_lists, ivf_probes, load_snapshot
+from retrieval.indexer import refresh
+from retrieval.store import faiss_index
+from retrieval.store.faiss_index import build_faiss, ivf_lists, ivf_probes, search_index
+from retrieval.store.rows import Ranked
+from retrieval.store.snapshots import Snapshot, load_snapshot
 from tests.conftest import write
+
+
+def dense(snap: Snapshot, vector: np.ndarray, k: int, rows: np.ndarray | None = None) -> Ranked:
+    return search_index(snap.faiss_index, snap.manifest.index_type, snap.vectors, vector, k, rows)
+
 
 WORDS = [
     "council",
@@ -77,7 +84,7 @@ def articles(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_auto_picks_exact_search_below_the_threshold(monkeypatch: pytest.MonkeyPatch) -> None:
     vectors = HashingEmbedder(32).embed([f"text {i} {WORDS[i % len(WORDS)]}" for i in range(400)])
     assert build_faiss(vectors)[1] == "flat"
-    monkeypatch.setattr(store_faiss, "ANN_THRESHOLD", 300)
+    monkeypatch.setattr(faiss_index, "ANN_THRESHOLD", 300)
     index, kind = build_faiss(vectors)
     assert kind == "ivf-sq8"
     assert index.ntotal == 400  # type: ignore[attr-defined]
@@ -94,8 +101,8 @@ def test_ivf_parameters_grow_with_size() -> None:
 @pytest.mark.parametrize("kind", ["flat", "hnsw", "ivf-sq8"])
 def test_every_type_answers_like_exact_search(tmp_path: Path, articles: Path, kind: str) -> None:
     embedder = HashingEmbedder(64)
-    refresh_index(tmp_path / "exact", [articles], embedder, index_type="flat")
-    refresh_index(tmp_path / kind, [articles], embedder, index_type=kind)
+    refresh(tmp_path / "exact", [articles], embedder, index_type="flat")
+    refresh(tmp_path / kind, [articles], embedder, index_type=kind)
     exact, other = load_snapshot(tmp_path / "exact"), load_snapshot(tmp_path / kind)
     assert other.manifest.index_type == kind
     # The embedding cache always gets exact vectors back, even from 8-bit codes.
@@ -103,8 +110,8 @@ def test_every_type_answers_like_exact_search(tmp_path: Path, articles: Path, ki
     queries = embedder.embed([" ".join(WORDS[i : i + 4]) for i in range(0, 40, 4)])
     overlap = []
     for q in queries:
-        want = {row for row, _ in exact.dense_search(q, 10)}
-        got = other.dense_search(q, 10)
+        want = {row for row, _ in dense(exact, q, 10)}
+        got = dense(other, q, 10)
         assert len(got) == 10 and len({row for row, _ in got}) == 10
         overlap.append(len(want & {row for row, _ in got}) / 10)
     assert np.mean(overlap) >= 0.9, overlap
@@ -117,35 +124,35 @@ def test_filtered_search_only_returns_allowed_rows(
     tmp_path: Path, articles: Path, kind: str, exact_rows: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Small filters are searched row by row, big ones through the index (more lists probed)."""
-    monkeypatch.setattr(store_faiss, "EXACT_FILTERED_ROWS", exact_rows)
+    monkeypatch.setattr(faiss_index, "EXACT_FILTERED_ROWS", exact_rows)
     embedder = HashingEmbedder(64)
-    refresh_index(tmp_path / "index", [articles], embedder, index_type=kind)
+    refresh(tmp_path / "index", [articles], embedder, index_type=kind)
     snap = load_snapshot(tmp_path / "index")
     allowed = np.arange(0, snap.size, 7)
     q = embedder.embed_query("storm snow road school")
-    hits = snap.dense_search(q, 5, allowed)
+    hits = dense(snap, q, 5, allowed)
     assert len(hits) == 5 and {row for row, _ in hits} <= set(allowed.tolist())
     # Exactly the best allowed rows, whatever the index type.
     best = allowed[np.argsort(-(snap.vectors()[allowed] @ q), kind="stable")[:5]]
     assert [row for row, _ in hits] == best.tolist()
-    assert snap.dense_search(q, 5, np.array([], dtype=np.int64)) == []
+    assert dense(snap, q, 5, np.array([], dtype=np.int64)) == []
 
 
 @pytest.mark.parametrize("kind", ["flat", "hnsw", "ivf-sq8"])
 def test_memory_mapped_load_matches_a_full_read(tmp_path: Path, articles: Path, kind: str) -> None:
     embedder = HashingEmbedder(64)
-    refresh_index(tmp_path / "index", [articles], embedder, index_type=kind)
+    refresh(tmp_path / "index", [articles], embedder, index_type=kind)
     mapped, read = load_snapshot(tmp_path / "index"), load_snapshot(tmp_path / "index", mmap=False)
     q = embedder.embed_query("court judge trial")
-    assert mapped.dense_search(q, 8) == read.dense_search(q, 8)
+    assert dense(mapped, q, 8) == dense(read, q, 8)
 
 
 def test_refreshing_an_ivf_index_reuses_exact_vectors(tmp_path: Path, articles: Path) -> None:
     embedder = HashingEmbedder(64)
-    refresh_index(tmp_path / "index", [articles], embedder, index_type="ivf-sq8")
+    refresh(tmp_path / "index", [articles], embedder, index_type="ivf-sq8")
     write(articles / "zzz-new.txt", "A festival of film and music opened by the river bridge.")
     try:
-        report = refresh_index(tmp_path / "index", [articles], embedder, index_type="ivf-sq8")
+        report = refresh(tmp_path / "index", [articles], embedder, index_type="ivf-sq8")
     finally:
         (articles / "zzz-new.txt").unlink()
     assert report.embedded == 1 and report.reused == report.passages - 1

@@ -15,10 +15,11 @@ import numpy as np
 import pytest
 
 from retrieval.embedding import HashingEmbedder
-from retrieval.indexer import SourceError, refresh_index
-from retrieval.manifest import FORMAT_VERSION, IndexMismatchError, IndexMissingError
+from retrieval.errors import IndexMismatchError, IndexMissingError, SourceError
+from retrieval.indexer import refresh
 from retrieval.retriever import Retriever
-from retrieval.store_faiss import current_version, load_snapshot
+from retrieval.store.manifest import FORMAT_VERSION
+from retrieval.store.snapshots import current_version, load_snapshot
 from tests.conftest import ROOT, SEEDS, write
 
 
@@ -46,33 +47,33 @@ def _articles(folder: Path, n: int = 3) -> Path:
 def test_first_build_then_nothing_to_do(tmp_path: Path) -> None:
     src, idx = _articles(tmp_path / "src"), tmp_path / "index"
     emb = CountingEmbedder()
-    first = refresh_index(idx, [src], emb)
+    first = refresh(idx, [src], emb)
     assert (len(first.added), first.wrote, first.embedded) == (3, True, first.passages)
     emb.seen.clear()
-    again = refresh_index(idx, [src], emb)
+    again = refresh(idx, [src], emb)
     assert (again.unchanged, again.wrote, again.embedded, emb.seen) == (3, False, 0, [])
 
 
 def test_only_the_changed_article_is_embedded(tmp_path: Path) -> None:
     src, idx = _articles(tmp_path / "src"), tmp_path / "index"
     emb = CountingEmbedder()
-    refresh_index(idx, [src], emb)
+    refresh(idx, [src], emb)
 
     write(src / "new.txt", "A brand new article about volcanoes.")
     emb.seen.clear()
-    report = refresh_index(idx, [src], emb)
+    report = refresh(idx, [src], emb)
     assert report.added == ["new"] and report.unchanged == 3
     assert emb.seen == ["A brand new article about volcanoes."]
 
     write(src / "a1.txt", "Article 1 now reports on glaciers instead.")
     emb.seen.clear()
-    report = refresh_index(idx, [src], emb)
+    report = refresh(idx, [src], emb)
     assert report.updated == ["a1"]
     assert emb.seen == ["Article 1 now reports on glaciers instead."]
 
     (src / "a2.txt").unlink()
     emb.seen.clear()
-    report = refresh_index(idx, [src], emb)
+    report = refresh(idx, [src], emb)
     assert report.removed == ["a2"] and emb.seen == []
     snap = load_snapshot(idx)
     assert sorted(a.id for a in snap.articles) == ["a0", "a1", "new"]
@@ -84,10 +85,10 @@ def test_only_the_changed_article_is_embedded(tmp_path: Path) -> None:
 def test_reused_vectors_equal_fresh_ones(tmp_path: Path) -> None:
     src = _articles(tmp_path / "src")
     emb = HashingEmbedder(64)
-    refresh_index(tmp_path / "inc", [src], emb)
+    refresh(tmp_path / "inc", [src], emb)
     write(src / "z.txt", "Zebra crossing news.")
-    refresh_index(tmp_path / "inc", [src], emb)
-    refresh_index(tmp_path / "full", [src], emb, full=True)
+    refresh(tmp_path / "inc", [src], emb)
+    refresh(tmp_path / "full", [src], emb, full=True)
     inc, full = load_snapshot(tmp_path / "inc"), load_snapshot(tmp_path / "full")
     by_text_inc = {inc.passage_text(i): v for i, v in enumerate(inc.vectors())}
     by_text_full = {full.passage_text(i): v for i, v in enumerate(full.vectors())}
@@ -100,10 +101,10 @@ def test_metadata_change_rewrites_without_embedding(tmp_path: Path) -> None:
     src, idx = tmp_path / "src", tmp_path / "index"
     write(src / "a.md", "---\ntitle: Old title\n---\nBody of the article.")
     emb = CountingEmbedder()
-    refresh_index(idx, [src], emb)
+    refresh(idx, [src], emb)
     write(src / "a.md", "---\ntitle: New title\n---\nBody of the article.")
     emb.seen.clear()
-    report = refresh_index(idx, [src], emb)
+    report = refresh(idx, [src], emb)
     assert report.wrote and emb.seen == []
     assert load_snapshot(idx).articles[0].title == "New title"
 
@@ -111,9 +112,9 @@ def test_metadata_change_rewrites_without_embedding(tmp_path: Path) -> None:
 def test_full_rebuild_embeds_everything(tmp_path: Path) -> None:
     src, idx = _articles(tmp_path / "src"), tmp_path / "index"
     emb = CountingEmbedder()
-    first = refresh_index(idx, [src], emb)
+    first = refresh(idx, [src], emb)
     emb.seen.clear()
-    report = refresh_index(idx, [src], emb, full=True)
+    report = refresh(idx, [src], emb, full=True)
     assert report.embedded == first.passages == len(emb.seen)
 
 
@@ -121,32 +122,32 @@ def test_skipped_files_reported_good_ones_indexed(tmp_path: Path) -> None:
     src = _articles(tmp_path / "src", 2)
     write(src / "bad.json", "{oops")
     write(src / "empty.txt", "")
-    report = refresh_index(tmp_path / "index", [src], HashingEmbedder(64))
+    report = refresh(tmp_path / "index", [src], HashingEmbedder(64))
     assert report.articles == 2
     assert sorted(Path(p.path).name for p in report.skipped) == ["bad.json", "empty.txt"]
 
 
 def test_missing_articles_folder_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(SourceError, match="articles folder not found"):
-        refresh_index(tmp_path / "index", [tmp_path / "nope"], HashingEmbedder(64))
+        refresh(tmp_path / "index", [tmp_path / "nope"], HashingEmbedder(64))
     assert not (tmp_path / "index" / "CURRENT").exists()
 
 
 def test_other_model_is_refused_with_a_hint(tmp_path: Path) -> None:
     src, idx = _articles(tmp_path / "src"), tmp_path / "index"
-    refresh_index(idx, [src], HashingEmbedder(64))
+    refresh(idx, [src], HashingEmbedder(64))
     with pytest.raises(IndexMismatchError, match="--full"):
-        refresh_index(idx, [src], HashingEmbedder(32))
+        refresh(idx, [src], HashingEmbedder(32))
     with pytest.raises(IndexMismatchError, match="newsbot index --full"):
         Retriever.open(idx, HashingEmbedder(32))
     # --full switches the model.
-    refresh_index(idx, [src], HashingEmbedder(32), full=True)
+    refresh(idx, [src], HashingEmbedder(32), full=True)
     assert load_snapshot(idx).manifest.model == "hashing-32"
 
 
 def test_other_format_version_is_refused(tmp_path: Path) -> None:
     idx = tmp_path / "index"
-    refresh_index(idx, [_articles(tmp_path / "src")], HashingEmbedder(64))
+    refresh(idx, [_articles(tmp_path / "src")], HashingEmbedder(64))
     manifest = current_version(idx) / "manifest.json"
     data = json.loads(manifest.read_text())
     data["format_version"] = FORMAT_VERSION + 1
@@ -162,7 +163,7 @@ def test_missing_index(tmp_path: Path) -> None:
 
 def test_manifest_records_model_chunking_and_hashes(tmp_path: Path) -> None:
     idx = tmp_path / "index"
-    refresh_index(idx, [SEEDS], HashingEmbedder(64))
+    refresh(idx, [SEEDS], HashingEmbedder(64))
     data = json.loads((current_version(idx) / "manifest.json").read_text())
     assert data["format_version"] == FORMAT_VERSION
     assert (data["model"], data["dim"]) == ("hashing-64", 64)
@@ -183,7 +184,8 @@ from pathlib import Path
 import numpy as np
 import faiss
 from retrieval.embedding import HashingEmbedder
-from retrieval import indexer, store_faiss
+from retrieval import indexer
+from retrieval.store import snapshots
 
 point = {point!r}
 class Slow(HashingEmbedder):
@@ -199,21 +201,21 @@ def slow_write(index, path):
         print("READY", flush=True); time.sleep(60)
 faiss.write_index = slow_write
 
-real_point = store_faiss._point_current
+real_point = snapshots._point_current
 def slow_point(index_dir, name):
     if point == "swapping":
         print("READY", flush=True); time.sleep(60)
     real_point(index_dir, name)
-store_faiss._point_current = slow_point
+snapshots._point_current = slow_point
 
-indexer.refresh_index(Path({index!r}), [Path({src!r})], Slow(64))
+indexer.refresh(Path({index!r}), [Path({src!r})], Slow(64))
 """
 
 
 @pytest.mark.parametrize("point", ["embedding", "writing", "swapping"])
 def test_killed_rebuild_leaves_the_old_index_loadable(tmp_path: Path, point: str) -> None:
     src, idx = _articles(tmp_path / "src"), tmp_path / "index"
-    refresh_index(idx, [src], HashingEmbedder(64))
+    refresh(idx, [src], HashingEmbedder(64))
     before = load_snapshot(idx)
     write(src / "extra.txt", "An extra article that the killed run was adding.")
     script = KILL_SCRIPT.format(root=str(ROOT), point=point, index=str(idx), src=str(src))
@@ -228,7 +230,7 @@ def test_killed_rebuild_leaves_the_old_index_loadable(tmp_path: Path, point: str
     assert [a.id for a in after.articles] == [a.id for a in before.articles]
     assert after.size == before.size
     # The next run cleans up and completes.
-    report = refresh_index(idx, [src], HashingEmbedder(64))
+    report = refresh(idx, [src], HashingEmbedder(64))
     assert report.added == ["extra"]
     assert not list((idx / "versions").glob(".tmp-*"))
 
@@ -236,7 +238,7 @@ def test_killed_rebuild_leaves_the_old_index_loadable(tmp_path: Path, point: str
 def test_reader_sees_old_or_new_never_a_mix(tmp_path: Path) -> None:
     src, idx = tmp_path / "src", tmp_path / "index"
     write(src / "a.txt", "Version zero of the article.")
-    refresh_index(idx, [src], HashingEmbedder(64))
+    refresh(idx, [src], HashingEmbedder(64))
     stop = threading.Event()
     errors: list[str] = []
 
@@ -259,7 +261,7 @@ def test_reader_sees_old_or_new_never_a_mix(tmp_path: Path) -> None:
                 old.unlink()
             write(src / "a.txt", f"Version {v} of the article.")
             write(src / "b.txt", f"Version {v} of the sidebar.")
-            refresh_index(idx, [src], HashingEmbedder(64))
+            refresh(idx, [src], HashingEmbedder(64))
     finally:
         stop.set()
         for t in threads:

@@ -9,8 +9,9 @@ import pytest
 from retrieval.archive import Archive
 from retrieval.articles import load_articles
 from retrieval.embedding import HashingEmbedder
-from retrieval.indexer import refresh_index
+from retrieval.indexer import refresh
 from retrieval.language import detect
+from retrieval.store.snapshots import load_snapshot
 from retrieval.text import match_spans, sentence_spans, terms, word_count
 from tests.conftest import write
 
@@ -105,7 +106,7 @@ def test_highlighting_marks_character_pairs_not_whole_clauses() -> None:
 def archive(tmp_path: Path) -> Archive:
     for name, text in ARTICLES.items():
         write(tmp_path / "src" / name, text)
-    refresh_index(tmp_path / "index", [tmp_path / "src"], HashingEmbedder(256))
+    refresh(tmp_path / "index", [tmp_path / "src"], HashingEmbedder(256))
     return Archive.open(tmp_path / "index", HashingEmbedder(256))
 
 
@@ -135,22 +136,23 @@ def test_stats_count_languages(archive: Archive) -> None:
 
 def test_stopwords_of_the_article_language_stay_out_of_bm25(tmp_path: Path) -> None:
     write(tmp_path / "src" / "ru.txt", ARTICLES["ru.txt"])
-    refresh_index(tmp_path / "index", [tmp_path / "src"], HashingEmbedder(64))
-    lexical = Archive.open(tmp_path / "index", HashingEmbedder(64)).retriever.snapshot.lexical
-    assert lexical.query_ids("Баку", "ru") and not lexical.query_ids("в по из", "ru")
+    refresh(tmp_path / "index", [tmp_path / "src"], HashingEmbedder(64))
+    lexical = load_snapshot(tmp_path / "index").lexical
+    assert lexical.term_ids(terms("Баку", language="ru"))
+    assert not lexical.term_ids(terms("в по из", language="ru"))
 
 
 def test_an_index_of_the_older_tokenizer_is_tokenized_again_without_embedding(tmp_path: Path) -> None:
     import json
 
     from retrieval.lexical import OWN_PARAMS, TOKENIZER
-    from retrieval.store_faiss import current_version
+    from retrieval.store.snapshots import current_version
 
     write(tmp_path / "src" / "ru.txt", ARTICLES["ru.txt"])
     index_dir = tmp_path / "index"
-    refresh_index(index_dir, [tmp_path / "src"], HashingEmbedder(64))
+    refresh(index_dir, [tmp_path / "src"], HashingEmbedder(64))
     (current_version(index_dir) / "bm25" / OWN_PARAMS).write_text(json.dumps({"tokenizer": 1}))
-    report = refresh_index(index_dir, [tmp_path / "src"], HashingEmbedder(64))
+    report = refresh(index_dir, [tmp_path / "src"], HashingEmbedder(64))
     assert report.wrote and report.embedded == 0 and report.reused == report.passages
     own = json.loads((current_version(index_dir) / "bm25" / OWN_PARAMS).read_text())
     assert own == {"tokenizer": TOKENIZER}

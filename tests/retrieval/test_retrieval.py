@@ -10,8 +10,9 @@ import pytest
 
 from retrieval.archive import Archive
 from retrieval.embedding import HashingEmbedder
-from retrieval.indexer import refresh_index
-from retrieval.retriever import Retriever
+from retrieval.indexer import refresh
+from retrieval.query import Query
+from retrieval.store import open_store
 from retrieval.types import Filters
 from tests.conftest import write
 
@@ -43,7 +44,7 @@ def archive(tmp_path: Path) -> Archive:
     src = tmp_path / "src"
     for name, text in ARTICLES.items():
         write(src / name, text)
-    refresh_index(tmp_path / "index", [src], HashingEmbedder(256))
+    refresh(tmp_path / "index", [src], HashingEmbedder(256))
     return Archive.open(tmp_path / "index", HashingEmbedder(256))
 
 
@@ -96,7 +97,8 @@ def test_source_and_date_filters(archive: Archive) -> None:
 
 
 def test_diversity_other_articles_get_a_turn(archive: Archive) -> None:
-    hits = archive.retriever.search("volcano erupted gas crater Lenby", k=4)
+    retriever = archive.retriever
+    hits = retriever.search(retriever.query("volcano erupted gas crater Lenby"), k=4)
     assert len({h.article.id for h in hits}) >= 2
     # Overlapping passages of one article are merged, never returned twice.
     for i, a in enumerate(hits):
@@ -107,8 +109,9 @@ def test_diversity_other_articles_get_a_turn(archive: Archive) -> None:
 
 @pytest.mark.parametrize("mode", ["dense", "lexical", "hybrid"])
 def test_modes_and_k_larger_than_the_index(archive: Archive, mode: str) -> None:
-    hits = archive.retriever.search("budget vote", k=500, mode=mode)
-    assert hits and len(hits) <= archive.retriever.snapshot.size
+    retriever = archive.retriever
+    hits = retriever.search(retriever.query("budget vote", mode=mode), k=500)
+    assert hits and len(hits) <= retriever.store.count()
     assert all(h.article.text[h.start : h.end] == h.text for h in hits)
 
 
@@ -130,7 +133,7 @@ def test_unknown_topic_is_not_answered(archive: Archive) -> None:
 
 def test_empty_index(tmp_path: Path) -> None:
     (tmp_path / "src").mkdir()
-    refresh_index(tmp_path / "index", [tmp_path / "src"], HashingEmbedder(32))
+    refresh(tmp_path / "index", [tmp_path / "src"], HashingEmbedder(32))
     archive = Archive.open(tmp_path / "index", HashingEmbedder(32))
     answer = archive.ask("anything at all?")
     assert answer.quotes == () and not answer.answered
@@ -138,12 +141,18 @@ def test_empty_index(tmp_path: Path) -> None:
 
 
 def test_invalid_faiss_ids_never_used(tmp_path: Path) -> None:
-    write(tmp_path / "src" / "one.txt", "Only one short article here.")
-    refresh_index(tmp_path / "index", [tmp_path / "src"], HashingEmbedder(32))
-    retriever = Retriever.open(tmp_path / "index", HashingEmbedder(32))
-    # Asking for more neighbours than exist makes FAISS pad with -1.
-    rows = retriever.snapshot.dense_search(retriever.embedder.embed_query("article"), 10)
-    assert rows and all(r >= 0 for r, _ in rows)
+    """FAISS pads its answer with -1 when fewer rows than asked pass a filter: -1 must
+    never come back as a row."""
+    src = tmp_path / "src"
+    write(src / "harbour.md", "---\nsource: Harbour News\n---\nThe harbour reopened on Monday.")
+    for n in range(6):
+        write(src / f"train{n}.md", f"---\nsource: Rail Weekly\n---\nTrain line {n} reopened on Friday.")
+    refresh(tmp_path / "index", [src], HashingEmbedder(32))
+    store = open_store(tmp_path / "index")
+    vector = HashingEmbedder(32).embed_query("reopened")
+    found = store.dense_search(vector, 5, Filters(sources=("harbour news",)))
+    assert len(found) == 1 and found[0][0] >= 0
+    assert store.locate([found[0][0]])[found[0][0]].article.source == "Harbour News"
 
 
 def test_stats(archive: Archive) -> None:
@@ -162,9 +171,7 @@ def test_quotes_start_and_end_on_sentence_boundaries_even_in_huge_sentences() ->
     long = " ".join(["the northern ridge collapsed near the village"] * 60)
     text = f"Intro sentence here. {long}. Second sentence after. {long}. Final words about the avalanche."
     article = Article(id="x", text=text)
-    answer = compose_answer(
-        "avalanche ridge", [Hit(article, 0, len(text), 1.0, 0.5, 1.0)], lambda t: 1.0, k=5
-    )
+    answer = compose_answer(Query.plain("avalanche ridge"), [Hit(article, 0, len(text), 1.0, 0.5, 1.0)], k=5)
     starts = {a for a, _ in sentence_spans(text)}
     ends = {b for _, b in sentence_spans(text)}
     assert answer.quotes
@@ -175,11 +182,15 @@ def test_quotes_start_and_end_on_sentence_boundaries_even_in_huge_sentences() ->
 def test_bm25_counts_as_much_as_the_question_words_the_archive_knows(archive: Archive) -> None:
     """A question in another language matches the articles on stray words only: its
     lexical ranking is scaled by the share of its terms the archive holds."""
-    retriever = archive.retriever
-    assert retriever._known_share("volcano residents evacuated") == 1.0
-    assert retriever._known_share("volcano Vulkan Bewohner evakuiert") == 0.25
-    assert retriever._known_share("zzzz qqqq") == 0.0
-    assert retriever._known_share("the of and") == 1.0  # nothing to weigh
+
+    def share(question: str) -> float:
+        query = archive.retriever.query(question)
+        return query.known_share(query.terms)
+
+    assert share("volcano residents evacuated") == 1.0
+    assert share("volcano Vulkan Bewohner evakuiert") == 0.25
+    assert share("zzzz qqqq") == 0.0
+    assert share("the of and") == 1.0  # nothing to weigh
 
 
 @pytest.mark.parametrize("same_language", [False, True])
@@ -203,12 +214,14 @@ def test_sentence_cosines_pick_quotes_within_a_language_only_when_the_model_earn
         return np.array([1.0 if "damage" in s else 0.0 for s in sentences])
 
     params = QuoteParams(
-        dense_same_language=same_language, dense_weight=0.6, context_words=8, max_sentences=1
+        sentence_cosine_same_language=same_language,
+        sentence_cosine_weight=0.6,
+        context_words=8,
+        max_sentences=1,
     )
     answer = compose_answer(
-        "When did the harbour reopen after the storm?",
+        Query.plain("When did the harbour reopen after the storm?"),
         [Hit(article, 0, len(text), 1.0, 0.6, 1.0)],
-        lambda t: 1.0,
         k=3,
         params=params,
         similarity=similarity,
@@ -236,11 +249,10 @@ def test_one_articles_sentences_do_not_crowd_out_a_better_article_in_another_lan
         return np.array([0.9 if "мост" in s or "октября" in s else 0.5 for s in sentences])
 
     answer = compose_answer(
-        "How long will the central bridge stay closed?",
+        Query.plain("How long will the central bridge stay closed?"),
         [Hit(en, 0, len(english), 1.0, 0.70, 1.0), Hit(ru, 0, len(russian), 0.9, 0.84, 0.0)],
-        lambda t: 1.0,
         k=3,
-        params=QuoteParams(dense_same_language=0.3),
+        params=QuoteParams(sentence_cosine_same_language=0.3),
         similarity=similarity,
     )
     assert "до конца октября" in answer.quotes[0].text
@@ -261,9 +273,8 @@ def test_a_sentence_is_weighed_with_its_passage(dense_passage: float) -> None:
         return np.array([0.80 if "Straße" in s else 0.79 for s in sentences])
 
     answer = compose_answer(
-        "How long will the bridge stay closed?",
+        Query.plain("How long will the bridge stay closed?"),
         [Hit(far, 0, len(far.text), 1.0, 0.70, 0.0), Hit(near, 0, len(near.text), 1.0, 0.85, 0.0)],
-        lambda t: 1.0,
         k=2,
         params=QuoteParams(dense_passage=dense_passage),
         similarity=similarity,
@@ -281,9 +292,8 @@ def test_cross_lingual_closeness_has_its_own_floor(language: str, answered: bool
 
     article = Article(id="a", text="Работы продлятся до конца октября.", language=language)
     answer = compose_answer(
-        "How long will the works last?",
+        Query.plain("How long will the works last?"),
         [Hit(article, 0, len(article.text), 1.0, 0.76, 0.0)],
-        lambda t: 1.0,
         params=QuoteParams(min_dense=0.78, min_dense_across=0.75),
     )
     assert answer.answered is answered

@@ -10,12 +10,12 @@ import pytest
 
 from bot.render_telegram import stats_html
 from retrieval.archive import Archive
-from retrieval.embedding import HashingEmbedder, Progress
-from retrieval.indexer import refresh_index
-from retrieval.manifest import IndexMismatchError
+from retrieval.embedding import HashingEmbedder, ModelTraits, Progress
+from retrieval.errors import IndexMismatchError
+from retrieval.indexer import refresh
 from retrieval.retriever import FusionParams, Retriever
-from retrieval.sentences import FILES, SENTENCE_CHARS, SentenceTable, sentence_key, sentence_text
-from retrieval.store_faiss import current_version, load_snapshot
+from retrieval.store.sentences import FILES, SENTENCE_CHARS, SentenceTable, sentence_key, sentence_text
+from retrieval.store.snapshots import current_version, load_snapshot
 from retrieval.text import sentence_spans
 from tests.conftest import write
 
@@ -25,7 +25,7 @@ DIM = 64
 class SentenceEmbedder(HashingEmbedder):
     """A hashing embedder whose indexes hold sentence vectors; records what it embeds."""
 
-    index_sentences = True
+    traits = ModelTraits(index_sentences=True)
 
     def __init__(self, dim: int = DIM) -> None:
         super().__init__(dim)
@@ -118,28 +118,28 @@ def articles(tmp_path: Path) -> Path:
 
 def test_an_index_for_such_a_model_holds_its_sentences(tmp_path: Path) -> None:
     src, embedder = articles(tmp_path), SentenceEmbedder()
-    report = refresh_index(tmp_path / "index", [src], embedder)
+    report = refresh(tmp_path / "index", [src], embedder)
     assert report.sentences_embedded == 5 and report.as_dict()["sentences_embedded"] == 5
     snap = load_snapshot(tmp_path / "index")
     assert snap.sentences is not None and len(snap.sentences) == 5
     embedder.embedded.clear()
     write(src / "mayor.txt", "Voters chose a new mayor. Turnout was high.")
-    again = refresh_index(tmp_path / "index", [src], embedder)
+    again = refresh(tmp_path / "index", [src], embedder)
     assert again.sentences_embedded == 1 and "Turnout was high." in embedder.embedded
     assert len(load_snapshot(tmp_path / "index").sentences or ()) == 5
 
 
 def test_sentences_are_added_to_an_index_built_without_them(tmp_path: Path) -> None:
     src = articles(tmp_path)
-    refresh_index(tmp_path / "index", [src], HashingEmbedder(DIM))
+    refresh(tmp_path / "index", [src], HashingEmbedder(DIM))
     assert load_snapshot(tmp_path / "index").sentences is None
-    report = refresh_index(tmp_path / "index", [src], SentenceEmbedder())
+    report = refresh(tmp_path / "index", [src], SentenceEmbedder())
     assert report.embedded == 0 and report.sentences_embedded == 5  # passages kept, sentences added
     assert load_snapshot(tmp_path / "index").sentences is not None
 
 
 def test_damaged_sentence_files_are_reported(tmp_path: Path) -> None:
-    refresh_index(tmp_path / "index", [articles(tmp_path)], SentenceEmbedder())
+    refresh(tmp_path / "index", [articles(tmp_path)], SentenceEmbedder())
     (current_version(tmp_path / "index") / FILES[2]).write_bytes(b"not numpy")
     with pytest.raises(IndexMismatchError, match="newsbot index --full"):
         load_snapshot(tmp_path / "index")
@@ -151,13 +151,14 @@ def test_passages_rank_by_their_best_sentence_too(tmp_path: Path) -> None:
     write(src / "a.txt", "Bridge repairs in the city. The bridge repairs need money, the mayor said.")
     write(src / "b.txt", "The bridge closed for repairs on Monday.\n" + "Unrelated words " * 3)
     embedder = SentenceEmbedder()
-    refresh_index(tmp_path / "index", [src], embedder)
+    refresh(tmp_path / "index", [src], embedder)
     question = "When was the bridge closed for repairs on Monday?"
     vector = embedder.embed_query(question)
-    plain = Retriever.open(tmp_path / "index", embedder, params=FusionParams(sentence_weight=0))
-    by_passage = plain.search(question, k=2, mode="dense")
+    plain = Retriever.open(tmp_path / "index", embedder, params=FusionParams(best_sentence_weight=0))
+    by_passage = plain.search(plain.query(question, mode="dense"), k=2)
     assert [h.article.id for h in by_passage] == ["a", "b"]  # the premise: b's passage is diluted
-    ranked = Retriever.open(tmp_path / "index", embedder).search(question, k=2, mode="dense")
+    retriever = Retriever.open(tmp_path / "index", embedder)
+    ranked = retriever.search(retriever.query(question, mode="dense"), k=2)
     assert [h.article.id for h in ranked] == ["b", "a"]
     # hits keep the passage cosine (the relevance floor reads it), not the re-ranking score
     assert {h.article.id: round(h.dense, 5) for h in ranked} == {
@@ -170,8 +171,9 @@ def test_passages_rank_by_their_best_sentence_too(tmp_path: Path) -> None:
 
 def test_quotes_read_sentence_vectors_from_the_index(tmp_path: Path) -> None:
     embedder = SentenceEmbedder()
-    embedder.sentence_weight = 0.3  # weigh sentences within a language, as the multilingual model
-    refresh_index(tmp_path / "index", [articles(tmp_path)], embedder)
+    # weigh sentences within a language, as the multilingual model
+    embedder.traits = ModelTraits(index_sentences=True, sentence_cosine_weight=0.3)
+    refresh(tmp_path / "index", [articles(tmp_path)], embedder)
     archive = Archive.open(tmp_path / "index", embedder)
     assert archive.quote_params.dense_sentences == 20 and archive.quote_params.dense_passage == 1.0
     assert archive.stats().sentences == 5

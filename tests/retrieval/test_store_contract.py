@@ -13,10 +13,13 @@ from retrieval.archive import Archive
 from retrieval.articles import Article
 from retrieval.chunking import ChunkingParams, chunk_text
 from retrieval.embedding import Embedder, HashingEmbedder
-from retrieval.indexer import refresh_index, refresh_store
-from retrieval.manifest import IndexMismatchError, IndexMissingError
+from retrieval.errors import IndexMismatchError, IndexMissingError
+from retrieval.indexer import refresh
+from retrieval.language import detect
 from retrieval.retriever import Retriever
 from retrieval.store import VectorStore, open_store, passage_key
+from retrieval.store.sentences import SentenceTable
+from retrieval.text import terms
 from retrieval.types import Filters
 from tests.conftest import write
 
@@ -74,17 +77,41 @@ def embedder() -> Embedder:
     return HashingEmbedder(DIM)
 
 
-def put(store: VectorStore, embedder: Embedder, article: Article) -> list[tuple[int, int]]:
-    spans = [(p.start, p.end) for p in chunk_text(article.id, article.text, ChunkingParams(max_words=30))]
-    store.put_article(article, spans, embedder.embed_passages([article.text[s:e] for s, e in spans]))
-    return spans
+def spans_of(article: Article) -> list[tuple[int, int]]:
+    return [(p.start, p.end) for p in chunk_text(article.id, article.text, ChunkingParams(max_words=30))]
+
+
+def put(
+    store: VectorStore,
+    embedder: Embedder,
+    *articles: Article,
+    reset: bool = False,
+    sentences: SentenceTable | None = None,
+) -> VectorStore:
+    """Write ``articles`` in one run; the store as it reads afterwards."""
+    with store.writer() as writer:
+        if reset:
+            writer.reset(embedder.name, DIM, CHUNKING)
+        for article in articles:
+            spans = spans_of(article)
+            vectors = embedder.embed_passages([article.text[s:e] for s, e in spans])
+            writer.put_article(article, spans, vectors, sentences)
+    return store.reopened()
+
+
+def remove(store: VectorStore, *ids: str) -> VectorStore:
+    with store.writer() as writer:
+        for article_id in ids:
+            writer.remove_article(article_id)
+    return store.reopened()
 
 
 def filled(store: VectorStore, embedder: Embedder) -> VectorStore:
-    store.reset(embedder.name, DIM, CHUNKING)
-    for article in (HARBOUR, GLACIER, BUDGET):
-        put(store, embedder, article)
-    return store
+    return put(store, embedder, HARBOUR, GLACIER, BUDGET, reset=True)
+
+
+def lexical(store: VectorStore, text: str, k: int, filters: Filters | None = None) -> list[tuple[int, float]]:
+    return store.lexical_search(terms(text, language=detect(text)), k, filters)
 
 
 def texts(store: VectorStore, ranked: list[tuple[int, float]]) -> list[str]:
@@ -98,9 +125,10 @@ def test_an_empty_store_says_how_to_build_an_index(store: VectorStore) -> None:
 
 
 def test_reset_then_put_counts_and_describes_every_passage(store: VectorStore, embedder: Embedder) -> None:
-    store.reset(embedder.name, DIM, CHUNKING)
+    store = put(store, embedder, reset=True)
     assert store.count() == 0
-    spans = put(store, embedder, HARBOUR)
+    store = put(store, embedder, HARBOUR)
+    spans = spans_of(HARBOUR)
     assert len(spans) >= 2
     manifest = store.manifest()
     assert (manifest.model, manifest.dim, manifest.chunking) == (embedder.name, DIM, CHUNKING)
@@ -111,7 +139,7 @@ def test_reset_then_put_counts_and_describes_every_passage(store: VectorStore, e
 
 
 def test_dense_search_ranks_by_cosine(store: VectorStore, embedder: Embedder) -> None:
-    filled(store, embedder)
+    store = filled(store, embedder)
     question = "how much did the harbour repairs cost"
     ranked = store.dense_search(embedder.embed_query(question), 3)
     assert len(ranked) == 3
@@ -124,25 +152,24 @@ def test_dense_search_ranks_by_cosine(store: VectorStore, embedder: Embedder) ->
 
 
 def test_lexical_search_is_bm25_over_the_stored_passages(store: VectorStore, embedder: Embedder) -> None:
-    filled(store, embedder)
-    ranked = store.lexical_search("glacier ice survey", 5)
+    store = filled(store, embedder)
+    ranked = lexical(store, "glacier ice survey", 5)
     assert ranked and all(score > 0 for _, score in ranked)
     assert all(t in GLACIER.text for t in texts(store, ranked))
-    assert store.lexical_search("zeppelin", 5) == []
+    assert lexical(store, "zeppelin", 5) == []
     idf = store.idfs(["glacier", "port", "zeppelin"])
     assert idf["zeppelin"] > idf["glacier"] > 0 and idf["port"] > 0
-    assert store.idf("glacier") == pytest.approx(idf["glacier"])
     # A term no passage holds gets exactly the unseen idf; every known one less.
     assert idf["zeppelin"] == store.unseen_idf() > idf["glacier"]
 
 
 def test_filters_restrict_both_sides(store: VectorStore, embedder: Embedder) -> None:
-    filled(store, embedder)
+    store = filled(store, embedder)
     vector = embedder.embed_query("the harbour and the glacier")
     polar = Filters(sources=("polar",))
     for ranked in (
         store.dense_search(vector, 10, polar),
-        store.lexical_search("the harbour glacier", 10, polar),
+        lexical(store, "the harbour glacier", 10, polar),
     ):
         assert ranked and {store.locate([r])[r].article.id for r, _ in ranked} == {"glacier"}
     may = Filters(since=date(2023, 5, 1), until=date(2023, 5, 31))
@@ -153,22 +180,19 @@ def test_filters_restrict_both_sides(store: VectorStore, embedder: Embedder) -> 
         store.locate([r])[r].article.id for r, _ in store.dense_search(vector, 10, undated)
     }
     nothing = Filters(sources=("no such outlet",))
-    assert store.dense_search(vector, 10, nothing) == [] == store.lexical_search("harbour", 10, nothing)
+    assert store.dense_search(vector, 10, nothing) == [] == lexical(store, "harbour", 10, nothing)
 
 
 def test_put_replaces_an_article_whole(store: VectorStore, embedder: Embedder) -> None:
-    filled(store, embedder)
+    store = filled(store, embedder)
     before = store.count()
-    old_rows = [r for r, _ in store.lexical_search("fishermen repairs", 10)]
     edited = Article(**(HARBOUR.metadata() | {"text": "The harbour stays closed until the zeppelin leaves."}))
-    spans = put(store, embedder, edited)
-    assert len(spans) == 1
+    store = put(store, embedder, edited)
+    assert len(spans_of(edited)) == 1
     assert store.count() == before - store_passages(HARBOUR) + 1
     assert store.manifest().articles["harbour"].hash == edited.content_hash
-    assert store.lexical_search("fishermen repairs", 10) == [] or set(old_rows).isdisjoint(
-        r for r, _ in store.lexical_search("fishermen repairs", 10)
-    )
-    assert texts(store, store.lexical_search("zeppelin", 3)) == [edited.text]
+    assert all("Fishermen" not in t for t in texts(store, lexical(store, "fishermen repairs", 10)))
+    assert texts(store, lexical(store, "zeppelin", 3)) == [edited.text]
     assert store.article("harbour").text == edited.text  # type: ignore[union-attr]
 
 
@@ -177,28 +201,28 @@ def store_passages(article: Article) -> int:
 
 
 def test_remove_drops_an_article_and_its_terms(store: VectorStore, embedder: Embedder) -> None:
-    filled(store, embedder)
-    rare_before = store.idf("glacier")
-    store.remove_article("glacier")
+    store = filled(store, embedder)
+    rare_before = store.idfs(["glacier"])["glacier"]
+    store = remove(store, "glacier")
     assert "glacier" not in store.manifest().articles
     assert store.count() == store_passages(HARBOUR) + store_passages(BUDGET)
-    assert store.lexical_search("glacier", 5) == []
-    assert store.idf("glacier") > rare_before  # no passage holds it any more
+    assert lexical(store, "glacier", 5) == []
+    assert store.idfs(["glacier"])["glacier"] > rare_before  # no passage holds it any more
     vector = embedder.embed_query("glacier ice")
     assert "glacier" not in {store.locate([r])[r].article.id for r, _ in store.dense_search(vector, 20)}
-    store.remove_article("never-there")  # removing a missing article is a no-op
+    assert remove(store, "never-there").count() == store.count()  # removing a missing article: a no-op
 
 
 def test_known_vectors_are_found_by_passage_text(store: VectorStore, embedder: Embedder) -> None:
-    filled(store, embedder)
-    text = HARBOUR.text[slice(*put(store, embedder, HARBOUR)[0])]
+    store = filled(store, embedder)
+    text = HARBOUR.text[slice(*spans_of(HARBOUR)[0])]
     found = store.known_vectors([passage_key(text), passage_key("never stored")])
     assert list(found) == [passage_key(text)]
     np.testing.assert_allclose(found[passage_key(text)], embedder.embed_passages([text])[0], atol=1e-6)
 
 
 def test_stats_and_catalog(store: VectorStore, embedder: Embedder) -> None:
-    filled(store, embedder)
+    store = filled(store, embedder)
     stats = store.stats()
     assert (stats.articles, stats.model) == (3, embedder.name)
     assert stats.passages == store.count()
@@ -221,31 +245,33 @@ class CountingEmbedder(HashingEmbedder):
         return super().embed_passages(texts, progress)
 
 
-def test_refresh_store_embeds_only_what_changed(store: VectorStore, tmp_path: Path) -> None:
+def test_refresh_embeds_only_what_changed(store: VectorStore, tmp_path: Path) -> None:
     src = tmp_path / "articles"
     for a in (HARBOUR, GLACIER, BUDGET):
         write(src / f"{a.id}.txt", a.text)
     embedder = CountingEmbedder(DIM)
-    first = refresh_store(store, [src], embedder, ChunkingParams(max_words=30))
-    assert first.wrote and len(first.added) == 3 and first.embedded == first.passages == store.count()
-    again = refresh_store(store, [src], embedder, ChunkingParams(max_words=30))
+    first = refresh(store, [src], embedder, ChunkingParams(max_words=30))
+    assert (
+        first.wrote and len(first.added) == 3 and first.embedded == first.passages == store.reopened().count()
+    )
+    again = refresh(store, [src], embedder, ChunkingParams(max_words=30))
     assert not again.wrote and again.embedded == 0 and again.unchanged == 3
     embedder.embedded.clear()
     write(src / "budget.txt", BUDGET.text + " The library opens in 2025.")
     (src / "glacier.txt").unlink()
-    third = refresh_store(store, [src], embedder, ChunkingParams(max_words=30))
+    third = refresh(store, [src], embedder, ChunkingParams(max_words=30))
     assert third.updated == ["budget"] and third.removed == ["glacier"]
     assert embedder.embedded == [BUDGET.text + " The library opens in 2025."]
-    assert set(store.manifest().articles) == {"harbour", "budget"}
+    assert set(store.reopened().manifest().articles) == {"harbour", "budget"}
     with pytest.raises(IndexMismatchError, match="--full"):
-        refresh_store(store, [src], CountingEmbedder(32), ChunkingParams(max_words=30))
-    full = refresh_store(store, [src], CountingEmbedder(32), ChunkingParams(max_words=30), full=True)
-    assert full.embedded == full.passages and store.manifest().dim == 32
+        refresh(store, [src], CountingEmbedder(32), ChunkingParams(max_words=30))
+    full = refresh(store, [src], CountingEmbedder(32), ChunkingParams(max_words=30), full=True)
+    assert full.embedded == full.passages and store.reopened().manifest().dim == 32
 
 
 def test_answers_through_the_archive(store: VectorStore, embedder: Embedder) -> None:
-    filled(store, embedder)
-    archive = Archive(Retriever(store, embedder), store.location)
+    store = filled(store, embedder)
+    archive = Archive(Retriever(store, embedder))
     answer = archive.ask("How much did the repairs of the harbour cost?", k=2)
     assert answer.quotes and answer.quotes[0].article.id == "harbour"
     assert "two million dollars" in " ".join(q.text for q in answer.quotes)
@@ -274,10 +300,10 @@ def test_both_stores_rank_alike(tmp_path: Path, pg_url: str) -> None:
     for a in (HARBOUR, GLACIER, BUDGET):
         write(src / f"{a.id}.txt", a.text)
     write(src / "hafen.txt", HAFEN)  # German: its own stemmer and stopwords, in both stores
-    refresh_index(tmp_path / "index", [SEEDS, src], embedder)
+    refresh(tmp_path / "index", [SEEDS, src], embedder)
     faiss, pg = open_store(tmp_path / "index"), open_store(pg_url)
     try:
-        refresh_store(pg, [SEEDS, src], embedder)
+        refresh(pg, [SEEDS, src], embedder)
         questions = (
             "harbour repairs cost",
             "Afghanistan conference in Baku",
@@ -287,7 +313,7 @@ def test_both_stores_rank_alike(tmp_path: Path, pg_url: str) -> None:
         for question in questions:
             for search in ("lexical", "dense"):
                 if search == "lexical":
-                    a, b = faiss.lexical_search(question, 8), pg.lexical_search(question, 8)
+                    a, b = lexical(faiss, question, 8), lexical(pg, question, 8)
                 else:
                     vector = embedder.embed_query(question)
                     a, b = faiss.dense_search(vector, 8), pg.dense_search(vector, 8)
@@ -299,16 +325,14 @@ def test_both_stores_rank_alike(tmp_path: Path, pg_url: str) -> None:
 
 
 def test_sentence_vectors_are_stored_with_their_article(store: VectorStore, embedder: Embedder) -> None:
-    from retrieval.sentences import SentenceTable, sentence_key
+    from retrieval.store.sentences import sentence_key
     from retrieval.text import sentence_spans
 
-    store.reset(embedder.name, DIM, CHUNKING)
-    put(store, embedder, GLACIER)  # no sentence vectors for this one
+    store = put(store, embedder, GLACIER, reset=True)  # no sentence vectors for this one
     question = embedder.embed_query("Fishermen said the repairs cost two million dollars")
     assert store.sentence_scores(question, [r for r, _ in store.dense_search(question, 10)]) == {}
     table, _ = SentenceTable.build([HARBOUR.text], embedder.embed_passages, DIM)
-    spans = [(p.start, p.end) for p in chunk_text(HARBOUR.id, HARBOUR.text, ChunkingParams(max_words=30))]
-    store.put_article(HARBOUR, spans, embedder.embed_passages([HARBOUR.text[s:e] for s, e in spans]), table)
+    store = put(store, embedder, HARBOUR, sentences=table)
     assert store.stats().sentences == 3
     rows = [r for r, _ in store.dense_search(question, 10)]
     scores = store.sentence_scores(question, rows)
@@ -325,29 +349,30 @@ def test_sentence_vectors_are_stored_with_their_article(store: VectorStore, embe
     stored = store.sentence_vectors([sentence_key(first), b"0" * 16])
     assert list(stored) == [sentence_key(first)]
     np.testing.assert_allclose(stored[sentence_key(first)], embedder.embed_passages([first])[0], atol=2e-3)
-    put(store, embedder, HARBOUR)  # replaced whole: without sentence vectors now
+    store = put(store, embedder, HARBOUR)  # replaced whole: without sentence vectors now
     assert store.sentence_vectors([sentence_key(first)]) == {} and store.stats().sentences == 0
 
 
-def test_refresh_store_embeds_the_sentences_of_changed_articles(store: VectorStore, tmp_path: Path) -> None:
+def test_refresh_embeds_the_sentences_of_changed_articles(store: VectorStore, tmp_path: Path) -> None:
     from tests.retrieval.test_sentences import SentenceEmbedder
 
     src = tmp_path / "articles"
     for a in (HARBOUR, BUDGET):
         write(src / f"{a.id}.txt", a.text)
     embedder = SentenceEmbedder(DIM)
-    first = refresh_store(store, [src], embedder, ChunkingParams(max_words=30))
+    first = refresh(store, [src], embedder, ChunkingParams(max_words=30))
     assert first.sentences_embedded == 4  # three harbour sentences, one budget sentence
     write(src / "budget.txt", BUDGET.text + " The library opens in 2025.")
     embedder.embedded.clear()
-    again = refresh_store(store, [src], embedder, ChunkingParams(max_words=30))
+    again = refresh(store, [src], embedder, ChunkingParams(max_words=30))
     assert again.sentences_embedded == 1 and "The library opens in 2025." in embedder.embedded
     vector = embedder.embed_query("When does the library open?")
+    store = store.reopened()
     rows = [r for r, _ in store.dense_search(vector, 10)]
     assert set(store.sentence_scores(vector, rows)) == set(rows)
 
 
-def test_refresh_store_adds_sentence_vectors_to_a_store_filled_without_them(
+def test_refresh_adds_sentence_vectors_to_a_store_filled_without_them(
     store: VectorStore, tmp_path: Path
 ) -> None:
     from tests.retrieval.test_sentences import SentenceEmbedder
@@ -355,9 +380,10 @@ def test_refresh_store_adds_sentence_vectors_to_a_store_filled_without_them(
     src = tmp_path / "articles"
     for a in (HARBOUR, BUDGET):
         write(src / f"{a.id}.txt", a.text)
-    refresh_store(store, [src], CountingEmbedder(DIM), ChunkingParams(max_words=30))
-    assert store.stats().sentences == 0
-    upgraded = refresh_store(store, [src], SentenceEmbedder(DIM), ChunkingParams(max_words=30))
-    assert upgraded.embedded == 0 and upgraded.sentences_embedded == 4 and store.stats().sentences == 4
-    again = refresh_store(store, [src], SentenceEmbedder(DIM), ChunkingParams(max_words=30))
+    refresh(store, [src], CountingEmbedder(DIM), ChunkingParams(max_words=30))
+    assert store.reopened().stats().sentences == 0
+    upgraded = refresh(store, [src], SentenceEmbedder(DIM), ChunkingParams(max_words=30))
+    assert upgraded.embedded == 0 and upgraded.sentences_embedded == 4
+    assert store.reopened().stats().sentences == 4
+    again = refresh(store, [src], SentenceEmbedder(DIM), ChunkingParams(max_words=30))
     assert again.sentences_embedded == 0 and not again.wrote

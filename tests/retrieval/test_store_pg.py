@@ -14,11 +14,11 @@ import pytest
 
 from retrieval.archive import Archive
 from retrieval.embedding import HashingEmbedder
-from retrieval.indexer import refresh_store
-from retrieval.manifest import IndexMismatchError
+from retrieval.errors import IndexMismatchError, StoreUnavailableError
+from retrieval.indexer import refresh
 from retrieval.retriever import Retriever
-from retrieval.store import StoreUnavailableError
-from retrieval.store_pg import SCHEMA, PgStore, redact
+from retrieval.store.pg import PgStore, redact
+from retrieval.store.pg_schema import SCHEMA, SCHEMA_VERSION
 from tests.conftest import ROOT, SEEDS, write
 from tests.pg_server import PgServer
 
@@ -65,16 +65,53 @@ def test_schema_is_created_on_first_use_and_versioned(pg_url: str) -> None:
     PgStore(pg_url).close()
     with psycopg.connect(pg_url, autocommit=True) as conn:
         assert conn.execute(f"SELECT value FROM {SCHEMA}.meta WHERE key = 'schema_version'").fetchone() == (
-            1,
+            SCHEMA_VERSION,
         )
         conn.execute(f"UPDATE {SCHEMA}.meta SET value = '99' WHERE key = 'schema_version'")
     with pytest.raises(IndexMismatchError, match=r"schema version 99.*DROP SCHEMA newsbot CASCADE"):
         PgStore(pg_url)
 
 
+def test_a_version_1_schema_is_upgraded_in_place_by_the_indexer(pg_url: str) -> None:
+    """An archive written by a newsbot of schema version 1: readers are told the command,
+    the next `newsbot index` upgrades it in place and keeps every vector."""
+    refresh(PgStore(pg_url), [SEEDS], MODEL)
+    with psycopg.connect(pg_url, autocommit=True) as conn:  # back to what version 1 wrote
+        conn.execute(f"DROP TABLE {SCHEMA}.sentences")
+        conn.execute(
+            f"ALTER TABLE {SCHEMA}.articles DROP COLUMN layout, DROP COLUMN meta, DROP COLUMN published_to"
+        )
+        conn.execute(f"ALTER TABLE {SCHEMA}.articles RENAME COLUMN published_from TO published_date")
+        conn.execute(f"UPDATE {SCHEMA}.meta SET value = '1' WHERE key = 'schema_version'")
+    old = PgStore(pg_url)
+    with pytest.raises(IndexMismatchError, match=r"schema version 1: run `newsbot index --store URL` once"):
+        old.manifest()
+    counting = CountingEmbedder(64)
+    report = refresh(old, [SEEDS], counting)
+    assert report.wrote and report.embedded == 0 and counting.seen == []  # vectors kept
+    store = PgStore(pg_url)
+    assert store.manifest().articles and all(e.layout for e in store.manifest().articles.values())
+    assert Archive(Retriever(store, MODEL)).ask("Where was the Afghanistan conference held?").quotes
+    assert not refresh(store, [SEEDS], MODEL).wrote  # nothing left to do
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        assert conn.execute(f"SELECT value FROM {SCHEMA}.meta WHERE key = 'schema_version'").fetchone() == (
+            2,
+        )
+
+
+class CountingEmbedder(HashingEmbedder):
+    def __init__(self, dim: int) -> None:
+        super().__init__(dim)
+        self.seen: list[str] = []
+
+    def embed_passages(self, texts, progress=None):  # type: ignore[no-untyped-def]
+        self.seen.extend(texts)
+        return super().embed_passages(texts, progress)
+
+
 def test_a_read_only_role_can_answer(pg_url: str) -> None:
     store = PgStore(pg_url)
-    refresh_store(store, [SEEDS], MODEL)
+    refresh(store, [SEEDS], MODEL)
     store.close()
     reader = "r_" + pg_url.split("/")[-1].split("?")[0]  # roles are per server: one per database
     with psycopg.connect(pg_url, autocommit=True) as conn:
@@ -99,8 +136,8 @@ def test_another_process_sees_updates_without_a_restart(pg_url: str, tmp_path: P
     src = tmp_path / "articles"
     write(src / "one.txt", harbour(1))
     store = PgStore(pg_url)
-    refresh_store(store, [src], MODEL)
-    archive = Archive(Retriever(store, MODEL), pg_url)
+    refresh(store, [src], MODEL)
+    archive = Archive(Retriever(store, MODEL))
     assert archive.ask("Which museum opened?").quotes[0].article.id == "one"
     write(src / "museum.txt", "The new maritime museum opened its doors in Port Marlow on Sunday morning.")
     env = os.environ | {"PYTHONPATH": str(ROOT)}
@@ -120,15 +157,15 @@ KILLED_INDEXER = """
 import sys, time
 from pathlib import Path
 from retrieval.embedding import HashingEmbedder
-from retrieval.indexer import refresh_store
-from retrieval.store_pg import PgStore
+from retrieval.indexer import refresh
+from retrieval.store.pg import PgStore
 
 class Slow(HashingEmbedder):
     def embed_passages(self, texts, progress=None):
         time.sleep(0.05)
         return super().embed_passages(texts, progress)
 
-refresh_store(PgStore(sys.argv[1]), [Path(sys.argv[2])], Slow(64), batch=1)
+refresh(PgStore(sys.argv[1]), [Path(sys.argv[2])], Slow(64), batch=1)
 """
 
 
@@ -155,7 +192,7 @@ def test_a_killed_indexer_leaves_only_whole_articles(pg_url: str, tmp_path: Path
     partial = consistency(pg_url)
     assert 5 <= partial["articles"] < 60
     store = PgStore(pg_url)
-    report = refresh_store(store, [src], MODEL)
+    report = refresh(store, [src], MODEL)
     assert len(report.added) == 60 - partial["articles"] and report.unchanged == partial["articles"]
     assert consistency(pg_url)["articles"] == 60
     store.close()
@@ -172,8 +209,8 @@ def own_server(tmp_path_factory: pytest.TempPathFactory, pg_server: PgServer) ->
 def test_the_archive_survives_a_server_restart_and_an_outage(own_server: PgServer) -> None:
     url = own_server.create_database()
     store = PgStore(url, retries=2, retry_wait=0.2)
-    refresh_store(store, [SEEDS], MODEL)
-    archive = Archive(Retriever(store, MODEL), url)
+    refresh(store, [SEEDS], MODEL)
+    archive = Archive(Retriever(store, MODEL))
     question = "Where was the Afghanistan conference held?"
     first = archive.ask(question)
     assert first.quotes
@@ -208,7 +245,7 @@ def test_without_a_server_tests_skip_locally_and_fail_in_ci(monkeypatch: pytest.
 
 def test_an_indexer_run_leaves_fresh_planner_statistics(pg_url: str) -> None:
     store = PgStore(pg_url)
-    refresh_store(store, [SEEDS], MODEL)
+    refresh(store, [SEEDS], MODEL)
     store.close()
     with psycopg.connect(pg_url) as conn:
         analyzed = conn.execute(
@@ -233,7 +270,7 @@ def test_an_indexer_rides_out_a_server_restart(own_server: PgServer, tmp_path: P
 
     store = PgStore(url, retries=6, retry_wait=0.2)
     reports = []
-    worker = threading.Thread(target=lambda: reports.append(refresh_store(store, [src], Slow(64), batch=1)))
+    worker = threading.Thread(target=lambda: reports.append(refresh(store, [src], Slow(64), batch=1)))
     worker.start()
     time.sleep(0.8)  # some articles in
     assert worker.is_alive()

@@ -9,7 +9,8 @@ import pytest
 from retrieval.archive import Archive
 from retrieval.articles import Article
 from retrieval.embedding import HashingEmbedder
-from retrieval.indexer import refresh_index
+from retrieval.indexer import refresh
+from retrieval.query import Query
 from retrieval.quotes import compose_answer
 from retrieval.translation import ChineseEnglish, Glossary, chinese_english, default_translators, parse_cedict
 from retrieval.types import Hit, Quote
@@ -83,7 +84,7 @@ def test_the_packaged_cc_cedict_translates_chinese_questions() -> None:
 def index(tmp_path: Path) -> Path:
     for name, text in ARTICLES.items():
         write(tmp_path / "src" / name, text)
-    refresh_index(tmp_path / "index", [tmp_path / "src"], HashingEmbedder(256))
+    refresh(tmp_path / "index", [tmp_path / "src"], HashingEmbedder(256))
     return tmp_path / "index"
 
 
@@ -95,7 +96,8 @@ def test_a_chinese_question_is_answered_from_an_english_article(index: Path) -> 
     # The fake embedder shares no feature between Chinese and English text, and BM25 finds
     # none of the question's words: only the dictionary connects it with the volcano article.
     without = Archive.open(index, HashingEmbedder(256), translators=[])
-    assert without.retriever.search(QUESTION, k=2, mode="lexical") == []
+    retriever = without.retriever
+    assert retriever.search(retriever.query(QUESTION, mode="lexical"), k=2) == []
     assert not without.ask(QUESTION).searched_as
 
     answer = Archive.open(index, HashingEmbedder(256), translators=[TOY]).ask(QUESTION, k=3)
@@ -108,27 +110,31 @@ def test_a_chinese_question_is_answered_from_an_english_article(index: Path) -> 
 
 
 def test_translations_count_in_bm25_only_search_too(index: Path) -> None:
-    archive = Archive.open(index, HashingEmbedder(256), translators=[TOY])
-    hits = archive.retriever.search(QUESTION, k=2, mode="lexical", translations=["volcano evacuated"])
+    retriever = Archive.open(index, HashingEmbedder(256), translators=[TOY]).retriever
+    hits = retriever.search(retriever.query(QUESTION, mode="lexical"), k=2)
     assert hits and hits[0].article.title == "Volcano erupts"
-    assert archive.retriever.search(QUESTION, k=2, mode="lexical") == []
+    retriever.translators = []
+    assert retriever.search(retriever.query(QUESTION, mode="lexical"), k=2) == []
 
 
 def test_questions_in_other_languages_are_not_translated(index: Path) -> None:
     archive = Archive.open(index, HashingEmbedder(256), translators=[TOY])
-    assert archive.translate("How many residents were evacuated?") == {}
+    assert archive.retriever.query("How many residents were evacuated?").renderings == ()
     assert archive.ask("How many residents were evacuated?").searched_as == ()
 
 
 def test_the_query_vector_leans_towards_the_translation(index: Path) -> None:
     archive = Archive.open(index, HashingEmbedder(256), translators=[TOY])
     embedder = archive.embedder
-    mixed = archive.retriever.query_vector(QUESTION, ["volcano evacuated"])
+    query = archive.retriever.query(QUESTION)
+    mixed = query.vector
     plain = embedder.embed_query(QUESTION)
-    english = embedder.embed_query("volcano evacuated")
-    assert abs(float(mixed @ mixed) - 1.0) < 1e-5
+    english = embedder.embed_query(query.renderings[0].text)
+    assert mixed is not None and abs(float(mixed @ mixed) - 1.0) < 1e-5
     assert float(mixed @ english) > float(plain @ english)
-    assert (archive.retriever.query_vector(QUESTION) == plain).all()
+    assert (query.own_vector == plain).all()
+    archive.retriever.translators = []
+    assert (archive.retriever.query(QUESTION).vector == plain).all()
 
 
 def test_a_translation_chooses_the_sentence_in_an_article_of_its_language(index: Path) -> None:
@@ -139,9 +145,7 @@ def test_a_translation_chooses_the_sentence_in_an_article_of_its_language(index:
     hit = Hit(article, 0, len(article.text), score=1.0, dense=0.5, lexical=0.0)
 
     def first(translations: dict[str, tuple[str, ...]] | None) -> str:
-        return _focus(
-            compose_answer(QUESTION, [hit], lambda t: 1.0, k=1, translations=translations).quotes[0]
-        )
+        return _focus(compose_answer(Query.plain(QUESTION, renderings=translations), [hit], k=1).quotes[0])
 
     assert first(None) == "The Mount Sorrow volcano erupted on Tuesday."  # nothing to tell them apart
     assert (
@@ -160,16 +164,16 @@ def test_the_senses_of_one_word_count_once() -> None:
     text = "Local residents and inhabitants gathered in the square. Officials evacuated the residents."
     hit = Hit(Article(id="a", text=text, language="en"), 0, len(text), score=1.0, dense=0.5, lexical=0.0)
     renderings = {"en": ("residents inhabitants locals", "evacuated")}
-    answer = compose_answer("居民被撤离？", [hit], lambda t: 1.0, k=1, translations=renderings)
+    answer = compose_answer(Query.plain("居民被撤离？", renderings=renderings), [hit], k=1)
     assert _focus(answer.quotes[0]) == "Officials evacuated the residents."
     # counted sense by sense, the first sentence would win: 3 of the 4 terms against 2
     flat = {"en": ("residents", "inhabitants", "locals", "evacuated")}
-    answer = compose_answer("居民被撤离？", [hit], lambda t: 1.0, k=1, translations=flat)
+    answer = compose_answer(Query.plain("居民被撤离？", renderings=flat), [hit], k=1)
     assert _focus(answer.quotes[0]) == "Local residents and inhabitants gathered in the square."
 
 
 def test_the_relevance_floor_can_read_another_cosine_than_the_hits() -> None:
     text = "Officials evacuated the residents."
     hit = Hit(Article(id="a", text=text, language="en"), 0, len(text), score=1.0, dense=0.9, lexical=0.0)
-    assert compose_answer("撤离？", [hit], lambda t: 1.0).answered
-    assert not compose_answer("撤离？", [hit], lambda t: 1.0, relevance=(0.1, "en")).answered
+    assert compose_answer(Query.plain("撤离？"), [hit]).answered
+    assert not compose_answer(Query.plain("撤离？"), [hit], relevance=(0.1, "en")).answered

@@ -9,8 +9,8 @@ import pytest
 
 from retrieval.archive import Archive
 from retrieval.embedding import Embedder
-from retrieval.indexer import refresh_index
-from retrieval.manifest import IndexMismatchError
+from retrieval.errors import IndexMismatchError
+from retrieval.indexer import refresh
 from retrieval.retriever import Retriever
 from tests.conftest import SEEDS, run_cli, write
 
@@ -29,7 +29,7 @@ def e5_index(tmp_path_factory: pytest.TempPathFactory, e5_embedder: Embedder) ->
         write(src / seed.name, seed.read_bytes())
     write(src / "kazan.txt", RU_ARTICLE)
     index_dir = src.parent / "e5-index"
-    refresh_index(index_dir, [src], e5_embedder)
+    refresh(index_dir, [src], e5_embedder)
     return index_dir
 
 
@@ -101,10 +101,8 @@ def test_chinese_questions_the_archive_cannot_answer_are_still_declined(
     the 0.75 cross-lingual floor): the floor reads the question's own cosine (~0.73)."""
     answer = archive.ask(question, k=3)
     assert answer.searched_as
-    assert (
-        max(h.dense for h in archive.retriever.search(question, translations=[answer.searched_as[0][1]]))
-        > 0.75
-    )
+    retriever = archive.retriever
+    assert max(h.dense for h in retriever.search(retriever.query(question))) > 0.75
     assert not answer.answered
 
 
@@ -155,8 +153,8 @@ def test_the_index_holds_a_vector_per_sentence(
     e5_index: Path, archive: Archive, e5_embedder: Embedder
 ) -> None:
 
-    from retrieval.sentences import sentence_key
-    from retrieval.store_faiss import load_snapshot
+    from retrieval.store.sentences import sentence_key
+    from retrieval.store.snapshots import load_snapshot
     from retrieval.text import sentence_spans
 
     snap = load_snapshot(e5_index)

@@ -1,33 +1,32 @@
-"""The JSON manifest that describes an index and guards against mismatches."""
+"""What an archive holds and how it was built: model, dimension, chunking, and per article
+its content hash, passage count, path and layout. Both stores answer with a :class:`Manifest`;
+the FAISS store keeps it as JSON beside the index files."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from retrieval.articles import Article
+from retrieval.errors import IndexMismatchError, IndexMissingError
+
 FORMAT_VERSION = 1
 MANIFEST_NAME = "manifest.json"
 
 
-class IndexError_(Exception):
-    """Base class for index problems that a user can fix by re-indexing."""
-
-
-class IndexMissingError(IndexError_):
-    pass
-
-
-class IndexMismatchError(IndexError_):
-    pass
-
-
 @dataclass(frozen=True)
 class ArticleEntry:
-    hash: str
+    hash: str  # of the text (Article.content_hash)
     passages: int
     path: str = ""
+    #: how its passages were made (chunking, BM25 terms, sentence vectors: indexer.layout_of);
+    #: an article of another layout is rewritten, reusing vectors by passage text
+    layout: str = ""
+    #: hash of its metadata (title, source, date, ...): a change rewrites it without embedding
+    meta: str = ""
 
 
 @dataclass(frozen=True)
@@ -78,3 +77,9 @@ class Manifest:
                 f"{model!r}; rebuild it with `newsbot index --full --model {model}` "
                 "or drop --model to use the index's own model"
             )
+
+
+def metadata_hash(article: Article) -> str:
+    """A short hash of an article's metadata (ArticleEntry.meta)."""
+    data = json.dumps(article.metadata(), sort_keys=True, ensure_ascii=False)
+    return hashlib.blake2b(data.encode("utf-8"), digest_size=8).hexdigest()

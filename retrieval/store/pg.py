@@ -1,29 +1,17 @@
 """PostgreSQL + pgvector as a :class:`VectorStore`: one live archive shared by many processes.
 
-Everything lives in the schema ``newsbot`` of the database the URL names::
-
-    meta       key → jsonb: schema_version, model, dim, chunking, created
-    articles   id, content hash, metadata, text, passage count, published date
-    passages   id, article, start, end, text hash, length in terms, embedding vector(dim)
-               (HNSW index, cosine)
-    sentences  article, start, end, text hash, embedding vector(dim)  -- models that
-               index sentences (retrieval.sentences)
-    postings   term, passage, term frequency   -- BM25 computed in SQL
-    lexicon    term, document frequency
-    totals     passages and their total length (BM25's average passage length)
-
-Every write is one transaction, so readers (in any process) see an article all old or
-all new, and each query sees the latest committed state: no restart after an update.
-BM25 is Lucene's (k1=1.5, b=0.75) over the same terms as the FAISS store's
-``lexical.py``, so both stores rank alike. Lost connections (a server restart, a
-network cut) are retried with back-off; when the database stays unreachable a
-:class:`StoreUnavailableError` says so, and the next call tries again.
+The tables are in :mod:`retrieval.store.pg_schema`. Every write is one transaction, so
+readers (in any process) see an article all old or all new, and each query sees the
+latest committed state: no restart after an update. BM25 is Lucene's (k1=1.5, b=0.75)
+over the same terms as the FAISS store's ``lexical.py``, so both stores rank alike.
+Lost connections (a server restart, a network cut) are retried with back-off; when the
+database stays unreachable a :class:`StoreUnavailableError` says so, and the next call
+tries again.
 """
 
 from __future__ import annotations
 
 import json
-import math
 import re
 import threading
 import time
@@ -39,84 +27,31 @@ from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 
 from retrieval.articles import Article
-from retrieval.language import detect
-from retrieval.lexical import K1, TOKENIZER, B
-from retrieval.manifest import ArticleEntry, IndexMismatchError, IndexMissingError, Manifest
-from retrieval.sentences import SentenceTable
-from retrieval.store import Located, Ranked, StoreStats, StoreUnavailableError, VectorStore, passage_key
-from retrieval.text import terms
+from retrieval.errors import IndexMismatchError, IndexMissingError, StoreUnavailableError
+from retrieval.lexical import K1, TOKENIZER, B, bm25_idf
+from retrieval.store.base import StoreStats, StoreWriter, VectorStore
+from retrieval.store.manifest import ArticleEntry, Manifest, metadata_hash
+from retrieval.store.pg_schema import (
+    DATA_TABLES,
+    SCHEMA,
+    SCHEMA_VERSION,
+    WRITE_LOCK,
+    WRITER_LOCK,
+    create_tables,
+    ensure_schema,
+    upgrade,
+    upgrade_hint,
+)
+from retrieval.store.rows import Located, Ranked, passage_key
+from retrieval.store.sentences import SentenceTable
+from retrieval.text import terms as text_terms
 from retrieval.types import Filters
 
-SCHEMA = "newsbot"
-SCHEMA_VERSION = 1
 #: candidates the HNSW graph search keeps (pgvector's default is 40); recall on the dev set: bench/stores.py
 HNSW_EF_SEARCH = 200
-HNSW_M, HNSW_EF_CONSTRUCTION = 16, 64
-#: pg_advisory_lock keys: one held by the one indexer for its whole run, one by each
-#: write transaction (any 64-bit numbers: "newsbot" in ASCII, and one more)
-WRITER_LOCK = 0x6E657773626F74
-WRITE_LOCK = WRITER_LOCK + 1
 T = TypeVar("T")
 
 _ARTICLE_COLUMNS = ("id", "text", "title", "source", "published", "url", "path", "author", "language")
-
-_TABLES = """
-CREATE TABLE {s}.articles (
-    id text PRIMARY KEY,
-    hash text NOT NULL,
-    text text NOT NULL,
-    title text NOT NULL DEFAULT '',
-    source text NOT NULL DEFAULT '',
-    published text NOT NULL DEFAULT '',
-    url text NOT NULL DEFAULT '',
-    path text NOT NULL DEFAULT '',
-    author text NOT NULL DEFAULT '',
-    language text NOT NULL DEFAULT '',
-    published_date date,
-    passages integer NOT NULL
-);
-CREATE INDEX ON {s}.articles (published_date);
-CREATE TABLE {s}.passages (
-    id bigserial PRIMARY KEY,
-    article_id text NOT NULL REFERENCES {s}.articles (id) ON DELETE CASCADE,
-    start integer NOT NULL,
-    "end" integer NOT NULL,
-    key bytea NOT NULL,
-    length integer NOT NULL,
-    embedding vector({dim}) NOT NULL
-);
-CREATE INDEX ON {s}.passages (article_id);
-CREATE INDEX ON {s}.passages (key);
-CREATE INDEX passages_embedding ON {s}.passages
-    USING hnsw (embedding vector_cosine_ops) WITH (m = {m}, ef_construction = {efc});
-{sentences}
-CREATE TABLE {s}.postings (
-    term text NOT NULL,
-    passage_id bigint NOT NULL REFERENCES {s}.passages (id) ON DELETE CASCADE,
-    tf integer NOT NULL,
-    PRIMARY KEY (term, passage_id)
-);
-CREATE INDEX ON {s}.postings (passage_id);
-CREATE TABLE {s}.lexicon (term text PRIMARY KEY, df integer NOT NULL);
-CREATE TABLE {s}.totals (
-    one boolean PRIMARY KEY DEFAULT true CHECK (one),
-    passages bigint NOT NULL,
-    length bigint NOT NULL
-);
-INSERT INTO {s}.totals VALUES (true, 0, 0);
-"""
-_SENTENCES = """
-CREATE TABLE IF NOT EXISTS {s}.sentences (
-    article_id text NOT NULL REFERENCES {s}.articles (id) ON DELETE CASCADE,
-    start integer NOT NULL,
-    "end" integer NOT NULL,
-    key bytea NOT NULL,
-    embedding vector({dim}) NOT NULL
-);
-CREATE INDEX IF NOT EXISTS sentences_article ON {s}.sentences (article_id, start);
-CREATE INDEX IF NOT EXISTS sentences_key ON {s}.sentences (key);
-"""
-_DATA_TABLES = ("totals", "lexicon", "postings", "sentences", "passages", "articles")
 
 
 def redact(url: str) -> str:
@@ -130,7 +65,7 @@ class PgStore(VectorStore):
 
     ``retries`` times a lost connection is re-opened (waiting ``retry_wait`` seconds,
     doubling) before :class:`StoreUnavailableError` is raised. The schema is created
-    on first use.
+    on first use; one of an older version is upgraded by the next indexing run.
     """
 
     def __init__(
@@ -155,9 +90,7 @@ class PgStore(VectorStore):
         self._local = threading.local()
         self._open: list[psycopg.Connection[Any]] = []
         self._lock = threading.Lock()
-        self._schema_checked = False
-        self._tables: set[str] = set()  # tables seen in the schema (see _has_table)
-        self._written = False
+        self._version: int | None = None  # the schema's, read at the first connection
         self._run(lambda conn: None)  # connect now: a wrong URL fails at open, not at the first question
 
     # ------------------------------------------------------------------ connections
@@ -168,9 +101,8 @@ class PgStore(VectorStore):
             return conn
         conn = self._connect()
         try:
-            if not self._schema_checked:
-                self._ensure_schema(conn)
-                self._schema_checked = True
+            if self._version is None:
+                self._version = ensure_schema(conn, self.location)
             from pgvector.psycopg import register_vector
 
             register_vector(conn)
@@ -223,40 +155,9 @@ class PgStore(VectorStore):
             conn.close()
         self._local = threading.local()
 
-    # ------------------------------------------------------------------ schema
-
-    def _ensure_schema(self, conn: psycopg.Connection[Any]) -> None:
-        """Create the schema when missing (under a lock: processes may start together);
-        refuse one of another version. A read-only role can use an existing schema."""
-        if conn.execute("SELECT to_regclass(%s)", [f"{SCHEMA}.meta"]).fetchone() == (None,):
-            with conn.transaction():
-                conn.execute("SELECT pg_advisory_xact_lock(%s)", [WRITE_LOCK])
-                if not conn.execute("SELECT 1 FROM pg_extension WHERE extname = 'vector'").fetchone():
-                    try:
-                        with conn.transaction():
-                            conn.execute("CREATE EXTENSION vector")
-                    except psycopg.errors.InsufficientPrivilege as exc:
-                        raise IndexMismatchError(
-                            f"pgvector is not enabled in {self.location}: "
-                            "a superuser must run `CREATE EXTENSION vector` in that database once"
-                        ) from exc
-                conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(SCHEMA)))
-                conn.execute(
-                    f"CREATE TABLE IF NOT EXISTS {SCHEMA}.meta (key text PRIMARY KEY, value jsonb NOT NULL)"
-                )
-                conn.execute(
-                    f"INSERT INTO {SCHEMA}.meta VALUES ('schema_version', %s) ON CONFLICT DO NOTHING",
-                    [json.dumps(SCHEMA_VERSION)],
-                )
-        row = conn.execute(f"SELECT value FROM {SCHEMA}.meta WHERE key = 'schema_version'").fetchone()
-        if row is None or row[0] != SCHEMA_VERSION:
-            raise IndexMismatchError(
-                f"the database {self.location} holds newsbot schema version {row[0] if row else None}, "
-                f"this newsbot uses version {SCHEMA_VERSION}: drop it (`DROP SCHEMA {SCHEMA} CASCADE`) "
-                "and index again with `newsbot index --store URL`"
-            )
-
     def _meta(self, conn: psycopg.Connection[Any]) -> dict[str, Any]:
+        if self._version != SCHEMA_VERSION:
+            raise IndexMismatchError(upgrade_hint(self.location))
         meta = dict(conn.execute(f"SELECT key, value FROM {SCHEMA}.meta").fetchall())
         if "model" not in meta:
             raise IndexMissingError(
@@ -271,13 +172,18 @@ class PgStore(VectorStore):
         def read(conn: psycopg.Connection[Any]) -> Manifest:
             with conn.transaction():  # one snapshot of meta and articles
                 meta = self._meta(conn)
-                rows = conn.execute(f"SELECT id, hash, passages, path FROM {SCHEMA}.articles").fetchall()
+                rows = conn.execute(
+                    f"SELECT id, hash, passages, path, layout, meta FROM {SCHEMA}.articles"
+                ).fetchall()
                 (passages,) = conn.execute(f"SELECT passages FROM {SCHEMA}.totals").fetchone() or (0,)
             return Manifest(
                 model=meta["model"],
                 dim=int(meta["dim"]),
                 chunking=meta["chunking"],
-                articles={r[0]: ArticleEntry(hash=r[1], passages=r[2], path=r[3]) for r in rows},
+                articles={
+                    r[0]: ArticleEntry(hash=r[1], passages=r[2], path=r[3], layout=r[4], meta=r[5])
+                    for r in rows
+                },
                 passages=int(passages),
                 index_type="pgvector-hnsw",
                 created=meta.get("created", ""),
@@ -323,19 +229,16 @@ class PgStore(VectorStore):
 
         return self._run(read)
 
-    def lexical_search(self, query: str, k: int, filters: Filters | None = None) -> Ranked:
-        words = terms(query, language=detect(query))
-        if not words or k <= 0:
+    def lexical_search(self, terms: Sequence[str], k: int, filters: Filters | None = None) -> Ranked:
+        counts = Counter(terms)
+        if not counts or k <= 0:
             return []
         where, params = _where(filters)
         join = f"JOIN {SCHEMA}.articles a ON a.id = p.article_id" if where else ""
-        # A repeated query term counts again, as in bm25s (and lexical.py).
+        # Each term weighs its idf (bm25_idf, from the same statistics) times its repeats.
         statement = f"""
-            WITH q AS (SELECT t AS term, count(*) AS n FROM unnest(%(terms)s::text[]) t GROUP BY t),
-            tot AS (SELECT passages::float8 AS n, greatest(length, 1)::float8 / greatest(passages, 1) AS avg
-                    FROM {SCHEMA}.totals),
-            w AS (SELECT q.term, q.n * ln(1 + (tot.n - l.df + 0.5) / (l.df + 0.5)) AS idf
-                  FROM q JOIN {SCHEMA}.lexicon l ON l.term = q.term CROSS JOIN tot)
+            WITH w AS (SELECT * FROM unnest(%(terms)s::text[], %(weights)s::float8[]) AS w(term, idf)),
+            tot AS (SELECT greatest(length, 1)::float8 / greatest(passages, 1) AS avg FROM {SCHEMA}.totals)
             SELECT p.id, sum(w.idf * po.tf / (po.tf + %(k1)s * (1 - %(b)s + %(b)s * p.length / tot.avg))) AS score
             FROM w JOIN {SCHEMA}.postings po ON po.term = w.term
                    JOIN {SCHEMA}.passages p ON p.id = po.passage_id {join}
@@ -343,10 +246,22 @@ class PgStore(VectorStore):
             {where}
             GROUP BY p.id ORDER BY score DESC, p.id LIMIT %(k)s
         """
-        args = {"terms": words, "k": k, "k1": K1, "b": B, **params}
 
         def read(conn: psycopg.Connection[Any]) -> Ranked:
-            rows = conn.execute(statement, args).fetchall()
+            with conn.transaction():
+                idf = self._idfs(conn, list(counts))
+                known = [t for t in counts if idf[t][1]]
+                if not known:
+                    return []
+                args = {
+                    "terms": known,
+                    "weights": [counts[t] * idf[t][0] for t in known],
+                    "k": k,
+                    "k1": K1,
+                    "b": B,
+                    **params,
+                }
+                rows = conn.execute(statement, args).fetchall()
             return [(int(i), float(s)) for i, s in rows if s > 0]
 
         return self._run(read)
@@ -383,15 +298,18 @@ class PgStore(VectorStore):
 
         def read(conn: psycopg.Connection[Any]) -> dict[str, float]:
             with conn.transaction():
-                (n,) = conn.execute(f"SELECT passages FROM {SCHEMA}.totals").fetchone() or (0,)
-                df = dict(
-                    conn.execute(
-                        f"SELECT term, df FROM {SCHEMA}.lexicon WHERE term = ANY(%s)", [wanted]
-                    ).fetchall()
-                )
-            return {t: math.log(1 + (n - df.get(t, 0) + 0.5) / (df.get(t, 0) + 0.5)) for t in wanted}
+                return {t: w for t, (w, _) in self._idfs(conn, wanted).items()}
 
         return self._run(read)
+
+    @staticmethod
+    def _idfs(conn: psycopg.Connection[Any], wanted: list[str]) -> dict[str, tuple[float, int]]:
+        """(idf, document frequency) of each term, in the caller's transaction."""
+        (n,) = conn.execute(f"SELECT passages FROM {SCHEMA}.totals").fetchone() or (0,)
+        df = dict(
+            conn.execute(f"SELECT term, df FROM {SCHEMA}.lexicon WHERE term = ANY(%s)", [wanted]).fetchall()
+        )
+        return {t: (float(bm25_idf(n, df.get(t, 0))), int(df.get(t, 0))) for t in wanted}
 
     def article(self, article_id: str) -> Article | None:
         cols = ", ".join(_ARTICLE_COLUMNS)
@@ -424,11 +342,9 @@ class PgStore(VectorStore):
                 n, first, last = conn.execute(
                     f"SELECT count(*), min(NULLIF(published, '')), max(NULLIF(published, '')) "
                     f"FROM {SCHEMA}.articles"
-                ).fetchone()  # type: ignore[misc]
-                (passages,) = conn.execute(f"SELECT passages FROM {SCHEMA}.totals").fetchone()  # type: ignore[misc]
-                sentences = 0
-                if self._has_table(conn, "sentences"):
-                    (sentences,) = conn.execute(f"SELECT count(*) FROM {SCHEMA}.sentences").fetchone()  # type: ignore[misc]
+                ).fetchone() or (0, None, None)
+                (passages,) = conn.execute(f"SELECT passages FROM {SCHEMA}.totals").fetchone() or (0,)
+                (sentences,) = conn.execute(f"SELECT count(*) FROM {SCHEMA}.sentences").fetchone() or (0,)
                 counts = {
                     col: tuple(
                         (v, int(c))
@@ -441,6 +357,7 @@ class PgStore(VectorStore):
                     for col in ("source", "language")
                 }
             return StoreStats(
+                location=self.location,
                 articles=int(n),
                 passages=int(passages),
                 model=meta["model"],
@@ -455,95 +372,126 @@ class PgStore(VectorStore):
 
         return self._run(read)
 
+    def sentence_scores(self, vector: np.ndarray, rows: Sequence[int]) -> dict[int, float]:
+        if not rows:
+            return {}
+        vec = np.asarray(vector, dtype=np.float32).ravel()
+
+        def read(conn: psycopg.Connection[Any]) -> dict[int, float]:
+            found = conn.execute(
+                f"""SELECT p.id, max(1 - (s.embedding <=> %s)) FROM {SCHEMA}.passages p
+                    JOIN {SCHEMA}.sentences s ON s.article_id = p.article_id
+                         AND s.start < p."end" AND s."end" > p.start
+                    WHERE p.id = ANY(%s) GROUP BY p.id""",
+                [vec, list(rows)],
+            ).fetchall()
+            return {int(r): float(c) for r, c in found}
+
+        return self._run(read)
+
+    def sentence_vectors(self, keys: Sequence[bytes]) -> dict[bytes, np.ndarray]:
+        return self._vectors_by_key("sentences", keys)
+
+    def known_vectors(self, keys: Sequence[bytes]) -> dict[bytes, np.ndarray]:
+        return self._vectors_by_key("passages", keys)
+
+    def _vectors_by_key(self, table: str, keys: Sequence[bytes]) -> dict[bytes, np.ndarray]:
+        """Stored vectors of ``table`` (passages or sentences) whose text hashes to ``keys``."""
+        if not keys:
+            return {}
+        statement = sql.SQL("SELECT DISTINCT ON (key) key, embedding FROM {} WHERE key = ANY(%s)").format(
+            sql.Identifier(SCHEMA, table)
+        )
+
+        def read(conn: psycopg.Connection[Any]) -> dict[bytes, np.ndarray]:
+            found = conn.execute(statement, [list(keys)]).fetchall()
+            return {bytes(k): np.asarray(v.to_numpy(), dtype=np.float32) for k, v in found}
+
+        return self._run(read)
+
     # ------------------------------------------------------------------ writing
 
     @contextmanager
-    def writer(self) -> Iterator[None]:
-        """The indexer's lock; on leaving, the planner's statistics are refreshed when
-        anything was written (after a bulk load, stale ones make BM25 queries 30x slower)."""
-        conn = self._run(lambda _: self._connect())  # a session of its own: the lock lives as long
-        self._written = False
+    def writer(self) -> Iterator[PgWriter]:
+        """The indexer's lock (a session of its own: the lock lives as long). An older schema
+        is upgraded first; on leaving, the planner's statistics are refreshed when anything
+        was written (after a bulk load, stale ones make BM25 queries 30x slower)."""
+        conn = self._run(lambda _: self._connect())
         try:
             conn.execute("SELECT pg_advisory_lock(%s)", [WRITER_LOCK])
-            yield
-            if self._written:
+            if self._version == 1:
+                self._run(upgrade)
+                self._version = SCHEMA_VERSION
+            writer = PgWriter(self)
+            yield writer
+            if writer.written:
                 self.analyze()
         finally:
             conn.close()  # releases the lock
 
     def analyze(self) -> None:
         """Refresh the planner's statistics of every table (quick: it samples)."""
+        tables = sql.SQL(", ").join(sql.Identifier(SCHEMA, t) for t in DATA_TABLES)
+        self._run(lambda conn: conn.execute(sql.SQL("ANALYZE {}").format(tables)))
 
-        def write(conn: psycopg.Connection[Any]) -> None:
-            present = [t for t in _DATA_TABLES if self._has_table(conn, t)]  # sentences: since 2026-12
-            conn.execute(f"ANALYZE {', '.join(f'{SCHEMA}.{t}' for t in present)}")
-
-        self._run(write)
-
-    def _has_table(self, conn: psycopg.Connection[Any], table: str) -> bool:
-        """Whether the schema has ``table`` (``sentences`` is missing from older ones). A table
-        once seen is remembered: only ``reset`` drops tables, and it creates them all again,
-        so questions do not pay a catalog look-up each."""
-        if table in self._tables:
-            return True
-        found = conn.execute("SELECT to_regclass(%s)", [f"{SCHEMA}.{table}"]).fetchone() != (None,)
-        if found:
-            self._tables.add(table)
-        return found
-
-    def reset(self, model: str, dim: int, chunking: dict[str, int]) -> None:
+    def _reset(self, model: str, dim: int, chunking: dict[str, int]) -> None:
         def write(conn: psycopg.Connection[Any]) -> None:
             with conn.transaction():
                 conn.execute("SELECT pg_advisory_xact_lock(%s)", [WRITE_LOCK])
-                for table in _DATA_TABLES:
-                    conn.execute(f"DROP TABLE IF EXISTS {SCHEMA}.{table} CASCADE")
-                sentences = _SENTENCES.format(s=SCHEMA, dim=int(dim))
-                tables = _TABLES.format(
-                    s=SCHEMA, dim=int(dim), m=HNSW_M, efc=HNSW_EF_CONSTRUCTION, sentences=sentences
-                )
-                conn.execute(tables)  # type: ignore[arg-type]
+                create_tables(conn, dim)
                 meta = {
                     "model": model,
                     "dim": int(dim),
                     "chunking": dict(chunking),
                     "tokenizer": TOKENIZER,
-                    "created": datetime.now(UTC).isoformat(timespec="seconds"),
+                    "created": _now(),
                 }
                 for key, value in meta.items():
-                    conn.execute(
-                        f"INSERT INTO {SCHEMA}.meta VALUES (%s, %s) "
-                        "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                        [key, json.dumps(value)],
-                    )
+                    _set_meta(conn, key, value)
 
         self._run(write)
-        self._written = True
 
-    def put_article(
+    def _set_chunking(self, chunking: dict[str, int]) -> None:
+        def write(conn: psycopg.Connection[Any]) -> None:
+            with conn.transaction():
+                _set_meta(conn, "chunking", dict(chunking))
+                _set_meta(conn, "tokenizer", TOKENIZER)
+
+        self._run(write)
+
+    def _put(
         self,
         article: Article,
         spans: Sequence[tuple[int, int]],
         vectors: np.ndarray,
-        sentences: SentenceTable | None = None,
+        sentences: SentenceTable | None,
+        layout: str,
+        meta_hash: str,
     ) -> None:
         if len(spans) != len(vectors):
             raise ValueError(f"{len(spans)} passages but {len(vectors)} vectors")
         texts = [article.text[s:e] for s, e in spans]
-        counts = [Counter(terms(t, language=article.language)) for t in texts]
+        counts = [Counter(text_terms(t, language=article.language)) for t in texts]
         lengths = [sum(c.values()) for c in counts]
         df = Counter(t for c in counts for t in c)
         vectors = np.asarray(vectors, dtype=np.float32)
+        day = _day(article.published)
+        columns = [*_ARTICLE_COLUMNS, "hash", "published_from", "published_to", "passages", "layout", "meta"]
+        values = [getattr(article, c) for c in _ARTICLE_COLUMNS]
+        values += [article.content_hash, day, day, len(spans), layout, meta_hash]
 
         def write(conn: psycopg.Connection[Any]) -> None:
             with conn.transaction():
                 conn.execute("SELECT pg_advisory_xact_lock(%s)", [WRITE_LOCK])
                 self._meta(conn)
                 self._delete(conn, article.id)
-                values = [getattr(article, c) for c in _ARTICLE_COLUMNS]
                 conn.execute(
-                    f"INSERT INTO {SCHEMA}.articles ({', '.join(_ARTICLE_COLUMNS)}, hash, published_date, passages) "
-                    f"VALUES ({', '.join(['%s'] * (len(_ARTICLE_COLUMNS) + 3))})",
-                    [*values, article.content_hash, _day(article.published), len(spans)],
+                    sql.SQL("INSERT INTO {} ({}) VALUES ({})").format(
+                        sql.Identifier(SCHEMA, "articles"),
+                        sql.SQL(", ").join(map(sql.Identifier, columns)),
+                        sql.SQL(", ").join(sql.Placeholder() * len(columns)),
+                    ),
+                    values,
                 )
                 if not spans:
                     return
@@ -567,6 +515,21 @@ class PgStore(VectorStore):
                         for i, c in zip(ids, counts, strict=True):
                             for term, tf in c.items():
                                 copy.write_row((term, i, tf))
+                    if sentences is not None and len(sentences):
+                        cur.executemany(
+                            f'INSERT INTO {SCHEMA}.sentences (article_id, start, "end", key, embedding) '
+                            "VALUES (%s, %s, %s, %s, %s)",
+                            [
+                                (article.id, int(s), int(e), bytes(k), np.asarray(v, dtype=np.float32))
+                                for s, e, k, v in zip(
+                                    sentences.spans["start"].tolist(),
+                                    sentences.spans["end"].tolist(),
+                                    sentences.keys.tolist(),
+                                    sentences.vectors,
+                                    strict=True,
+                                )
+                            ],
+                        )
                 conn.execute(
                     f"INSERT INTO {SCHEMA}.lexicon (term, df) SELECT * FROM unnest(%s::text[], %s::int[]) "
                     "ON CONFLICT (term) DO UPDATE SET df = lexicon.df + excluded.df",
@@ -576,57 +539,10 @@ class PgStore(VectorStore):
                     f"UPDATE {SCHEMA}.totals SET passages = passages + %s, length = length + %s",
                     [len(spans), sum(lengths)],
                 )
-                if sentences is not None and len(sentences):
-                    self._put_sentences(conn, article.id, sentences, vectors.shape[1])
 
         self._run(write)
-        self._written = True
 
-    def _put_sentences(
-        self, conn: psycopg.Connection[Any], article_id: str, table: SentenceTable, dim: int
-    ) -> None:
-        """Store an article's sentence vectors (its old ones went with its row)."""
-        if not self._has_table(conn, "sentences"):  # a schema from before sentence vectors
-            conn.execute(_SENTENCES.format(s=SCHEMA, dim=int(dim)))  # type: ignore[arg-type]
-        with conn.cursor() as cur:
-            cur.executemany(
-                f'INSERT INTO {SCHEMA}.sentences (article_id, start, "end", key, embedding) '
-                "VALUES (%s, %s, %s, %s, %s)",
-                [
-                    (article_id, int(s), int(e), bytes(k), np.asarray(v, dtype=np.float32))
-                    for s, e, k, v in zip(
-                        table.spans["start"].tolist(),
-                        table.spans["end"].tolist(),
-                        table.keys.tolist(),
-                        table.vectors,
-                        strict=True,
-                    )
-                ],
-            )
-
-    def sentence_scores(self, vector: np.ndarray, rows: Sequence[int]) -> dict[int, float]:
-        if not rows:
-            return {}
-        vec = np.asarray(vector, dtype=np.float32).ravel()
-
-        def read(conn: psycopg.Connection[Any]) -> dict[int, float]:
-            if not self._has_table(conn, "sentences"):
-                return {}
-            found = conn.execute(
-                f"""SELECT p.id, max(1 - (s.embedding <=> %s)) FROM {SCHEMA}.passages p
-                    JOIN {SCHEMA}.sentences s ON s.article_id = p.article_id
-                         AND s.start < p."end" AND s."end" > p.start
-                    WHERE p.id = ANY(%s) GROUP BY p.id""",
-                [vec, list(rows)],
-            ).fetchall()
-            return {int(r): float(c) for r, c in found}
-
-        return self._run(read)
-
-    def sentence_vectors(self, keys: Sequence[bytes]) -> dict[bytes, np.ndarray]:
-        return self._vectors_by_key("sentences", keys)
-
-    def remove_article(self, article_id: str) -> None:
+    def _remove(self, article_id: str) -> None:
         def write(conn: psycopg.Connection[Any]) -> None:
             with conn.transaction():
                 conn.execute("SELECT pg_advisory_xact_lock(%s)", [WRITE_LOCK])
@@ -634,7 +550,6 @@ class PgStore(VectorStore):
                 self._delete(conn, article_id)
 
         self._run(write)
-        self._written = True
 
     @staticmethod
     def _delete(conn: psycopg.Connection[Any], article_id: str) -> None:
@@ -642,7 +557,7 @@ class PgStore(VectorStore):
         n, total = conn.execute(
             f"SELECT count(*), coalesce(sum(length), 0) FROM {SCHEMA}.passages WHERE article_id = %s",
             [article_id],
-        ).fetchone()  # type: ignore[misc]
+        ).fetchone() or (0, 0)
         if n:
             gone = conn.execute(
                 f"""WITH d AS (SELECT po.term, count(*) AS n FROM {SCHEMA}.postings po
@@ -660,24 +575,58 @@ class PgStore(VectorStore):
             )
         conn.execute(f"DELETE FROM {SCHEMA}.articles WHERE id = %s", [article_id])
 
+
+class PgWriter(StoreWriter):
+    """Writes straight to the database, each article in its own transaction."""
+
+    def __init__(self, store: PgStore) -> None:
+        self.store = store
+        self.written = False
+
+    def manifest(self) -> Manifest | None:
+        try:
+            return self.store.manifest()
+        except IndexMissingError:
+            return None
+
     def known_vectors(self, keys: Sequence[bytes]) -> dict[bytes, np.ndarray]:
-        return self._vectors_by_key("passages", keys)
+        return self.store.known_vectors(keys)
 
-    def _vectors_by_key(self, table: str, keys: Sequence[bytes]) -> dict[bytes, np.ndarray]:
-        """Stored vectors of ``table`` (passages or sentences) whose text hashes to ``keys``."""
-        if not keys:
-            return {}
+    def known_sentence_vectors(self, keys: Sequence[bytes]) -> dict[bytes, np.ndarray]:
+        return self.store.sentence_vectors(keys)
 
-        def read(conn: psycopg.Connection[Any]) -> dict[bytes, np.ndarray]:
-            if not self._has_table(conn, table):  # sentences: absent from older schemas
-                return {}
-            found = conn.execute(
-                f"SELECT DISTINCT ON (key) key, embedding FROM {SCHEMA}.{table} WHERE key = ANY(%s)",
-                [list(keys)],
-            ).fetchall()
-            return {bytes(k): np.asarray(v.to_numpy(), dtype=np.float32) for k, v in found}
+    def reset(self, model: str, dim: int, chunking: dict[str, int]) -> None:
+        self.store._reset(model, dim, chunking)
+        self.written = True
 
-        return self._run(read)
+    def set_chunking(self, chunking: dict[str, int]) -> None:
+        self.store._set_chunking(chunking)
+
+    def put_article(
+        self,
+        article: Article,
+        spans: Sequence[tuple[int, int]],
+        vectors: np.ndarray,
+        sentences: SentenceTable | None = None,
+        layout: str = "",
+    ) -> None:
+        self.store._put(article, spans, vectors, sentences, layout, metadata_hash(article))
+        self.written = True
+
+    def remove_article(self, article_id: str) -> None:
+        self.store._remove(article_id)
+        self.written = True
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _set_meta(conn: psycopg.Connection[Any], key: str, value: Any) -> None:
+    conn.execute(
+        f"INSERT INTO {SCHEMA}.meta VALUES (%s, %s) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        [key, json.dumps(value)],
+    )
 
 
 def _day(published: str) -> date | None:
@@ -699,8 +648,8 @@ def _where(filters: Filters | None) -> tuple[str, dict[str, Any]]:
         )
     if filters.since:
         params["since"] = filters.since
-        clauses.append("a.published_date >= %(since)s")
+        clauses.append("a.published_to >= %(since)s")
     if filters.until:
         params["until"] = filters.until
-        clauses.append("a.published_date <= %(until)s")
+        clauses.append("a.published_from <= %(until)s")
     return "WHERE " + " AND ".join(clauses), params

@@ -3,10 +3,10 @@
 A question usually asks about one sentence of a passage, and a multilingual
 model matches a question to that sentence more reliably than to the whole
 passage, most of all across languages. An index built for such a model
-(``Embedder.index_sentences``) holds one vector per article sentence:
+(``ModelTraits.index_sentences``) holds one vector per article sentence:
 
 - the retriever ranks dense candidates by passage cosine plus the best cosine
-  of a sentence inside the passage (``FusionParams.sentence_weight``);
+  of a sentence inside the passage (``FusionParams.best_sentence_weight``);
 - the quote composer reads the stored vectors instead of embedding candidate
   sentences while the user waits.
 
@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from retrieval.store import KEY_DTYPE, SPAN_DTYPE, passage_key, vectors_by_key
+from retrieval.store.rows import KEY_DTYPE, SPAN_DTYPE, passage_key, vectors_by_key
 from retrieval.text import sentence_spans
 
 SENTENCE_DTYPE = SPAN_DTYPE
@@ -139,6 +139,13 @@ class SentenceTable:
         rows = np.zeros(len(spans), SENTENCE_DTYPE)
         rows["article"], rows["start"], rows["end"] = table[:, 0], table[:, 1], table[:, 2]
         return cls(rows, np.array(keys, dtype=KEY_DTYPE), vectors), len(missing)
+
+    def of_article(self, position: int) -> SentenceTable:
+        """The sentences of the article at ``position``, as article 0."""
+        rows = np.flatnonzero(self.spans["article"] == position)
+        spans = self.spans[rows].copy()
+        spans["article"] = 0
+        return SentenceTable(spans, self.keys[rows], np.asarray(self.vectors[rows]))
 
     def remapped(self, positions: np.ndarray) -> SentenceTable:
         """The sentences of the articles still present: ``positions[old]`` is an article's

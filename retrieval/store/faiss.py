@@ -1,0 +1,337 @@
+"""The index folder (FAISS files) as a :class:`VectorStore`.
+
+Reads come from one loaded :class:`Snapshot`, a fixed version: open a new store to
+see later writes. A :class:`FaissWriter` keeps a run's writes in memory and makes them
+live as one new version (:mod:`retrieval.store.snapshots`) when the run ends.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+from retrieval.articles import Article
+from retrieval.errors import IndexMissingError
+from retrieval.lexical import LexicalIndex
+from retrieval.store.base import StoreStats, StoreWriter, VectorStore, stats_of
+from retrieval.store.faiss_index import INDEX_TYPES, build_faiss, search_index
+from retrieval.store.manifest import ArticleEntry, Manifest, metadata_hash
+from retrieval.store.rows import KEY_DTYPE, SPAN_DTYPE, Located, Ranked, passage_key, top_k, vectors_by_key
+from retrieval.store.sentences import SentenceTable
+from retrieval.store.snapshots import Snapshot, load_snapshot, write_snapshot, writer_lock
+from retrieval.types import Filters
+
+
+class FaissStore(VectorStore):
+    """``index_type`` applies to the versions this store writes (``auto``: by size; a type
+    chosen explicitly before is kept)."""
+
+    def __init__(self, index_dir: Path, snapshot: Snapshot | None = None, index_type: str = "auto") -> None:
+        if index_type not in INDEX_TYPES:
+            raise ValueError(f"unknown index type {index_type!r}: use one of {', '.join(INDEX_TYPES)}")
+        self.index_dir = index_dir
+        self.location = str(index_dir)
+        self.index_type = index_type
+        self._snapshot = snapshot
+        self._by_id: dict[str, Article] | None = None
+        self._by_key: dict[bytes, int] | None = None
+        self._filtered: tuple[Filters, np.ndarray] | None = None
+
+    @property
+    def snapshot(self) -> Snapshot:
+        if self._snapshot is None:
+            self._snapshot = load_snapshot(self.index_dir)
+        return self._snapshot
+
+    def reopened(self) -> FaissStore:
+        """A store on the same folder that reads the version live now."""
+        return FaissStore(self.index_dir, index_type=self.index_type)
+
+    # ------------------------------------------------------------------ reading
+
+    def manifest(self) -> Manifest:
+        snap = self.snapshot
+        return replace(snap.manifest, extra=snap.manifest.extra | {"tokenizer": snap.lexical.tokenizer})
+
+    def count(self) -> int:
+        return self.snapshot.size
+
+    def _rows(self, filters: Filters | None) -> np.ndarray | None:
+        """Rows of the articles ``filters`` accept (None: all); the last answer is kept,
+        since the dense and the lexical side of one search ask the same."""
+        if filters is None or not filters.active:
+            return None
+        cached = self._filtered
+        if cached is not None and cached[0] == filters:
+            return cached[1]
+        snap = self.snapshot
+        ok = np.array([filters.accepts(a) for a in snap.articles], dtype=bool)
+        rows = np.flatnonzero(ok[snap.passages["article"]]) if len(ok) else np.zeros(0, np.int64)
+        self._filtered = (filters, rows)
+        return rows
+
+    def dense_search(self, vector: np.ndarray, k: int, filters: Filters | None = None) -> Ranked:
+        snap = self.snapshot
+        return search_index(
+            snap.faiss_index, snap.manifest.index_type, snap.vectors, vector, k, self._rows(filters)
+        )
+
+    def lexical_search(self, terms: Sequence[str], k: int, filters: Filters | None = None) -> Ranked:
+        rows = self._rows(filters)
+        mask = None
+        if rows is not None:
+            mask = np.zeros(self.snapshot.size, dtype=bool)
+            mask[rows] = True
+        return top_k(self.snapshot.lexical.scores(terms, mask), k)
+
+    def locate(self, rows: Sequence[int]) -> dict[int, Located]:
+        snap = self.snapshot
+        out = {}
+        for row in rows:
+            if 0 <= row < snap.size:
+                p = snap.passages[row]
+                out[row] = Located(snap.articles[p["article"]], int(p["start"]), int(p["end"]))
+        return out
+
+    def idfs(self, terms: Sequence[str]) -> dict[str, float]:
+        return {t: self.snapshot.lexical.idf(t) for t in terms}
+
+    def sentence_scores(self, vector: np.ndarray, rows: Sequence[int]) -> dict[int, float]:
+        snap = self.snapshot
+        rows = [r for r in rows if 0 <= r < snap.size]
+        if snap.sentences is None or not rows:
+            return {}
+        best = snap.sentences.best(vector, snap.passages[np.array(rows)])
+        return {r: float(b) for r, b in zip(rows, best.tolist(), strict=True) if b == b}
+
+    def sentence_vectors(self, keys: Sequence[bytes]) -> dict[bytes, np.ndarray]:
+        sentences = self.snapshot.sentences
+        return sentences.lookup(keys) if sentences is not None else {}
+
+    def known_vectors(self, keys: Sequence[bytes]) -> dict[bytes, np.ndarray]:
+        snap = self.snapshot
+        if not snap.size or not keys:
+            return {}
+        if self._by_key is None:
+            self._by_key = {k: i for i, k in enumerate(snap.keys.tolist())}
+        return vectors_by_key(self._by_key, snap.vectors(), keys)
+
+    def article(self, article_id: str) -> Article | None:
+        if self._by_id is None:
+            self._by_id = {a.id: a for a in self.snapshot.articles}
+        return self._by_id.get(article_id)
+
+    def catalog(self) -> list[Article]:
+        return self.snapshot.articles
+
+    def stats(self) -> StoreStats:
+        snap = self.snapshot
+        return stats_of(self.location, snap.articles, snap.size, snap.manifest, len(snap.sentences or ()))
+
+    # ------------------------------------------------------------------ writing
+
+    @contextmanager
+    def writer(self) -> Iterator[FaissWriter]:
+        with writer_lock(self.index_dir):
+            try:
+                live: FaissStore | None = self.reopened()
+                live.snapshot  # noqa: B018 - the version live now, read under the lock
+            except IndexMissingError:
+                live = None
+            writer = FaissWriter(self.index_dir, live, self.index_type)
+            yield writer
+            writer.commit()  # readers of this store keep their version: reopen to see it
+
+
+@dataclass
+class _Put:
+    article: Article
+    spans: Sequence[tuple[int, int]]
+    vectors: np.ndarray
+    sentences: SentenceTable | None
+    layout: str
+
+
+class FaissWriter(StoreWriter):
+    """A run's writes, made live as one new version by :meth:`commit`."""
+
+    def __init__(self, index_dir: Path, live: FaissStore | None, index_type: str) -> None:
+        self.index_dir = index_dir
+        self._live = live
+        self._index_type = index_type
+        self._fresh: Manifest | None = None  # set by reset
+        self._puts: dict[str, _Put] = {}
+        self._removed: set[str] = set()
+        self._chunking: dict[str, int] | None = None
+
+    def manifest(self) -> Manifest | None:
+        if self._fresh is not None:
+            return self._fresh
+        return self._live.manifest() if self._live is not None else None
+
+    def known_vectors(self, keys: Sequence[bytes]) -> dict[bytes, np.ndarray]:
+        return self._live.known_vectors(keys) if self._live is not None and self._fresh is None else {}
+
+    def known_sentence_vectors(self, keys: Sequence[bytes]) -> dict[bytes, np.ndarray]:
+        return self._live.sentence_vectors(keys) if self._live is not None and self._fresh is None else {}
+
+    def reset(self, model: str, dim: int, chunking: dict[str, int]) -> None:
+        self._fresh = Manifest(model=model, dim=dim, chunking=dict(chunking), index_type=self._index_type)
+        self._puts.clear()
+        self._removed.clear()
+
+    def set_chunking(self, chunking: dict[str, int]) -> None:
+        self._chunking = dict(chunking)
+
+    def put_article(
+        self,
+        article: Article,
+        spans: Sequence[tuple[int, int]],
+        vectors: np.ndarray,
+        sentences: SentenceTable | None = None,
+        layout: str = "",
+    ) -> None:
+        if len(spans) != len(vectors):
+            raise ValueError(f"{len(spans)} passages but {len(vectors)} vectors")
+        self._removed.discard(article.id)
+        self._puts[article.id] = _Put(
+            article, list(spans), np.asarray(vectors, np.float32), sentences, layout
+        )
+
+    def remove_article(self, article_id: str) -> None:
+        self._puts.pop(article_id, None)
+        self._removed.add(article_id)
+
+    def commit(self) -> bool:
+        """Write the new version (nothing when nothing changed); True when one was written."""
+        base = None if self._fresh is not None or self._live is None else self._live.snapshot
+        manifest = self._fresh or (base.manifest if base is not None else None)
+        if manifest is None:
+            if not self._puts:
+                return False
+            raise IndexMissingError(f"no index in {self.index_dir} to add articles to (reset it first)")
+        if (
+            self._fresh is None
+            and not self._puts
+            and not self._removed
+            and self._chunking in (None, manifest.chunking)
+        ):
+            return False
+        if self._chunking is not None:
+            manifest = replace(manifest, chunking=self._chunking)
+        _Version(manifest, base, self._puts, self._removed, self._index_type).write(self.index_dir)
+        return True
+
+
+class _Version:
+    """The next version's tables: the live version's articles kept in their order, then
+    the new and rewritten ones in the order they were put."""
+
+    def __init__(
+        self,
+        manifest: Manifest,
+        base: Snapshot | None,
+        puts: dict[str, _Put],
+        removed: set[str],
+        index_type: str,
+    ) -> None:
+        self.manifest = manifest
+        self.base = base
+        self.puts = puts
+        self.removed = removed
+        self.index_type = index_type
+
+    def write(self, index_dir: Path) -> None:
+        base, dim = self.base, self.manifest.dim
+        kept = (
+            [a for a in base.articles if a.id not in self.removed and a.id not in self.puts] if base else []
+        )
+        articles = kept + [p.article for p in self.puts.values()]
+        tables: list[np.ndarray] = []
+        keys: list[np.ndarray] = []
+        vectors: list[np.ndarray] = []
+        reuse: list[np.ndarray] = []
+        texts: list[str] = []
+        sentences = None
+        entries: dict[str, ArticleEntry] = {}
+        if base is not None and kept:
+            position = {a.id: i for i, a in enumerate(kept)}
+            remap = np.array([position.get(a.id, -1) for a in base.articles], dtype=np.int64)
+            rows = np.flatnonzero(remap[base.passages["article"]] >= 0)
+            table = base.passages[rows].copy()
+            table["article"] = remap[table["article"]]
+            tables.append(table)
+            keys.append(base.keys[rows])
+            vectors.append(np.asarray(base.vectors()[rows], dtype=np.float32).reshape(-1, dim))
+            reuse.append(rows)
+            texts.extend(base.passage_text(int(r)) for r in rows)
+            if base.sentences is not None:
+                sentences = base.sentences.remapped(remap)
+            entries.update(
+                (a.id, base.manifest.articles[a.id]) for a in kept if a.id in base.manifest.articles
+            )
+        reusable = self._reusable_rows()
+        for position, put in enumerate(self.puts.values(), start=len(kept)):
+            fresh = np.zeros(len(put.spans), dtype=SPAN_DTYPE)
+            fresh["article"] = position
+            fresh["start"] = [s for s, _ in put.spans]
+            fresh["end"] = [e for _, e in put.spans]
+            new_texts = [put.article.text[s:e] for s, e in put.spans]
+            new_keys = np.array([passage_key(t) for t in new_texts], dtype=KEY_DTYPE)
+            tables.append(fresh)
+            keys.append(new_keys)
+            vectors.append(put.vectors.reshape(-1, dim))
+            texts.extend(new_texts)
+            language = put.article.language
+            reuse.append(np.array([reusable.get((k, language), -1) for k in new_keys.tolist()], np.int64))
+            if put.sentences is not None:
+                base_table = sentences if sentences is not None else SentenceTable.empty(dim)
+                sentences = base_table.appended(put.sentences, position)
+            entries[put.article.id] = ArticleEntry(
+                hash=put.article.content_hash,
+                passages=len(put.spans),
+                path=put.article.path,
+                layout=put.layout,
+                meta=metadata_hash(put.article),
+            )
+        passages = np.concatenate(tables) if tables else np.zeros(0, SPAN_DTYPE)
+        all_vectors = np.concatenate(vectors) if vectors else np.zeros((0, dim), np.float32)
+        # A type chosen explicitly stays until another is; "auto" follows the size.
+        asked = (
+            self.index_type if self.index_type != "auto" else self.manifest.extra.get("index_type", "auto")
+        )
+        index, kind = build_faiss(all_vectors, asked)
+        languages = [articles[i].language for i in passages["article"].tolist()]
+        previous = base.lexical if base is not None else None
+        lexical = LexicalIndex.build(
+            texts, previous, np.concatenate(reuse) if reuse else np.zeros(0, np.int64), languages
+        )
+        manifest = replace(
+            self.manifest,
+            articles={a.id: entries[a.id] for a in articles},
+            passages=len(passages),
+            index_type=kind,
+            created=datetime.now(UTC).isoformat(timespec="seconds"),
+            extra=self.manifest.extra | {"index_type": asked},
+        )
+        all_keys = np.concatenate(keys) if keys else np.zeros(0, KEY_DTYPE)
+        write_snapshot(
+            index_dir, manifest, articles, passages, all_keys, index, lexical, all_vectors, sentences
+        )
+
+    def _reusable_rows(self) -> dict[tuple[bytes, str], int]:
+        """Rows of the live version by (passage key, language): their BM25 terms are reused."""
+        base = self.base
+        if base is None or not base.size:
+            return {}
+        languages = [a.language for a in base.articles]
+        article_of = base.passages["article"].tolist()
+        return {
+            (k, languages[a]): row
+            for row, (k, a) in enumerate(zip(base.keys.tolist(), article_of, strict=True))
+        }
