@@ -19,6 +19,9 @@ Semantics (all windows inclusive):
   "this past week" = as_of minus N units .. as_of (so "the last 3 days" holds today and
   the three days before). Counts: a/one = 1, couple = 2, few = 3, several = 5.
   "in recent days/weeks/months/years" = 7 days / 4 weeks / 3 months / 3 years.
+  "the next/coming N units" = as_of .. as_of plus N units; "tomorrow" = as_of + 1;
+  "later this week/month/year" = as_of .. the period's end; "next month/year" = the next
+  calendar month/year.
 - "recently", "lately", "of late", "recent" = as_of - 30 days .. as_of, never strict,
   and vague: any other window in the question takes precedence over it.
 - A month or date without a year ("in May", "on June 3", "since March") is the most
@@ -38,7 +41,9 @@ Semantics (all windows inclusive):
   and Sunday of the previous ISO week; "over the weekend" = the most recent Saturday ..
   min(Sunday, as_of); "this weekend" = this ISO week's Saturday..Sunday.
 - Seasons are meteorological: spring = Mar-May, summer = Jun-Aug, fall/autumn = Sep-Nov,
-  winter YEAR = Dec YEAR .. Feb YEAR+1.
+  winter YEAR = Dec YEAR .. Feb YEAR+1. "this summer" = the one of as_of's year, "last
+  summer" = the last one ended, "in (the) summer" = the last one begun ("in the fall" is
+  not read: as often a tumble).
 - "since X" = X's first day .. as_of.
 - ISO dates "2024-05-06" (or 2024/05/06), "May 6", "6 May", "the 6th of May", with an
   optional weekday before and year after ("Sunday, Jan. 7, 2024").
@@ -50,7 +55,9 @@ after "in", "during", "since", "of", "as of", "from", "between", "throughout" or
 "early/mid/late" (so "the 2024 Golden Globes" and "Trump's 2020 election" name things,
 not times); "may"/"march"/"mar" before a number need a capital letter; a bare weekday
 needs "on", "last", "this", "next", "since", or a capital letter with no holiday before it
-("Black Friday", "Super Tuesday") and no name after it ("Sunday Times"). Dates after "every"
+("Black Friday", "Super Tuesday"), no "in"/"the"/"a" before it unless possessive ("in
+Wednesday", the series), and no name after it ("Sunday Times"). A capitalised "Today"
+inside a sentence is a name ("USA TODAY"). Dates after "every"
 or "each", and year-less dates in a question that says "annually", are recurring: no window.
 Years attributive to a name, holidays ("Christmas Day"), decades without "the" ("1990s
 game show"), centuries, apostrophe decades ("the '50s"), numeric dates other than ISO,
@@ -73,7 +80,8 @@ cloned in 1996"): callers should weigh a window, not filter on it, unless ``stri
 "still", "so far", "to date", "upcoming", "ongoing", "nowadays", "these days", "at the
 moment", and for windows read from "today", "tonight", "this week/month/year", "recently";
 and for a question whose first auxiliary is present or future (is, are, am, has, have,
-do, does, will, can, and their negatives) unless it is ``past``. ``past`` is true when the
+do, does, will, can, and their negatives; a capitalised one inside a sentence is a name:
+"What happened to Will Smith?") unless it is ``past``. ``past`` is true when the
 window ends before the Monday of as_of's week, or an expression is a past-time one
 ("yesterday", "last ...", "... ago", "earlier this ...").
 
@@ -81,6 +89,10 @@ window ends before the Monday of as_of's week, or an expression is a past-time o
 expression with at most three words between drawn from "articles", "news", "stories",
 "reports", "from", "in", "published" and the like ("only articles from 2023"), or
 "only"/"exclusively" ends the phrase after it ("articles from May only").
+
+``future`` is true when the window starts after as_of ("next month", "this fall" asked in
+June, "on April 8" in a question that says "will"): planned events, whose articles are
+older than their window.
 """
 
 from __future__ import annotations
@@ -336,12 +348,7 @@ class _Hit:
     past_word: bool = False
     present_word: bool = False
     vague: bool = False
-    partnered: bool = False
-    members: list[_Hit] = field(default_factory=list)
-
-    @property
-    def text_span(self) -> tuple[int, int]:
-        return self.start, self.end
+    members: list[_Hit] = field(default_factory=list)  # the items of a range or list
 
 
 def _calendar_hits(question: str, starts: list[int]) -> list[_Hit]:
@@ -703,11 +710,11 @@ def _combine(question: str, hits: list[_Hit], as_of: date, future: bool) -> list
         ):
             gap = question[prev.end : hit.start]
             if prev.prep in ("between", "from") and not prev.members and _RANGE_GAP.match(gap):
-                out[-1] = _merge(question, [prev, hit], as_of, future, prev.start, hit.end, "range")
+                out[-1] = _merge([prev, hit], as_of, future, prev.start, hit.end, "range")
                 continue
             if prev.cued and _LIST_GAP.match(gap):
                 members = [*(prev.members or [prev]), hit]
-                out[-1] = _merge(question, members, as_of, future, prev.start, hit.end, "list")
+                out[-1] = _merge(members, as_of, future, prev.start, hit.end, "list")
                 continue
         out.append(hit)
     return out
@@ -722,9 +729,7 @@ def _compatible(a: _Hit, b: _Hit) -> bool:
     return ka == kb and (ka != "md" or b.cued or b.kind == "m" or b.day > 0)
 
 
-def _merge(
-    question: str, members: list[_Hit], as_of: date, future: bool, start: int, end: int, how: str
-) -> _Hit:
+def _merge(members: list[_Hit], as_of: date, future: bool, start: int, end: int, how: str) -> _Hit:
     last = members[-1]
     last.cued = True
     if not _resolve(last, as_of, future):
@@ -878,7 +883,7 @@ def read_time(question: str, as_of: date) -> TimeReading:
     spans: list[tuple[int, int]] = []
     strict = False
     for hit in accepted:
-        spans.append(hit.text_span)
+        spans.append((hit.start, hit.end))
         extra = _strict_spans(question, hit)
         strict = strict or bool(extra)
         spans.extend(extra)
