@@ -334,7 +334,10 @@ def poll_feeds(
     ``feed_state.StateLocked`` when another poll holds ``state_dir`` for longer than
     ``lock_timeout`` seconds. Network and feed errors never raise: they are outcomes.
     """
-    feed_list = sources if isinstance(sources, FeedList) else _as_list(sources)
+    if isinstance(sources, FeedList):
+        feed_list = replace(_as_list(sources.sources), problems=sources.problems)
+    else:
+        feed_list = _as_list(sources)
     clock = _clock(now)
     store = FeedStore(Path(state_dir))
     with store.lock(lock_timeout):

@@ -234,6 +234,8 @@ def _get(
             return Fetched(str(resp.url), resp.status_code, resp.headers, body)
     except httpx.TimeoutException as exc:
         raise FetchError(f"timed out ({_timeout_kind(exc)})") from exc
+    except httpx.InvalidURL as exc:  # e.g. a Location header that is no URL
+        raise FetchError(f"malformed URL: {_one_line(str(exc))}") from exc
     except httpx.HTTPError as exc:
         raise FetchError(f"{_error_kind(exc)}: {_one_line(str(exc)) or type(exc).__name__}") from exc
 

@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
@@ -136,7 +137,7 @@ def test_opml_export_with_nested_folders_titles_and_a_bad_outline(tmp_path: Path
     assert "only http and https" in bad.reason
 
 
-def test_malformed_opml_names_its_line_and_entities_are_not_expanded(tmp_path: Path) -> None:
+def test_malformed_opml_names_its_line_and_external_entities_are_refused(tmp_path: Path) -> None:
     broken = write(
         tmp_path / "a.opml", '<?xml version="1.0"?>\n<opml>\n<body>\n<outline xmlUrl="x">\n</opml>\n'
     )
@@ -216,7 +217,7 @@ def test_unchanged_feeds_are_asked_conditionally_and_nothing_is_rewritten(
     server: FeedServer, tmp_path: Path
 ) -> None:
     tagged = server.add_feed("/etag", weak_etag=True, last_modified=False)
-    dated = server.add_feed("/dated", etag=False)
+    dated = server.add_feed("/dated", "atom", etag=False)
     plain = server.add_feed("/plain", etag=False, last_modified=False)
     for feed, name in ((tagged, "t"), (dated, "d"), (plain, "p")):
         feed.add(Entry(f"{name}-1", "One", f"https://x.example/{name}1", content=full_text(f"{name} one")))
@@ -243,6 +244,8 @@ def test_unchanged_feeds_are_asked_conditionally_and_nothing_is_rewritten(
 
     tagged.add(Entry("t-3", "Three", "https://x.example/t3", content=full_text("t three")))
     tagged.change("t-1", content=full_text("t one, corrected"))
+    tagged.change("t-2", summary="A new teaser; the article itself is the same.")
+    dated.add(Entry("tag:x.example,2024:d-3", "Three", "https://x.example/d3", content=full_text("d three")))
     third = poll(urls, tmp_path, at=T0 + timedelta(hours=2))
 
     feed = third.feeds[0]
@@ -250,13 +253,23 @@ def test_unchanged_feeds_are_asked_conditionally_and_nothing_is_rewritten(
         "fetched",
         (server.url("/etag") + "#t-3",),
         (server.url("/etag") + "#t-1",),
-        1,
+        1,  # t-2: a new summary, but the same article
+    )
+    assert (third.feeds[1].status, third.feeds[1].new, third.feeds[1].unchanged) == (
+        "fetched",
+        ("tag:x.example,2024:d-3",),
+        2,
     )
     changed = {p for p, m in mtimes(tmp_path / "articles").items() if before.get(p) != m}
-    assert len(changed) == 2  # t-1 rewritten, t-3 new; t-2 and the other feeds untouched
+    assert len(changed) == 4  # t-1, t-3, d-3, and t-2 to remember its feed data; nothing else
     texts = {a.id: a.text for a in load_articles([tmp_path / "articles"]).articles}
     assert "t one, corrected" in texts[server.url("/etag") + "#t-1"]
-    assert len(texts) == 7
+    assert len(texts) == 8
+    settled = mtimes(tmp_path / "articles")
+    tagged.version += 1  # a new ETag, the same entries
+    fourth = poll(urls, tmp_path, at=T0 + timedelta(hours=3))
+    assert (fourth.feeds[0].status, fourth.feeds[0].unchanged) == ("fetched", 3)
+    assert mtimes(tmp_path / "articles") == settled
 
 
 def test_summary_only_entries_get_their_pages_and_bad_pages_keep_the_summary(
@@ -666,20 +679,17 @@ def test_entries_are_deduplicated_by_guid_then_link_then_content(server: FeedSer
 
 def test_requests_to_one_host_are_limited(server: FeedServer, tmp_path: Path) -> None:
     body = server.add_feed("/template").body()
-    pair = threading.Barrier(2, timeout=5)  # the first two requests wait for each other
-    arrived = iter(range(100))
 
-    def meet(h: object) -> None:
-        with server.lock:
-            first_two = next(arrived) < 2
-        if first_two:
-            pair.wait()
+    def linger(h: object) -> None:
+        """Stay in flight a moment, or until a third request shows the limit broken."""
+        deadline = time.monotonic() + 0.2
+        while server.in_flight < 3 and time.monotonic() < deadline:
+            time.sleep(0.005)
         h.reply(200, body, {"Content-Type": "application/rss+xml"})  # type: ignore[attr-defined]
 
     for n in range(6):
-        server.routes[f"/busy/{n}"] = meet  # type: ignore[assignment]
-    limits = replace(FAST, per_host=2, read_timeout=10, total_timeout=10)
-    report = poll([server.url(f"/busy/{n}") for n in range(6)], tmp_path, limits=limits)
+        server.routes[f"/busy/{n}"] = linger  # type: ignore[assignment]
+    report = poll([server.url(f"/busy/{n}") for n in range(6)], tmp_path, limits=replace(FAST, per_host=2))
     assert [f.status for f in report.feeds] == ["fetched"] * 6
     assert server.max_in_flight == 2
 
