@@ -256,22 +256,19 @@ def dateline_source(text: str) -> str:
 
 
 def _read_html(text: str, path: Path, base_id: str) -> Article:
-    import trafilatura
+    from retrieval.pages import extract_html
 
-    doc = trafilatura.bare_extraction(text, with_metadata=True, include_comments=False)
-    body = (getattr(doc, "text", None) or "").strip() if doc is not None else ""
-    if not body:
-        raise ArticleError("HTML page with no article text")
+    doc = extract_html(text)
     return _article(
         id=base_id,
-        text=body,
-        title=getattr(doc, "title", None),
-        source=getattr(doc, "sitename", None),
-        published=getattr(doc, "date", None),
-        url=getattr(doc, "url", None),
-        author=getattr(doc, "author", None),
+        text=doc.text,
+        title=doc.title,
+        source=doc.sitename,
+        published=doc.date,
+        url=doc.url,
+        author=doc.author,
         path=str(path),
-        language=getattr(doc, "language", None),
+        language=doc.language,
     )
 
 
