@@ -230,19 +230,22 @@ def _print_report(report: IndexReport) -> None:
         ("updated", str(len(report.updated))),
         ("removed", str(len(report.removed))),
         ("unchanged", str(report.unchanged)),
-        ("skipped", str(len(report.skipped))),
+        ("skipped", str(sum(not p.warning for p in report.skipped))),
         ("duplicates", str(len(report.duplicates))),
         ("passages", f"{report.passages} ({report.embedded} embedded, {report.reused} reused)"),
         ("time", f"{report.seconds:.1f} s"),
         ("passages/s", f"{report.passages_per_second:.1f}" if report.embedded else "-"),
     ]
+    warnings = sum(p.warning for p in report.skipped)  # indexed, but e.g. without their date
+    if warnings:
+        rows.insert(8, ("warnings", str(warnings)))
     if report.sentences_embedded:  # models that index sentences (the multilingual one)
         rows.append(("sentences", f"{report.sentences_embedded} embedded in {report.sentence_seconds:.1f} s"))
     for key, value in rows:
         table.add_row(text(key), text(value, one_line=True))
     out.print(table)
     for p in report.skipped:
-        label = ("warning", "yellow") if getattr(p, "warning", False) else ("skipped", "yellow")
+        label = ("warning", "yellow") if p.warning else ("skipped", "yellow")
         out.print(styled(label, " ", p.path, ": ", p.reason))
     for p in report.duplicates:
         out.print(styled(("duplicate", "dim"), " ", p.path, ": ", p.reason))

@@ -207,12 +207,15 @@ def test_index_summary_prints_names_and_ids_literally(tmp_path: Path, runner: Cl
     write(src / "a.txt", "The harbour reopened on Monday.")
     write(src / "b.txt", "The harbour reopened on Monday.")
     write(src / "esc\x1b[2J.doc", "x")
+    write(src / "d.md", "---\npublished: 2023-02-30\n---\nThe dam opened.\n")
     result = runner.invoke(main, ["index", "-a", str(src), "--index", str(tmp_path / "i"), "--model", MODEL])
     assert result.exit_code == 0, result.output
     flat = " ".join(result.output.split())  # the terminal renderer wraps lines
     assert f"skipped {src}/[/]x.doc: unsupported file type '.doc'" in flat
     assert f"duplicate {src}/b.txt [b]: same text as a" in flat
     assert f"skipped {src}/esc␛[2J.doc" in flat and "\x1b" not in result.output
+    assert f"warning {src}/d.md: published date 2023-02-30 is not a real date; indexed without a date" in flat
+    assert "skipped 2 warnings 1 duplicates 1" in flat
 
 
 def test_json_output_is_valid_utf8_whatever_the_names(tmp_path: Path, runner: CliRunner) -> None:
