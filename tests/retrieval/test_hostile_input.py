@@ -340,3 +340,43 @@ def test_a_parser_bug_is_reported_not_raised(tmp_path: Path, monkeypatch: pytest
     assert [a.text for a in loaded.articles] == [GOOD]
     [problem] = loaded.problems
     assert problem.reason == "internal error reading file: TypeError: unexpected None"
+
+
+# --------------------------------------------------------------------------- both stores
+
+
+def _store_corpus(root: Path) -> None:
+    write(
+        root / "nul.jsonl", json.dumps({"id": "nul", "text": "Before \u0000 after \ud800 the harbour vote."})
+    )
+    write(root / "esc.json", json.dumps({"id": "esc", "text": "Council \x1b[2J met.", "published": "2020"}))
+    write(root / "bad-date.md", "---\npublished: 2023-02-30\n---\nThe dam opened.\n")
+    Path(os.fsdecode(os.fsencode(root) + b"/caf\xe9.txt")).write_text("The caf\u00e9 reopened.")
+
+
+@pytest.mark.postgresql
+def test_both_stores_hold_the_same_cleaned_articles(pg_url: str, tmp_path: Path) -> None:
+    from retrieval.archive import Archive
+    from retrieval.embedding import HashingEmbedder
+    from retrieval.indexer import refresh_index, refresh_store
+    from retrieval.store_pg import PgStore
+
+    src = tmp_path / "src"
+    _store_corpus(src)
+    model = HashingEmbedder(64)
+    loaded = load_articles([src])
+    store = PgStore(pg_url)
+    try:
+        pg_report = refresh_store(store, [src], model)
+    finally:
+        store.close()
+    refresh_index(tmp_path / "index", [src], model)
+    in_pg, in_faiss = Archive.open(pg_url, model), Archive.open(tmp_path / "index", model)
+    try:
+        assert len(pg_report.added) == len(loaded.articles) == 4
+        for art in loaded.articles:
+            assert in_pg.article(art.id) == art == in_faiss.article(art.id)
+        assert in_pg.article("nul").text == "Before  after \ufffd the harbour vote."  # type: ignore[union-attr]
+    finally:
+        in_pg.close()
+        in_faiss.close()
