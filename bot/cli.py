@@ -204,8 +204,11 @@ def _progress(enabled: bool):  # type: ignore[no-untyped-def]
 
 
 def _print_report(report: IndexReport) -> None:
+    """The summary; paths, ids and reasons through :mod:`bot.terminal` (never markup)."""
     from rich.console import Console
     from rich.table import Table
+
+    from bot.terminal import styled, text
 
     out = Console(highlight=False)
     table = Table(show_header=False, box=None, pad_edge=False)
@@ -217,23 +220,27 @@ def _print_report(report: IndexReport) -> None:
         ("updated", str(len(report.updated))),
         ("removed", str(len(report.removed))),
         ("unchanged", str(report.unchanged)),
-        ("skipped", str(len(report.skipped))),
+        ("skipped", str(sum(not p.warning for p in report.skipped))),
         ("duplicates", str(len(report.duplicates))),
         ("passages", f"{report.passages} ({report.embedded} embedded, {report.reused} reused)"),
         ("time", f"{report.seconds:.1f} s"),
         ("passages/s", f"{report.passages_per_second:.1f}" if report.embedded else "-"),
     ]
+    warnings = sum(p.warning for p in report.skipped)  # indexed, but e.g. without their date
+    if warnings:
+        rows.insert(8, ("warnings", str(warnings)))
     if report.sentences_embedded:  # models that index sentences (the multilingual one)
         rows.append(("sentences", f"{report.sentences_embedded} embedded in {report.sentence_seconds:.1f} s"))
     for key, value in rows:
-        table.add_row(key, value)
+        table.add_row(text(key), text(value, one_line=True))
     out.print(table)
     for p in report.skipped:
-        out.print(f"[yellow]skipped[/] {p.path}: {p.reason}")
+        label = ("warning", "yellow") if p.warning else ("skipped", "yellow")
+        out.print(styled(label, " ", p.path, ": ", p.reason))
     for p in report.duplicates:
-        out.print(f"[dim]duplicate[/] {p.path}: {p.reason}")
+        out.print(styled(("duplicate", "dim"), " ", p.path, ": ", p.reason))
     if not report.wrote:
-        out.print("[green]index already up to date[/]")
+        out.print(styled(("index already up to date", "green")))
 
 
 # --------------------------------------------------------------------------- ask
@@ -290,21 +297,22 @@ def ask(
     from rich.console import Console
 
     from bot.render import answer_json, answer_renderable
+    from bot.terminal import input_lines, json_line, styled
 
     filters = filters_from(sources, since, until)
     archive = open_archive(location(database_url, index_dir), backend)
     out = Console(highlight=False)
-    questions = [question] if question is not None else (line.rstrip("\n") for line in sys.stdin)
+    questions = [question] if question is not None else input_lines(sys.stdin)
     for q in questions:
         if question is None and not q.strip():
             continue
         with user_errors():
             answer = archive.ask(q, k=k, filters=filters)
         if as_json:
-            click.echo(json.dumps(answer_json(answer), ensure_ascii=False))
+            click.echo(json_line(answer_json(answer)))
         else:
             if question is None:
-                out.print(f"[bold]Q: {answer.question}[/]")
+                out.print(styled((f"Q: {answer.question}", "bold")))
             out.print(answer_renderable(answer))
 
 

@@ -11,11 +11,13 @@ from pathlib import Path
 from typing import TextIO
 
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from bot import config
 from bot.render import answer_renderable, source_line
+from bot.terminal import read_line, styled
+from bot.terminal import text as tt
 from retrieval.archive import Archive
 from retrieval.errors import StoreUnavailableError
 from retrieval.followup import expand_followup
@@ -61,18 +63,21 @@ class Repl:
             self._setup_readline()
             stats = self.archive.stats()
             self.out.print(
-                f"[bold]newsbot[/] — {stats.articles} articles, {stats.passages} passages. "
-                "Ask a question, /help for commands, /quit to leave."
+                styled(
+                    ("newsbot", "bold"),
+                    f" — {stats.articles} articles, {stats.passages} passages. "
+                    "Ask a question, /help for commands, /quit to leave.",
+                )
             )
         while True:
             try:
-                line = input("? ") if self.interactive else self.stdin.readline()
+                got = input("? ") if self.interactive else read_line(self.stdin)
             except (EOFError, KeyboardInterrupt):
                 self.out.print()
                 break
-            if not self.interactive and line == "":
+            if got is None:
                 break
-            if not self.handle(line.strip()):
+            if not self.handle(got.strip()):
                 break
 
     def handle(self, line: str) -> bool:
@@ -84,7 +89,7 @@ class Repl:
                 return self._command(line)
             self.ask(line)
         except StoreUnavailableError as exc:  # the database may be back for the next line
-            self.out.print(f"[red]{escape(str(exc))}[/]")
+            self.out.print(tt(exc, "red"))
         return True
 
     def ask(self, question: str) -> None:
@@ -92,9 +97,9 @@ class Repl:
         answer = self.archive.ask(query, k=self.k, filters=self._filters())
         self.session = Session(question, query, answer, len(answer.quotes), self.session.filters)
         if not self.interactive:
-            self.out.print(f"[bold]Q: {question}[/]")
+            self.out.print(styled((f"Q: {question}", "bold")))
         if query != question:
-            self.out.print(f"[dim](searching: {query})[/]")
+            self.out.print(styled((f"(searching: {query})", "dim")))
         self.out.print(answer_renderable(answer))
 
     # ------------------------------------------------------------------ commands
@@ -105,7 +110,7 @@ class Repl:
         if name in {"/quit", "/exit", "/q"}:
             return False
         handlers = {
-            "/help": lambda: self.out.print(HELP),
+            "/help": lambda: self.out.print(Text(HELP)),
             "/more": self._more,
             "/sources": self._sources,
             "/stats": self._stats,
@@ -113,7 +118,7 @@ class Repl:
         }
         handler = handlers.get(name)
         if handler is None:
-            self.out.print(f"[red]unknown command {name}[/] — /help lists the commands")
+            self.out.print(styled((f"unknown command {name}", "red"), " — /help lists the commands"))
         else:
             handler()
         return True
@@ -139,7 +144,11 @@ class Repl:
             self.out.print("No answer yet.")
             return
         for n, (article, quotes) in enumerate(answer.by_article(), 1):
-            self.out.print(f"[bold]{n}.[/] {source_line(article)} [dim]({len(quotes)} quote(s))[/]")
+            self.out.print(
+                styled(
+                    (f"{n}.", "bold"), " ", source_line(article), " ", (f"({len(quotes)} quote(s))", "dim")
+                )
+            )
 
     def _stats(self) -> None:
         st = self.archive.stats()
@@ -155,7 +164,7 @@ class Repl:
             ("languages", ", ".join(f"{lang} ({n})" for lang, n in st.languages) or "-"),
         ]
         for key, value in rows:
-            table.add_row(key, value)
+            table.add_row(Text(key), tt(value, one_line=True))
         self.out.print(table)
 
     def _filter(self, spec: str) -> None:
@@ -166,7 +175,7 @@ class Repl:
             try:
                 self.session.filters = parse_filter(spec, self.session.filters)
             except ValueError as exc:
-                self.out.print(f"[red]{exc}[/]")
+                self.out.print(tt(exc, "red"))
                 return
         f = self.session.filters
         if not f.active:
@@ -175,7 +184,7 @@ class Repl:
             parts = [f"source={s}" for s in f.sources]
             parts += [f"since={f.since}"] if f.since else []
             parts += [f"until={f.until}"] if f.until else []
-            self.out.print("Filter: " + " ".join(parts))
+            self.out.print(styled("Filter: " + " ".join(parts)))
 
     def _filters(self) -> Filters | None:
         return self.session.filters if self.session.filters.active else None

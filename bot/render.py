@@ -1,12 +1,19 @@
-"""Answers as terminal text (rich) and as plain dicts for ``--json``."""
+"""Answers as terminal text (rich) and as plain dicts for ``--json``.
+
+Text from articles and questions reaches the terminal only through
+:mod:`bot.terminal` and as ``rich.text.Text`` (never markup).
+"""
 
 from __future__ import annotations
 
+from itertools import pairwise
 from typing import Any
 
 from rich.console import Group
 from rich.text import Text
 
+from bot.terminal import clean
+from bot.terminal import text as terminal_text
 from retrieval.articles import Article
 from retrieval.types import Answer, Quote
 
@@ -44,25 +51,40 @@ def answer_json(answer: Answer) -> dict[str, Any]:
 
 
 def source_line(article: Article) -> str:
-    """ "RASC News Agency · Title · 2023-05-09 · https://…" (missing parts left out)."""
+    """ "RASC News Agency · Title · 2023-05-09 · https://…" (missing parts left out).
+
+    Every part is cleaned for a terminal (:func:`bot.terminal.clean`, one line).
+    """
     where = article.url or article.path
     parts = [article.source, f"“{article.title}”" if article.title else "", article.published, where]
     if article.language:
         parts.append(f"[{article.language}]")
-    return " · ".join(p for p in parts if p)
+    return " · ".join(clean(p, one_line=True) for p in parts if p)
 
 
 def quote_text(q: Quote, *, highlight: bool = True) -> Text:
-    """The quote with ellipses where it was cut, question words in bold."""
+    """The quote with ellipses where it was cut, question words in bold.
+
+    Styles are set piece by piece on the original offsets, then each piece is
+    cleaned: shown control characters may change its length, never its styles.
+    """
     text = Text()
     if q.cut_before:
         text.append(ELLIPSIS + " ", style="dim")
-    body = Text(" ".join(q.text.split("\n")))
-    if highlight:
-        for a, b in q.matches:
-            body.stylize("bold yellow", a - q.start, b - q.start)
-        body.stylize("italic", q.focus[0] - q.start, q.focus[1] - q.start)
-    text.append_text(body)
+    body = " ".join(q.text.split("\n"))
+    marks = {0, len(body)}
+    spans = [(a - q.start, b - q.start) for a, b in q.matches] if highlight else []
+    focus = (q.focus[0] - q.start, q.focus[1] - q.start) if highlight else (0, 0)
+    for a, b in [*spans, focus]:
+        marks.update(x for x in (a, b) if 0 <= x <= len(body))
+    cuts = sorted(marks)
+    for a, b in pairwise(cuts):
+        styles = []
+        if any(x <= a and b <= y for x, y in spans):
+            styles.append("bold yellow")
+        if focus[0] <= a and b <= focus[1]:
+            styles.append("italic")
+        text.append(clean(body[a:b]), style=" ".join(styles))
     if q.cut_after:
         text.append(" " + ELLIPSIS, style="dim")
     return text
@@ -71,7 +93,7 @@ def quote_text(q: Quote, *, highlight: bool = True) -> Text:
 def answer_renderable(answer: Answer, *, start_number: int = 1) -> Group:
     parts: list[Text] = []
     if answer.notice:
-        parts.append(Text(answer.notice, style="yellow"))
+        parts.append(terminal_text(answer.notice, "yellow"))
     if not answer.answered and answer.quotes:
         parts.append(Text("Low confidence — nearest passages:", style="dim"))
     n = start_number

@@ -1,10 +1,14 @@
 """Answers as Telegram HTML messages: pure functions from results to message parts.
 
-Every piece of article text is HTML-escaped; quotes are ``<blockquote>``, question
-words in them ``<b>``. Each part is at most :data:`LIMIT` characters (counted in
-UTF-16 code units, as Telegram counts) and is valid HTML on its own: long text is
-split at paragraph, quote or sentence boundaries, and a tag open at a split is
-closed at the end of one part and opened again at the start of the next.
+Every piece of article text is HTML-escaped and cleaned (:func:`plain`: control
+characters, ESC sequences' ESC and bidi overrides removed, lone surrogates made
+U+FFFD); quotes are ``<blockquote>``, question words in them ``<b>``. Only http(s)
+URLs of at most :data:`MAX_URL` characters become links; other URLs are left out.
+Each part is at most :data:`LIMIT` characters (counted in UTF-16 code units, as
+Telegram counts) and is valid HTML on its own: long text is split at paragraph,
+quote or sentence boundaries, and a tag open at a split is closed at the end of one
+part and opened again at the start of the next. No text makes splitting fail: when
+tags leave no room, the rest of a block is sent as plain text.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import html
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from telegram.constants import MessageLimit
 
@@ -25,21 +30,44 @@ ELLIPSIS = "…"
 BULLET = "•"
 #: Telegram shows at most this many characters of an inline result's description
 SNIPPET_CHARS = 160
+#: longer URLs are not linked (the source line shows the title or host instead)
+MAX_URL = 2000
+#: the smallest part :func:`split_html` can cut text into
+MIN_LIMIT = 16
+
+# C0 controls but newline and tab, DEL, C1 controls, bidi embeddings/overrides/isolates
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_HTTP_URL = re.compile(r"\Ahttps?://[^\s/?#]", re.I)  # with a host
 
 
 def tg_len(text: str) -> int:
     """Length as Telegram counts it: UTF-16 code units (an emoji counts 2)."""
-    return len(text.encode("utf-16-le")) // 2
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
+
+
+def plain(text: str) -> str:
+    """Text safe to send: control characters and bidi overrides removed, lone
+    surrogates (which are not UTF-8) made U+FFFD. For text sent without HTML, too."""
+    return _SURROGATE.sub("\ufffd", _CONTROL.sub("", text))
 
 
 def esc(text: str) -> str:
-    """Text for a message body: ``<``, ``>`` and ``&`` escaped."""
-    return html.escape(text, quote=False)
+    """Text for a message body: :func:`plain`, then ``<``, ``>`` and ``&`` escaped."""
+    return html.escape(plain(text), quote=False)
 
 
 def attr(text: str) -> str:
     """Text for an attribute value (also escapes quotes)."""
-    return html.escape(text, quote=True)
+    return html.escape(plain(text), quote=True)
+
+
+def link_url(url: str) -> str:
+    """``url`` when it may be a link: http(s), with a host, no spaces or control
+    characters, at most :data:`MAX_URL` characters; else ""."""
+    if len(url) > MAX_URL or not _HTTP_URL.match(url) or _CONTROL.search(url) or re.search(r"\s", url):
+        return ""
+    return url
 
 
 # --------------------------------------------------------------------------- pieces
@@ -82,11 +110,12 @@ def _merged(spans: list[tuple[int, int]], text: str) -> list[tuple[int, int]]:
 def source_html(article: Article, number: int | None = None) -> str:
     """``[1] <b>Outlet</b> · <a href="…">Title</a> · 2023-05-09 · [en]`` (missing parts left out)."""
     title = article.title or ""
-    if article.url:
-        label = title or _host(article.url) or article.url
-        link = f'<a href="{attr(article.url)}">{esc(label)}</a>'
+    url = link_url(article.url)
+    label = title or (_host(article.url) if _HTTP_URL.match(article.url) else "")
+    if url and label:
+        link = f'<a href="{attr(url)}">{esc(label)}</a>'
     else:
-        link = f"<i>{esc(title)}</i>" if title else ""
+        link = f"<i>{esc(label)}</i>" if label else ""
     parts = [f"<b>{esc(article.source)}</b>" if article.source else "", link, esc(article.published)]
     if article.language:
         parts.append(f"[{esc(article.language)}]")
@@ -95,8 +124,10 @@ def source_html(article: Article, number: int | None = None) -> str:
 
 
 def _host(url: str) -> str:
-    m = re.match(r"\A\w+://([^/?#]+)", url)
-    return m.group(1) if m else ""
+    try:
+        return urlsplit(url).hostname or ""
+    except ValueError:  # e.g. an unclosed "[" of an IPv6 address
+        return ""
 
 
 # --------------------------------------------------------------------------- answers
@@ -143,7 +174,7 @@ def inline_message(question: str, quote: Quote, limit: int = LIMIT) -> str:
 
 def snippet(text: str, limit: int = SNIPPET_CHARS) -> str:
     """Plain one-line text, cut at a word (for inline result descriptions)."""
-    flat = " ".join(text.split())
+    flat = " ".join(plain(text).split())
     if len(flat) <= limit:
         return flat
     return flat[:limit].rsplit(" ", 1)[0].rstrip(",;:") + ELLIPSIS
@@ -236,7 +267,7 @@ def stats_html(stats: StoreStats) -> str:
             str(stats.passages) + (f" ({stats.sentences} sentence vectors)" if stats.sentences else ""),
         ),
         ("Outlets", f"{len(stats.sources)}" + (f" ({outlets_line(stats, 10)})" if stats.sources else "")),
-        ("Published", f"{stats.first_published or '?'} – {stats.last_published or '?'}"),
+        ("Published", f"{esc(stats.first_published or '?')} – {esc(stats.last_published or '?')}"),
         ("Languages", ", ".join(f"{esc(lang)} ({n})" for lang, n in stats.languages) or "-"),
         ("Model", esc(stats.model)),
         ("Index built", esc(stats.created[:19].replace("T", " ")) + " UTC"),
@@ -277,6 +308,8 @@ def split_html(text: str, limit: int = LIMIT) -> list[str]:
     sentence, a space; only a single word longer than a whole part is cut
     mid-word. Tags open at a break are closed, and reopened in the next part.
     """
+    if limit < MIN_LIMIT:
+        raise ValueError(f"limit {limit} too small (at least {MIN_LIMIT})")
     text = text.strip()
     if tg_len(text) <= limit:
         return [text] if text else []
@@ -286,7 +319,11 @@ def split_html(text: str, limit: int = LIMIT) -> list[str]:
     start = 0
     while start < len(atoms):
         prefix = "".join(stack)
-        end, stack_at_end = _best_break(atoms, start, stack, limit - tg_len(prefix))
+        try:
+            end, stack_at_end = _best_break(atoms, start, stack, limit - tg_len(prefix))
+        except _NoBreak:  # tags leave no room: the rest as plain text, which always splits
+            parts.extend(split_html("".join(a for a in atoms[start:] if not _is_tag(a)), limit))
+            break
         body = "".join(atoms[start:end]).rstrip()
         # Closing tags right after the break belong to this part (no empty <b></b> next).
         while end < len(atoms) and atoms[end].startswith("</") and stack_at_end:
@@ -332,7 +369,7 @@ def _best_break(atoms: list[str], start: int, stack: list[str], budget: int) -> 
     if i >= len(atoms):
         return len(atoms), open_tags
     if not best:
-        raise ValueError(f"limit {budget} too small to split this text")
+        raise _NoBreak(f"limit {budget} too small to split this text")
     filled = i - start
     # The best kind of break that still fills at least half the part; else any.
     for prio in (4, 3, 2, 1, 0):
@@ -354,6 +391,14 @@ def _priority(atoms: list[str], i: int) -> int:
         before = atoms[i - 2] if i >= 2 else ""
         return 2 if before and before[-1] in _SENTENCE_END else 1
     return 0  # mid-word: only when a word is longer than a whole part
+
+
+class _NoBreak(ValueError):
+    """No break fits the budget left by the tags open at the start of a part."""
+
+
+def _is_tag(atom: str) -> bool:
+    return atom.startswith("<") and len(atom) > 1
 
 
 def _tag(atom: str) -> str:

@@ -6,11 +6,18 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from retrieval.articles import Article
+from retrieval.dates import published_span
 
 
 @dataclass(frozen=True)
 class Filters:
-    """Restrict a search to some outlets and/or a published date range (inclusive)."""
+    """Restrict a search to some outlets and/or a published date range (inclusive).
+
+    A partial date (a year ``"2020"`` or a month ``"2020-05"``) covers every day of it
+    (:func:`retrieval.dates.published_span`) and is accepted when that span overlaps
+    ``[since, until]``: "2020" passes ``since=2020-06-01``, not ``since=2021-01-01``.
+    An article without a date never passes a date filter.
+    """
 
     sources: tuple[str, ...] = ()
     since: date | None = None
@@ -30,12 +37,13 @@ class Filters:
             if not any(s.lower() in outlet for s in self.sources):
                 return False
         if self.since or self.until:
-            if not article.published:
+            span = published_span(article.published)
+            if span is None:
                 return False
-            day = date.fromisoformat(article.published[:10])
-            if self.since and day < self.since:
+            first, last = span
+            if self.since and last < self.since:
                 return False
-            if self.until and day > self.until:
+            if self.until and first > self.until:
                 return False
         return True
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -187,3 +188,66 @@ def test_python_dash_m_bot_works() -> None:
     assert result.returncode == 0
     for command in ("index", "ask", "console"):
         assert command in result.stdout
+
+
+# --------------------------------------------------------------------------- hostile input
+
+
+def test_piped_questions_with_markup_are_all_answered(index_dir: Path, runner: CliRunner) -> None:
+    stdin = "Who?\nWhat [/] now [bold]?\nWho won?\n"
+    result = runner.invoke(main, ["ask", "--index", str(index_dir)], input=stdin)
+    assert result.exit_code == 0, result.output
+    for question in ("Q: Who?", "Q: What [/] now [bold]?", "Q: Who won?"):
+        assert question in result.output
+
+
+def test_index_summary_prints_names_and_ids_literally(tmp_path: Path, runner: CliRunner) -> None:
+    src = tmp_path / "src"
+    write(src / "[" / "]x.doc", "not an article")
+    write(src / "a.txt", "The harbour reopened on Monday.")
+    write(src / "b.txt", "The harbour reopened on Monday.")
+    write(src / "esc\x1b[2J.doc", "x")
+    write(src / "d.md", "---\npublished: 2023-02-30\n---\nThe dam opened.\n")
+    result = runner.invoke(main, ["index", "-a", str(src), "--index", str(tmp_path / "i"), "--model", MODEL])
+    assert result.exit_code == 0, result.output
+    flat = " ".join(result.output.split())  # the terminal renderer wraps lines
+    assert f"skipped {src}/[/]x.doc: unsupported file type '.doc'" in flat
+    assert f"duplicate {src}/b.txt [b]: same text as a" in flat
+    assert f"skipped {src}/esc␛[2J.doc" in flat and "\x1b" not in result.output
+    assert f"warning {src}/d.md: published date 2023-02-30 is not a real date; indexed without a date" in flat
+    assert "skipped 2 warnings 1 duplicates 1" in flat
+
+
+def test_json_output_is_valid_utf8_whatever_the_names(tmp_path: Path, runner: CliRunner) -> None:
+    src = tmp_path / "src"
+    write(src / "ok.txt", "The harbour reopened on Monday.")
+    (Path(os.fsdecode(os.fsencode(src) + b"/caf\xe9.doc"))).write_text("x")
+    (Path(os.fsdecode(os.fsencode(src) + b"/caf\xe9.txt"))).write_text("The caf\u00e9 reopened on Monday.")
+    args = ["index", "-a", str(src), "--index", str(tmp_path / "i"), "--model", MODEL, "--json"]
+    result = runner.invoke(main, args)
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout_bytes.decode("utf-8"))
+    assert {"path": f"{src}/caf\\xe9.doc", "reason": "unsupported file type '.doc'"} in report["skipped"]
+    asked = runner.invoke(main, ["ask", "café caf\udce9", "--index", str(tmp_path / "i"), "--json"])
+    assert asked.exit_code == 0, asked.output
+    answer = json.loads(asked.stdout_bytes.decode("utf-8"))
+    assert answer["question"].startswith("café")
+    assert f"{src}/caf\\xe9.txt" in {q["path"] for q in answer["quotes"]}
+
+
+def test_console_sources_with_markup_in_titles(tmp_path: Path, runner: CliRunner) -> None:
+    src = tmp_path / "src"
+    write(
+        src / "bridge.md",
+        "---\ntitle: Bridge [/] opens\nsource: '[link=https://evil.example]X[/link]'\n---\nThe bridge opened.\n",
+    )
+    idx = tmp_path / "i"
+    assert (
+        runner.invoke(main, ["index", "-a", str(src), "--index", str(idx), "--model", MODEL]).exit_code == 0
+    )
+    stdin = "bridge [/]?\n/sources\n/filter source=[/]\n/stats\n"
+    result = runner.invoke(main, ["console", "--index", str(idx)], input=stdin)
+    assert result.exit_code == 0, result.output
+    assert "Q: bridge [/]?" in result.output
+    assert "1. [link=https://evil.example]X[/link] · “Bridge [/] opens”" in result.output
+    assert "Filter: source=[/]" in result.output

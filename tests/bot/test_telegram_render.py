@@ -142,3 +142,122 @@ def test_answer_with_nothing_found_says_so() -> None:
     empty = Answer("q", (), answered=False, notice="The archive holds nothing matching that question.")
     (part,) = tg.answer_parts(empty)
     assert "nothing matching" in visible_text(part)
+
+
+# --------------------------------------------------------------------------- hostile input
+
+_HREF = re.compile(r'<a href="([^"]*)">')
+_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+_PIECES = [
+    "news",
+    "Baku",
+    "A&B",
+    "<tag>",
+    '"quoted"',
+    "it's",
+    "😀",
+    "\x1b[2J",
+    "\x1b]8;;https://evil.example\x07click\x1b]8;;\x07",
+    "\u202e",
+    "\x00",
+    "\ud800",
+    "\x9b",
+    "[/]",
+    "&amp;",
+    "end.",
+    "\n",
+    "x" * 300,
+]
+
+
+def _junk(rng: random.Random, words: int, *, surrogates: bool = True) -> str:
+    """Hostile words; an article's text never holds a lone surrogate (the readers clean it)."""
+    pieces = _PIECES if surrogates else [p for p in _PIECES if p != "\ud800"]
+    return " ".join(rng.choice(pieces) for _ in range(words))
+
+
+def _url(rng: random.Random) -> str:
+    kind = rng.randrange(6)
+    if kind == 0:
+        return "https://example.org/" + "a" * rng.choice([10, 1990, 4100, 9000])
+    if kind == 1:
+        return rng.choice(
+            ["javascript:alert(1)", "tg://resolve?domain=x", "data:text/html,<b>x</b>", "file:///etc"]
+        )
+    if kind == 2:
+        return "https://e.org/" + _junk(rng, 5)
+    if kind == 3:
+        return "http://[::1"  # not even parseable
+    return rng.choice(["", "https://www.example.org/news?a=1&b=<2>"])
+
+
+def _random_answer(rng: random.Random) -> Answer:
+    quotes = []
+    for n in range(rng.randint(1, 4)):
+        text = _junk(rng, rng.choice([3, 50, 400]), surrogates=False)
+        art = Article(
+            id=f"a{n}",
+            text=text,
+            title=_junk(rng, rng.choice([0, 3, 400])),
+            source=_junk(rng, rng.choice([0, 2, 200])),
+            published=rng.choice(["", "2020", "2023-05-09"]),
+            url=_url(rng),
+            language=rng.choice(["", "en"]),
+        )
+        a, b = sorted(rng.sample(range(len(text) + 1), 2))
+        matches = tuple(
+            sorted((x, x + rng.randint(1, 9)) for x in rng.sample(range(a, b + 1), min(3, b - a + 1)))
+        )
+        quotes.append(Quote(art, a, b, score=0.5, focus=(a, b), matches=matches))
+    return Answer("q", tuple(quotes), answered=True, notice=_junk(rng, 3) if rng.random() < 0.3 else "")
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_no_text_breaks_an_answer(seed: int) -> None:
+    rng = random.Random(seed)
+    answer = _random_answer(rng)
+    for limit in (tg.LIMIT, 700, 120, tg.MIN_LIMIT):
+        parts = tg.answer_parts(answer, limit=limit)
+        assert parts
+        for part in parts:
+            assert utf16_len(part) <= limit
+            visible_text(part)  # valid Telegram HTML
+            assert not _CONTROLS.search(part), repr(part[:200])
+            for href in _HREF.findall(part):
+                assert re.match(r"https?://", href) and len(href) <= tg.MAX_URL * 6
+    for part in tg.sources_parts(
+        [tg.SourceEntry(q.article, n, 1) for n, q in enumerate(answer.quotes, 1)], "q"
+    ):
+        visible_text(part)
+        assert utf16_len(part) <= tg.LIMIT
+    for q in answer.quotes:
+        visible_text(tg.inline_message("question \x1b[2J", q))
+        assert not _CONTROLS.search(tg.snippet(q.text))
+
+
+def test_only_short_http_urls_become_links() -> None:
+    long_url = "https://example.org/" + "a" * 4100
+    cases = {
+        long_url: "<i>T</i>",
+        "javascript:alert(1)": "<i>T</i>",
+        "tg://resolve?domain=evil": "<i>T</i>",
+        "https://example.org/x": '<a href="https://example.org/x">T</a>',
+        "HTTP://EXAMPLE.ORG/x": '<a href="HTTP://EXAMPLE.ORG/x">T</a>',
+    }
+    for url, shown in cases.items():
+        assert tg.source_html(Article(id="a", text="x", title="T", url=url)) == shown
+    untitled = tg.source_html(Article(id="a", text="x", url=long_url))
+    assert untitled == "<i>example.org</i>"
+    assert tg.source_html(Article(id="a", text="x", url="javascript:alert(1)")) == "a"  # the id, no link
+    text = "Council " * 600
+    art = Article(id="a", text=text, title="T", url=long_url)
+    parts = tg.answer_parts(Answer("q", (Quote(art, 0, len(text), 1.0, (0, len(text))),), answered=True))
+    assert all(utf16_len(p) <= tg.LIMIT for p in parts) and "href" not in "".join(parts)
+
+
+def test_escape_sequences_are_stripped_and_html_stays_escaped() -> None:
+    text = "Council met. \x1b[2J\x1b]8;;https://evil.example\x07click\x1b]8;;\x07 <b>Vote</b> \u202epassed."
+    art = Article(id="a", text=text, title="T\x1b[31m", source="Wire\x07")
+    out = tg.quote_html(Quote(art, 0, len(text), 1.0, (0, len(text))))
+    assert visible_text(out) == "Council met. [2J]8;;https://evil.exampleclick]8;; <b>Vote</b> passed."
+    assert tg.source_html(art) == "<b>Wire</b> · <i>T[31m</i>"

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 
 import pytest
 
-from retrieval.articles import dateline_source, load_articles, normalize_date
+from retrieval import dates
+from retrieval.articles import Article, dateline_source, load_articles, normalize_date
+from retrieval.types import Filters
 from tests.conftest import SEEDS, write
 
 SEED_TEXT = next(SEEDS.glob("*.txt")).read_text(encoding="utf-8")
@@ -31,6 +34,12 @@ def test_seed_txt_gets_source_from_dateline_and_title_from_first_sentence() -> N
         ("KABUL (Reuters) - Something happened.", "Reuters"),
         ("Editor's note: this was updated.", ""),
         ("The president said on Monday that taxes rise.", ""),
+        ("Reuters - Text of the story.", "Reuters"),
+        ("Agence France-Presse - Text.", "Agence France-Presse"),
+        ("Reuters — Text.", "Reuters"),
+        ("well-known - text follows.", ""),
+        ("The mayor - who was re-elected - spoke.", ""),
+        ("Reuters-based text.", ""),
     ],
 )
 def test_dateline_source(text: str, source: str) -> None:
@@ -184,9 +193,80 @@ def test_hidden_files_ignored_and_ids_from_relative_paths(tmp_path: Path) -> Non
         ("2023/01/05", "2023-01-05"),
         ("2023-1-5", "2023-01-05"),
         ("Tue, 10 Jan 2023 08:00:00 GMT", "2023-01-10"),
+        ("2023-05-09T23:30:00-05:00", "2023-05-09"),  # the day as written, no zone shift
+        ("9 May 2023", "2023-05-09"),
+        ("20230509", "2023-05-09"),
+        ("2020", "2020"),  # a year stays a year
+        ("May 2020", "2020-05"),
+        ("2020-05", "2020-05"),
+        ("Tuesday", ""),  # nothing is filled in from today
+        ("10", ""),
+        ("May", ""),
+        ("Feb 29", ""),
+        ("2023-02-30", ""),
         ("", ""),
         ("soon", ""),
+        ("0999", ""),
     ],
 )
 def test_normalize_date(value: str, iso: str) -> None:
     assert normalize_date(value) == iso
+    assert dates.normalize_date(value) == iso  # retrieval.articles re-exports it
+
+
+def test_impossible_dates_say_why() -> None:
+    for value in ("2023-02-30", "30 February 2023", "2023-13-01"):
+        iso, warning = dates.read_date(value)
+        assert iso == ""
+        assert warning == f"published date {value} is not a real date; indexed without a date"
+    assert dates.read_date("Tuesday") == ("", "")
+
+
+@pytest.mark.parametrize(
+    ("published", "span"),
+    [
+        ("2020", (date(2020, 1, 1), date(2020, 12, 31))),
+        ("2024-02", (date(2024, 2, 1), date(2024, 2, 29))),
+        ("2023-05-09", (date(2023, 5, 9), date(2023, 5, 9))),
+        ("", None),
+        ("May", None),
+        ("2023-02-30", None),
+    ],
+)
+def test_published_span(published: str, span: tuple[date, date] | None) -> None:
+    assert dates.published_span(published) == span
+
+
+def test_filters_accept_a_partial_date_whose_span_overlaps() -> None:
+    year = Article(id="y", text="x", published="2020")
+    month = Article(id="m", text="x", published="2020-05")
+    undated = Article(id="u", text="x")
+    june = Filters(since=date(2020, 6, 1), until=date(2020, 6, 30))
+    assert june.accepts(year) and not june.accepts(month) and not june.accepts(undated)
+    assert Filters(since=date(2020, 5, 31)).accepts(month)
+    assert not Filters(since=date(2021, 1, 1)).accepts(year)
+    assert not Filters(until=date(2019, 12, 31)).accepts(year)
+    assert Filters(until=date(2020, 1, 1)).accepts(year)
+
+
+def test_an_impossible_front_matter_date_is_a_warning_not_a_failure(tmp_path: Path) -> None:
+    write(tmp_path / "a.md", "---\ntitle: T\npublished: 2023-02-30\n---\nThe vote passed.\n")
+    write(tmp_path / "b.md", "---\npublished: 2023-05-09\ndate: 2020\n---\nAnother vote passed.\n")
+    write(tmp_path / "c.md", "---\npublished: 2020\n---\nA year-only article.\n")
+    loaded = load_articles([tmp_path])
+    assert [(a.text, a.published) for a in loaded.articles] == [
+        ("The vote passed.", ""),
+        ("Another vote passed.", "2023-05-09"),
+        ("A year-only article.", "2020"),
+    ]
+    [problem] = loaded.problems
+    assert problem.path == str(tmp_path / "a.md") and problem.warning
+    assert problem.reason == "published date 2023-02-30 is not a real date; indexed without a date"
+
+
+def test_nul_characters_are_removed_for_every_store(tmp_path: Path) -> None:
+    write(tmp_path / "a.jsonl", json.dumps({"text": "a \u0000 b\u0000c", "title": "T\u0000itle"}))
+    write(tmp_path / "b.txt", "x" * 9000 + " late \x00 NUL.")  # past the binary sniff
+    arts = load_articles([tmp_path]).articles
+    assert (arts[0].text, arts[0].title) == ("a  bc", "Title")
+    assert arts[1].text.endswith(" late  NUL.")
