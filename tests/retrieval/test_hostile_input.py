@@ -358,8 +358,8 @@ def _store_corpus(root: Path) -> None:
 def test_both_stores_hold_the_same_cleaned_articles(pg_url: str, tmp_path: Path) -> None:
     from retrieval.archive import Archive
     from retrieval.embedding import HashingEmbedder
-    from retrieval.indexer import refresh_index, refresh_store
-    from retrieval.store_pg import PgStore
+    from retrieval.indexer import refresh
+    from retrieval.store.pg import PgStore
 
     src = tmp_path / "src"
     _store_corpus(src)
@@ -367,10 +367,10 @@ def test_both_stores_hold_the_same_cleaned_articles(pg_url: str, tmp_path: Path)
     loaded = load_articles([src])
     store = PgStore(pg_url)
     try:
-        pg_report = refresh_store(store, [src], model)
+        pg_report = refresh(store, [src], model)
     finally:
         store.close()
-    refresh_index(tmp_path / "index", [src], model)
+    refresh(tmp_path / "index", [src], model)
     in_pg, in_faiss = Archive.open(pg_url, model), Archive.open(tmp_path / "index", model)
     try:
         assert len(pg_report.added) == len(loaded.articles) == 4
