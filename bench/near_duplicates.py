@@ -24,7 +24,7 @@ import time
 import tracemalloc
 from collections import Counter
 from dataclasses import replace
-from itertools import combinations
+from itertools import combinations, pairwise
 from typing import Any
 from urllib.parse import urlparse
 
@@ -199,7 +199,7 @@ def main() -> None:
     bands = [float(x) for x in args.bands.split(",")]
     band_counts = []
     rng = random.Random(args.seed)
-    for lo, hi in zip(bands, bands[1:], strict=False):
+    for lo, hi in pairwise(bands):
         inside = sorted(p for p, j in exact.items() if lo <= j < hi)
         band_counts.append({"band": f"{lo:.1f}-{min(hi, 1.0):.1f}", "exact_pairs": len(inside)})
         if args.pairs:

@@ -15,8 +15,8 @@ the full copy). A group's id is the id of its earliest-added member, so it never
 when members join.
 
 Boilerplate: a MinHash slot whose value the article shares with ``template_sharers`` or
-more dissimilar articles (estimated Jaccard below ``threshold / 2`` with both sides of
-the pair) comes from text many unrelated pages carry (newsletter blocks, voter-guide
+more articles that are not near-duplicates (estimated Jaccard below ``threshold`` with
+both sides of the pair) comes from text many unrelated pages carry (newsletter blocks, voter-guide
 lines); such slots are left out of the pair's estimate, and a pair with fewer than
 ``num_perm / 4`` slots left is not linked. Pages made of boilerplate alone, with no
 dissimilar page carrying it too, cannot be told from copies of one page.
@@ -173,7 +173,9 @@ class StoryGroups:
         by_root: dict[int, list[int]] = {}
         for row, root in self._root.items():
             by_root.setdefault(root, []).append(row)
-        return {self._id(root): tuple(self._id(r) for r in sorted(rows)) for root, rows in sorted(by_root.items())}
+        return {
+            self._id(root): tuple(self._id(r) for r in sorted(rows)) for root, rows in sorted(by_root.items())
+        }
 
     def signature_of(self, article_id: str) -> np.ndarray:
         return self._sigs[self._row[article_id]].copy()
@@ -200,7 +202,9 @@ class StoryGroups:
         lsh = self._index()
         for r in new:
             lsh.insert(r, _Sketch(self._sigs[r]))
-        pairs = sorted({(min(r, c), max(r, c)) for r in new for c in lsh.query(_Sketch(self._sigs[r])) if c != r})
+        pairs = sorted(
+            {(min(r, c), max(r, c)) for r in new for c in lsh.query(_Sketch(self._sigs[r])) if c != r}
+        )
         for a, b in pairs:
             if self._linked(a, b):
                 self._links.setdefault(a, set()).add(b)
@@ -292,8 +296,10 @@ class StoryGroups:
         if self._lsh is None:
             from datasketch import MinHashLSH  # imports scipy: only when grouping
 
-            # a lower LSH threshold than the link threshold: fewer pairs missed by the banding
-            self._lsh = MinHashLSH(threshold=max(0.1, self.params.threshold - 0.1), num_perm=self.params.num_perm)
+            # banding tuned 0.2 below the link threshold, so pairs just above it are rarely missed
+            self._lsh = MinHashLSH(
+                threshold=max(0.1, self.params.threshold - 0.2), num_perm=self.params.num_perm
+            )
         return self._lsh
 
     def _linked(self, a: int, b: int) -> bool:
@@ -306,7 +312,7 @@ class StoryGroups:
         live[[a, b]] = False
         others = self._sigs[: len(self._ids)][live]
         same_a, same_b = others == sa, others == sb
-        low = p.threshold / 2 * p.num_perm
+        low = p.threshold * p.num_perm
         unrelated = (same_a.sum(axis=1) < low) & (same_b.sum(axis=1) < low)
         boilerplate = same_a[unrelated].sum(axis=0) >= p.template_sharers
         body = ~boilerplate
