@@ -14,19 +14,23 @@ wire copy trimmed at the bottom and another trimmed at the top land in one story
 the full copy). A group's id is the id of its earliest-added member, so it never changes
 when members join.
 
-Boilerplate: a MinHash slot whose value the article shares with ``template_sharers`` or
-more articles that are not near-duplicates (estimated Jaccard below ``threshold`` with
-both sides of the pair) comes from text many unrelated pages carry (newsletter blocks, voter-guide
-lines); such slots are left out of the pair's estimate, and a pair with fewer than
-``num_perm / 4`` slots left is not linked. Pages made of boilerplate alone, with no
-dissimilar page carrying it too, cannot be told from copies of one page.
+Boilerplate: a MinHash slot whose value a pair shares with ``template_sharers`` or more
+articles that are near-duplicates of neither (estimated Jaccard below ``threshold``)
+comes from text many unrelated pages carry (newsletter blocks, voter-guide lines); such
+slots are left out of the pair's estimate, and a pair with fewer than ``num_perm / 4``
+slots left is not linked. Pages made of boilerplate alone, with no other page carrying
+it too, cannot be told from copies of one page.
+
+Incremental adds decide a pair's link when its later article arrives, with the
+boilerplate evidence present then; :meth:`StoryGroups.add_many` and
+:func:`group_articles` decide a batch's pairs after all of it is in.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 from typing import Any
@@ -109,6 +113,7 @@ def signature(text: str, params: DuplicateParams = DuplicateParams()) -> np.ndar
 
 
 def signature_of_hashes(hashes: np.ndarray, params: DuplicateParams = DuplicateParams()) -> np.ndarray:
+    """The MinHash of a set of 32-bit hashes (all ``0xFFFFFFFF`` for the empty set)."""
     a, b = _permutations(params.num_perm, params.seed)
     out = np.full(params.num_perm, _U32_MAX, dtype=np.uint32)
     if len(hashes) == 0:
@@ -130,6 +135,7 @@ def is_empty(sig: np.ndarray) -> bool:
 
 
 def estimated_jaccard(a: np.ndarray, b: np.ndarray) -> float:
+    """The share of equal MinHash values; 0 when either text was too short."""
     if is_empty(a) or is_empty(b):
         return 0.0
     return float(np.count_nonzero(a == b)) / len(a)
@@ -178,6 +184,7 @@ class StoryGroups:
         }
 
     def signature_of(self, article_id: str) -> np.ndarray:
+        """The stored signature (to keep with the article and pass to :meth:`add` later)."""
         return self._sigs[self._row[article_id]].copy()
 
     # ----- changes
@@ -218,7 +225,8 @@ class StoryGroups:
         self._ids[row] = None
         if self._live[row]:
             self._live[row] = False
-            self._index().remove(row)
+            if row in self._index():  # not yet when replaced within one add_many
+                self._index().remove(row)
         neighbours = self._links.pop(row, set())
         for n in neighbours:
             self._links[n].discard(row)
@@ -246,7 +254,8 @@ class StoryGroups:
         }
 
     @classmethod
-    def from_arrays(cls, arrays: dict[str, np.ndarray] | Any) -> StoryGroups:
+    def from_arrays(cls, arrays: Mapping[str, np.ndarray]) -> StoryGroups:
+        """Groups from :meth:`to_arrays` (a dict, or the ``np.load`` of its ``np.savez``)."""
         params = DuplicateParams(**json.loads(str(arrays["params"])))
         groups = cls(params)
         ids = [str(i) for i in arrays["ids"]]

@@ -179,6 +179,8 @@ def test_adding_an_id_again_replaces_the_article() -> None:
     assert groups.group_of("b") == "a"
     groups.add("b", article(32))
     assert groups.groups() == {} and len(groups) == 2
+    groups.add_many([("c", article(33)), ("c", wire_copies(original)[2])])  # the last one wins
+    assert groups.groups() == {"a": ("a", "c")} and len(groups) == 3
 
 
 def test_round_trip_through_savez_without_pickle() -> None:
