@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,11 +12,14 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from bot import config
+from bot.terminal import json_line
 
 if TYPE_CHECKING:
     from retrieval.archive import Archive
+    from retrieval.feeds import FeedList
     from retrieval.indexer import IndexReport
     from retrieval.types import Filters
+    from retrieval.updates import UpdateReport
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -68,6 +70,69 @@ def backend_option(f):  # type: ignore[no-untyped-def]
         show_envvar=True,
         help="How the embedding model runs: ONNX Runtime int8 (fast) or plain PyTorch fp32.",
     )(f)
+
+
+def feeds_options(f):  # type: ignore[no-untyped-def]
+    f = click.option(
+        "--feeds-dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        envvar=config.ENV_FEEDS_DIR,
+        show_envvar=True,
+        help="Where fetched feed entries and per-feed state are kept. "
+        "Default: INDEX/feeds, or a folder of the cache for --store.",
+    )(f)
+    return click.option(
+        "--feeds",
+        "feeds_file",
+        type=click.Path(exists=True, dir_okay=False, path_type=Path),
+        envvar=config.ENV_FEEDS,
+        show_envvar=True,
+        help="Feeds file (one URL a line, # comments) or OPML: fetched, then indexed with the articles.",
+    )(f)
+
+
+def every_option(default: str | None):  # type: ignore[no-untyped-def]
+    def option(f):  # type: ignore[no-untyped-def]
+        return click.option(
+            "--every",
+            envvar=config.ENV_EVERY,
+            show_envvar=True,
+            default=default,
+            show_default=default is not None,
+            help="Refresh from --articles/--feeds this often: 30s, 15m, 1h.",
+        )(f)
+
+    return option
+
+
+def read_feeds(feeds_file: Path | None) -> FeedList | None:
+    """The feeds file, or None; unreadable files are one clear line (bad lines are reported later)."""
+    if feeds_file is None:
+        return None
+    from retrieval.feeds import FeedListError, read_feed_list
+
+    try:
+        return read_feed_list(feeds_file)
+    except FeedListError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def every_seconds(value: str | None) -> float | None:
+    if value is None:
+        return None
+    try:
+        return config.parse_every(value)
+    except config.SettingsError as exc:
+        raise click.BadParameter(str(exc), param_hint="--every") from exc
+
+
+def default_sources(sources: tuple[Path, ...], feeds: FeedList | None) -> list[Path]:
+    """The article folders of a command: those given, else seeds/ (unless feeds are given)."""
+    if sources or feeds is not None:
+        return list(sources)
+    if not config.DEFAULT_ARTICLES.exists():
+        raise click.ClickException("no seeds/ folder here: pass --articles DIR (or --feeds FILE)")
+    return [config.DEFAULT_ARTICLES]
 
 
 @contextmanager
@@ -136,6 +201,7 @@ def open_archive(where: Path | str, backend: str) -> Archive:
     is_flag=True,
     help="Let this run remove more than half of the archive's articles (their files are gone).",
 )
+@feeds_options
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
 def index(
     sources: tuple[Path, ...],
@@ -148,22 +214,23 @@ def index(
     overlap: int | None,
     index_type: str,
     allow_removal: bool,
+    feeds_file: Path | None,
+    feeds_dir: Path | None,
     as_json: bool,
 ) -> None:
-    """Bring the index in step with the articles (only changed articles are embedded)."""
-    from retrieval.indexer import refresh
+    """Bring the index in step with the articles (only changed articles are embedded).
 
+    With --feeds it fetches the feeds first (one round, e.g. for cron)."""
     where = location(database_url, index_dir)
     if isinstance(where, str) and index_type != "auto":
         raise click.BadParameter("FAISS index types apply to --index folders only", param_hint="--index-type")
-    if not sources:
-        if not config.DEFAULT_ARTICLES.exists():
-            raise click.ClickException("no seeds/ folder here: pass --articles DIR")
-        sources = (config.DEFAULT_ARTICLES,)
-    with user_errors(), _progress(enabled=not as_json and sys.stderr.isatty()) as on_progress:
-        report = refresh(
+    feeds = read_feeds(feeds_file)
+    with _progress(enabled=not as_json and sys.stderr.isatty()) as on_progress:
+        result = run_update(
             where,
-            list(sources),
+            default_sources(sources, feeds),
+            feeds,
+            config.feeds_dir(where, feeds_dir),
             model,
             chunking={"max_words": max_words, "overlap_sentences": overlap},
             full=full,
@@ -174,9 +241,32 @@ def index(
             on_progress=on_progress,
         )
     if as_json:
-        click.echo(json.dumps(report.as_dict(), ensure_ascii=False))
+        click.echo(json_line(result.as_dict() if feeds is not None else result.index.as_dict()))
     else:
-        _print_report(report)
+        if result.poll is not None:
+            _print_poll(result)
+        _print_report(result.index)
+
+
+def run_update(
+    where: Path | str,
+    sources: list[Path],
+    feeds: FeedList | None,
+    state_dir: Path,
+    model: str | None,
+    **options: Any,
+) -> UpdateReport:
+    """One round (poll, then refresh); expected failures as one line."""
+    from retrieval.feed_state import StateLocked
+    from retrieval.updates import update
+
+    with user_errors():
+        try:
+            return update(where, sources, feeds, state_dir, model, **options)
+        except StateLocked as exc:
+            raise click.ClickException(
+                f"{exc}: another newsbot is fetching these feeds; try again later"
+            ) from exc
 
 
 @contextmanager
@@ -201,6 +291,19 @@ def _progress(enabled: bool):  # type: ignore[no-untyped-def]
             bar.update(tasks[stage], completed=done, total=total)
 
         yield update
+
+
+def _print_poll(result: UpdateReport) -> None:
+    """Each feed that did not simply work, by URL and reason; then the round in one line."""
+    from rich.console import Console
+
+    from bot.summaries import feed_problems, round_line
+    from bot.terminal import styled
+
+    out = Console(highlight=False)
+    for where, reason in feed_problems(result):
+        out.print(styled(("feed", "yellow"), " ", where, ": ", reason))
+    out.print(styled((round_line(result), "bold")))
 
 
 def _print_report(report: IndexReport) -> None:
@@ -241,6 +344,105 @@ def _print_report(report: IndexReport) -> None:
         out.print(styled(("duplicate", "dim"), " ", p.path, ": ", p.reason))
     if not report.wrote:
         out.print(styled(("index already up to date", "green")))
+
+
+# --------------------------------------------------------------------------- watch
+
+
+def articles_option(help_text: str):  # type: ignore[no-untyped-def]
+    def option(f):  # type: ignore[no-untyped-def]
+        return click.option(
+            "--articles",
+            "-a",
+            "sources",
+            multiple=True,
+            type=click.Path(exists=True, path_type=Path),
+            help=help_text,
+        )(f)
+
+    return option
+
+
+@main.command()
+@articles_option("Folder or file of articles re-read every round; repeatable.")
+@index_option
+@click.option(
+    "--model",
+    envvar=config.ENV_MODEL,
+    show_envvar=True,
+    help="For a new index: 'default', 'multilingual' or a model folder. Default: the index's own model.",
+)
+@backend_option
+@feeds_options
+@every_option(config.DEFAULT_EVERY)
+@click.option(
+    "--rounds", type=click.IntRange(1), help="Stop after this many rounds (default: until stopped)."
+)
+@click.option("--allow-removal", is_flag=True, help="Let a round remove more than half of the archive.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per round.")
+def watch(
+    sources: tuple[Path, ...],
+    index_dir: Path,
+    database_url: str | None,
+    model: str | None,
+    backend: str,
+    feeds_file: Path | None,
+    feeds_dir: Path | None,
+    every: str,
+    rounds: int | None,
+    allow_removal: bool,
+    as_json: bool,
+) -> None:
+    """Keep the index in step on a schedule: fetch the feeds, re-read the folders, index what
+    changed. Stop with Ctrl-C or SIGTERM (a round in progress finishes first)."""
+    import signal
+    import threading
+
+    from rich.console import Console
+
+    from bot.summaries import feed_problems, round_line
+    from bot.terminal import styled
+    from retrieval.embedding import LazyEmbedder, resolve_model
+
+    where = location(database_url, index_dir)
+    feeds = read_feeds(feeds_file)
+    if feeds is None and not sources:
+        raise click.UsageError("nothing to watch: give --feeds FILE and/or --articles DIR")
+    seconds = every_seconds(every) or 0.0
+    state_dir = config.feeds_dir(where, feeds_dir)
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    out = Console(highlight=False, stderr=as_json)
+    embedder: Any = model  # a name until the first round tells which model the index has
+    done = 0
+    while not stop.is_set():
+        try:
+            result = run_update(
+                where,
+                list(sources),
+                feeds,
+                state_dir,
+                embedder,
+                allow_removal=allow_removal,
+                backend=backend,
+                cache_dir=config.cache_dir(),
+            )
+        except click.ClickException as exc:  # this round failed (database down, feeds busy): say so, go on
+            out.print(styled(("round failed", "red"), ": ", exc.format_message()))
+        else:
+            if not isinstance(embedder, LazyEmbedder):  # load the model once, keep it for later rounds
+                embedder = LazyEmbedder(resolve_model(result.index.model), backend, config.cache_dir())
+            if as_json:
+                click.echo(json_line(result.as_dict()))
+            else:
+                for where_, reason in feed_problems(result):
+                    out.print(styled(("feed", "yellow"), " ", where_, ": ", reason))
+                out.print(styled((round_line(result), "bold")))
+        done += 1
+        if rounds is not None and done >= rounds:
+            break
+        stop.wait(seconds)
 
 
 # --------------------------------------------------------------------------- ask
@@ -325,12 +527,39 @@ def ask(
 @click.option(
     "-k", "--k", "k", type=click.IntRange(1, 20), default=3, show_default=True, help="Quotes per answer."
 )
-def console(index_dir: Path, database_url: str | None, backend: str, k: int) -> None:
-    """Interactive question answering in the terminal (/help for commands)."""
-    from bot.console import Repl
+@articles_option("Folder or file of articles kept in step while the console runs; repeatable.")
+@feeds_options
+@every_option(None)
+def console(
+    index_dir: Path,
+    database_url: str | None,
+    backend: str,
+    k: int,
+    sources: tuple[Path, ...],
+    feeds_file: Path | None,
+    feeds_dir: Path | None,
+    every: str | None,
+) -> None:
+    """Interactive question answering in the terminal (/help for commands).
 
-    archive = open_archive(location(database_url, index_dir), backend)
-    Repl(archive, k=k).run()
+    With --articles or --feeds the archive is refreshed in the background (first at once,
+    then --every, default 15m); what changed shows between prompts."""
+    from bot.console import Repl
+    from bot.live import BackgroundRefresh
+
+    where = location(database_url, index_dir)
+    read_feeds(feeds_file)  # a broken feeds file fails now
+    archive = open_archive(where, backend)
+    refresher = None
+    if sources or feeds_file is not None:
+        seconds = every_seconds(every or config.DEFAULT_EVERY) or 0.0
+        state_dir = config.feeds_dir(where, feeds_dir)
+        refresher = BackgroundRefresh(archive, sources, feeds_file, state_dir, seconds, first=0.0).start()
+    try:
+        Repl(archive, k=k, refresher=refresher).run()
+    finally:
+        if refresher is not None:
+            refresher.stop()
 
 
 # --------------------------------------------------------------------------- telegram
@@ -370,8 +599,11 @@ def console(index_dir: Path, database_url: str | None, backend: str, k: int) -> 
     "sources",
     multiple=True,
     type=click.Path(exists=True, path_type=Path),
-    help="Article folder(s) /reindex reads; repeatable. Default: seeds/ when present.",
+    help="Article folder(s) /reindex and the background refresh read; repeatable. "
+    "Default: seeds/ when present (unless --feeds is given).",
 )
+@feeds_options
+@every_option(None)
 @click.option(
     "-k", "--k", "k", type=click.IntRange(1, 10), default=3, show_default=True, help="Quotes per answer."
 )
@@ -411,6 +643,9 @@ def telegram(
     allowed_ids: str | None,
     admin_ids: str | None,
     sources: tuple[Path, ...],
+    feeds_file: Path | None,
+    feeds_dir: Path | None,
+    every: str | None,
     k: int,
     rate_limit: int,
     webhook_url: str | None,
@@ -425,13 +660,20 @@ def telegram(
     from retrieval.store import open_store
 
     where = location(database_url, index_dir)
+    feeds = read_feeds(feeds_file)  # a broken feeds file fails now, not at the first round
+    if not sources and feeds is None and config.DEFAULT_ARTICLES.is_dir():
+        sources = (config.DEFAULT_ARTICLES,)
+    seconds = every_seconds(every) if every else (config.parse_every(config.DEFAULT_EVERY) if feeds else None)
     try:
         settings = config.TelegramSettings(
             token=config.telegram_token(token_file),
             api_url=config.api_url(api_url),
             allowed_ids=config.parse_ids(allowed_ids, "--allowed-ids"),
             admin_ids=config.parse_ids(admin_ids, "--admin-ids"),
-            sources=sources or ((config.DEFAULT_ARTICLES,) if config.DEFAULT_ARTICLES.is_dir() else ()),
+            sources=sources,
+            feeds=feeds_file,
+            feeds_dir=config.feeds_dir(where, feeds_dir),
+            every=seconds,
             k=k,
             rate_calls=rate_limit,
             rate_seconds=60.0,

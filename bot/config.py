@@ -17,6 +17,12 @@ ENV_MODEL = "NEWSBOT_MODEL"
 ENV_BACKEND = "NEWSBOT_BACKEND"
 ENV_CACHE = "NEWSBOT_CACHE"
 ENV_DATABASE_URL = "NEWSBOT_DATABASE_URL"
+ENV_FEEDS = "NEWSBOT_FEEDS"
+ENV_FEEDS_DIR = "NEWSBOT_FEEDS_DIR"
+ENV_EVERY = "NEWSBOT_EVERY"
+DEFAULT_EVERY = "15m"
+#: the shortest refresh interval accepted (tests use seconds; publishers deserve minutes)
+MIN_EVERY_SECONDS = 1.0
 
 
 def store_location(database_url: str | None, index_dir: Path) -> Path | str:
@@ -30,6 +36,33 @@ def store_location(database_url: str | None, index_dir: Path) -> Path | str:
             "(e.g. postgresql://newsbot@db.example.org/newsbot); an index folder goes to --index"
         )
     return url
+
+
+def feeds_dir(location: Path | str, override: Path | None = None) -> Path:
+    """Where fetched feed entries and per-feed state live: beside the index folder's
+    versions, or for a PostgreSQL archive a folder of the cache named after the database."""
+    if override is not None:
+        return override
+    if isinstance(location, Path):
+        return location / "feeds"
+    import hashlib
+
+    digest = hashlib.blake2b(location.encode("utf-8"), digest_size=6).hexdigest()
+    return cache_dir() / "feeds" / digest
+
+
+_EVERY = re.compile(r"\A\s*(\d+(?:\.\d+)?)\s*([smh])\s*\Z", re.I)
+
+
+def parse_every(value: str) -> float:
+    """``"15m"`` -> 900.0 seconds (units s, m, h)."""
+    m = _EVERY.match(value or "")
+    if not m:
+        raise SettingsError(f"--every {value!r}: give a number with a unit, e.g. 30s, 15m or 1h")
+    seconds = float(m.group(1)) * {"s": 1, "m": 60, "h": 3600}[m.group(2).lower()]
+    if seconds < MIN_EVERY_SECONDS:
+        raise SettingsError(f"--every {value!r}: at least {MIN_EVERY_SECONDS:g} s")
+    return seconds
 
 
 def cache_dir() -> Path:
@@ -84,6 +117,11 @@ class TelegramSettings:
     admin_ids: frozenset[int] = frozenset()
     #: article folders /reindex reads
     sources: tuple[Path, ...] = ()
+    #: feeds file read by /reindex and by the background refresh, and where their entries live
+    feeds: Path | None = None
+    feeds_dir: Path | None = None
+    #: seconds between background refreshes (None: only /reindex)
+    every: float | None = None
     k: int = 3  # quotes per answer (and per /more page)
     #: per-user question budget: ``rate_calls`` questions per ``rate_seconds``
     rate_calls: int = 10

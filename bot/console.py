@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import shlex
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -15,13 +16,17 @@ from rich.table import Table
 from rich.text import Text
 
 from bot import config
+from bot.live import BackgroundRefresh
+from bot.paging import next_page
 from bot.render import answer_renderable, source_line
+from bot.summaries import round_line
 from bot.terminal import read_line, styled
 from bot.terminal import text as tt
 from retrieval.archive import Archive
 from retrieval.errors import StoreUnavailableError
 from retrieval.followup import expand_followup
 from retrieval.types import Answer, Filters
+from retrieval.updates import UpdateReport
 
 HELP = """\
 Type a question and press Enter. Commands:
@@ -35,7 +40,7 @@ Type a question and press Enter. Commands:
 
 
 @dataclass
-class Session:
+class ReplState:
     """What the console remembers between questions."""
 
     question: str = ""  # as typed
@@ -47,14 +52,24 @@ class Session:
 
 class Repl:
     def __init__(
-        self, archive: Archive, k: int = 3, stdin: TextIO | None = None, out: Console | None = None
+        self,
+        archive: Archive,
+        k: int = 3,
+        stdin: TextIO | None = None,
+        out: Console | None = None,
+        refresher: BackgroundRefresh | None = None,
     ) -> None:
         self.archive = archive
         self.k = k
         self.stdin = stdin or sys.stdin
         self.out = out or Console(highlight=False)
-        self.session = Session()
+        self.session = ReplState()
         self.interactive = self.stdin.isatty()
+        #: keeps the archive in step in the background (--every); its rounds show between prompts
+        self.refresher = refresher
+        self.last_round: UpdateReport | None = None
+        #: called with each finished round and the archive it made (e.g. topic alerts)
+        self.after_round: list[Callable[[UpdateReport, Archive], None]] = []
 
     # ------------------------------------------------------------------ loop
 
@@ -80,8 +95,24 @@ class Repl:
             if not self.handle(got.strip()):
                 break
 
+    def catch_up(self) -> None:
+        """Swap in the archive of finished background rounds and say what they did."""
+        if self.refresher is None:
+            return
+        rounds, archive, failures = self.refresher.take()
+        for failure in failures:
+            self.out.print(styled(("(background refresh failed: ", "yellow"), failure, (")", "yellow")))
+        if archive is not None:
+            self.archive = archive
+        for result in rounds:
+            self.last_round = result
+            self.out.print(styled((f"(archive refreshed: {round_line(result)})", "dim")))
+            for hook in self.after_round:
+                hook(result, self.archive)
+
     def handle(self, line: str) -> bool:
         """Process one line; False means quit."""
+        self.catch_up()
         if not line:
             return True
         try:
@@ -95,7 +126,7 @@ class Repl:
     def ask(self, question: str) -> None:
         query = expand_followup(question, self.session.question or None)
         answer = self.archive.ask(query, k=self.k, filters=self._filters())
-        self.session = Session(question, query, answer, len(answer.quotes), self.session.filters)
+        self.session = ReplState(question, query, answer, len(answer.quotes), self.session.filters)
         if not self.interactive:
             self.out.print(styled((f"Q: {question}", "bold")))
         if query != question:
@@ -128,8 +159,7 @@ class Repl:
         if s.answer is None:
             self.out.print("Ask a question first.")
             return
-        answer = self.archive.ask(s.query, k=s.shown + self.k, filters=self._filters())
-        fresh = answer.quotes[s.shown :]
+        fresh, answer = next_page(self.archive, s.query, s.answer.quotes, self.k, self._filters())
         if not fresh:
             self.out.print("No more results.")
             return
@@ -163,6 +193,13 @@ class Repl:
             ("outlets", ", ".join(f"{s} ({n})" for s, n in st.sources[:8]) or "-"),
             ("languages", ", ".join(f"{lang} ({n})" for lang, n in st.languages) or "-"),
         ]
+        if self.last_round is not None:
+            rows.append(
+                (
+                    "last refresh",
+                    f"{self.last_round.finished:%Y-%m-%d %H:%M} UTC: {round_line(self.last_round)}",
+                )
+            )
         for key, value in rows:
             table.add_row(Text(key), tt(value, one_line=True))
         self.out.print(table)

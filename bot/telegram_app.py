@@ -14,9 +14,8 @@ import logging
 import os
 import re
 import time
-from collections.abc import Callable, Sequence
-from pathlib import Path
-from typing import TYPE_CHECKING
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TypeVar
 
 from telegram import (
     BotCommand,
@@ -49,25 +48,21 @@ from telegram.ext import (
 
 from bot import render_telegram as tg
 from bot.config import TelegramSettings
+from bot.paging import next_page
+from bot.telegram_context import ARCHIVE, EXAMPLES, LOADER, SETTINGS, archive_of, set_archive, settings_of
 from bot.telegram_logs import redact_in_logs, tidy_logs
+from bot.telegram_refresh import last_round_html, on_reindex, schedule_refresh
 from bot.telegram_state import Conversation, RateLimit, Session
 from retrieval.archive import Archive
 from retrieval.articles import Article
 from retrieval.followup import expand_followup
 from retrieval.types import Answer
 
-if TYPE_CHECKING:
-    from retrieval.indexer import IndexReport
-
 log = logging.getLogger("newsbot.telegram")
+T = TypeVar("T")
 
-ARCHIVE = "archive"
-SETTINGS = "settings"
-LOADER = "load_archive"
-EXAMPLES = "examples"
 LIMITER = "rate_limit"
 INLINE_LIMITER = "inline_rate_limit"
-REINDEXING = "reindexing"
 CONVERSATION = "conversation"
 
 COMMANDS: tuple[tuple[str, str], ...] = (
@@ -96,14 +91,6 @@ def _conversation(context: ContextTypes.DEFAULT_TYPE) -> Conversation:
     if conv is None:
         conv = data[CONVERSATION] = Conversation()
     return conv
-
-
-def _settings(context: ContextTypes.DEFAULT_TYPE) -> TelegramSettings:
-    return context.bot_data[SETTINGS]
-
-
-def _archive(context: ContextTypes.DEFAULT_TYPE) -> Archive:
-    return context.bot_data[ARCHIVE]
 
 
 # --------------------------------------------------------------------------- building
@@ -177,7 +164,7 @@ async def _post_init(app: Application) -> None:
         app.bot_data[ARCHIVE] = await asyncio.to_thread(app.bot_data[LOADER])
         log.info("archive loaded in %.1f s", time.perf_counter() - started)
     archive: Archive = app.bot_data[ARCHIVE]
-    app.bot_data[EXAMPLES] = example_questions(archive)
+    set_archive(app, archive)
     await app.bot.set_my_commands([BotCommand(n, d) for n, d in COMMANDS])
     for admin in sorted(settings.admin_ids):
         try:
@@ -195,6 +182,7 @@ async def _post_init(app: Application) -> None:
         stats.model,
         f"; allow-list of {len(settings.allowed_ids)} id(s)" if settings.allowed_ids else "",
     )
+    schedule_refresh(app)
 
 
 def run(
@@ -273,7 +261,7 @@ def _allowed(settings: TelegramSettings, update: Update) -> bool:
 
 async def _guard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Runs before every handler: refuses everyone off the allow-list, politely."""
-    settings = _settings(context)
+    settings = settings_of(context)
     if _allowed(settings, update):
         return
     user = update.effective_user
@@ -302,7 +290,7 @@ async def _guard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 def _slow_down(context: ContextTypes.DEFAULT_TYPE, update: Update, limiter_key: str = LIMITER) -> str:
     """ "" when the user may ask now, else the "slow down" text."""
-    settings = _settings(context)
+    settings = settings_of(context)
     user = update.effective_user
     chat = update.effective_chat
     key = user.id if user else (chat.id if chat else 0)
@@ -357,7 +345,7 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE, qu
     conv = _conversation(context)
     previous = conv.last.question if conv.last else None
     query = expand_followup(question, previous)
-    settings = _settings(context)
+    settings = settings_of(context)
     answer = await _ask(context, message.chat, query, settings.k)
     session = conv.start(question, query, answer.answered)
     session.add(answer.quotes)
@@ -369,9 +357,14 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE, qu
 
 async def _ask(context: ContextTypes.DEFAULT_TYPE, chat: Chat | None, query: str, k: int) -> Answer:
     """``archive.ask`` in a worker thread; "typing…" shows when it takes a while."""
-    archive = _archive(context)  # this answer keeps the archive it started with
-    task = asyncio.ensure_future(asyncio.to_thread(archive.ask, query, k))
-    done, _ = await asyncio.wait({task}, timeout=_settings(context).typing_after)
+    archive = archive_of(context)  # this answer keeps the archive it started with
+    return await _typing_while(context, chat, asyncio.to_thread(archive.ask, query, k))
+
+
+async def _typing_while(context: ContextTypes.DEFAULT_TYPE, chat: Chat | None, work: Awaitable[T]) -> T:
+    """Await ``work``; "typing…" shows in ``chat`` when it takes a while."""
+    task = asyncio.ensure_future(work)
+    done, _ = await asyncio.wait({task}, timeout=settings_of(context).typing_after)
     if not done and chat is not None:
         with contextlib.suppress(TelegramError):
             await chat.send_action(ChatAction.TYPING)
@@ -457,10 +450,12 @@ async def on_more_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 async def _show_more(
     context: ContextTypes.DEFAULT_TYPE, message: Message, session: Session, *, reply: bool
 ) -> None:
-    k = _settings(context).k
-    answer = await _ask(context, message.chat, session.query, len(session.quotes) + k)
+    k = settings_of(context).k
+    archive = archive_of(context)
+    task = asyncio.to_thread(next_page, archive, session.query, session.quotes, k)
+    fresh_quotes, answer = await _typing_while(context, message.chat, task)
     before = set(session.numbers())
-    fresh = session.add(answer.quotes)  # only the quotes not shown yet
+    fresh = session.add(fresh_quotes)
     if not fresh:
         await _send(message, [f"No more results for <i>{tg.esc(session.question)}</i>."], None, reply=reply)
         return
@@ -504,7 +499,7 @@ async def on_article_button(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     await query.answer()
     article = session.articles[n - 1]
     # The text of the archive now (it may have been reindexed), else the one quoted.
-    article = _archive(context).article(article.id) or article
+    article = archive_of(context).article(article.id) or article
     parts = tg.article_parts(article, n)
     if len(parts) > MAX_ARTICLE_PARTS:
         if article.url:
@@ -528,7 +523,7 @@ async def on_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     message = update.message
     if message is None:
         return
-    stats = _archive(context).stats()
+    stats = archive_of(context).stats()
     text = tg.help_html(
         stats,
         context.bot_data.get(EXAMPLES) or (),
@@ -542,7 +537,9 @@ async def on_stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     message = update.message
     if message is None:
         return
-    await _send(message, tg.pack([tg.stats_html(_archive(context).stats())]), None, reply=True)
+    text = tg.stats_html(archive_of(context).stats())
+    last = last_round_html(context.bot_data)
+    await _send(message, tg.pack([text + ("\n" + last if last else "")]), None, reply=True)
 
 
 async def on_unknown(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -553,59 +550,6 @@ async def on_unknown(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     await message.reply_text(f"I don't know {tg.esc(name)}. /help lists what I can do.")
 
 
-async def on_reindex(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    message = update.message
-    user = update.effective_user
-    if message is None:
-        return
-    settings = _settings(context)
-    if user is None or user.id not in settings.admin_ids:
-        await message.reply_text("Only the bot's admins can reindex.")
-        return
-    if not settings.sources:
-        await message.reply_text("No article folders are configured (start the bot with --articles DIR).")
-        return
-    if context.bot_data.get(REINDEXING):
-        await message.reply_text("A reindex is already running; I will say when it is done.")
-        return
-    context.bot_data[REINDEXING] = True
-    status = await message.reply_text("Reindexing in the background — I keep answering meanwhile…")
-    context.application.create_task(_reindex(context.application, status), update=update)
-
-
-async def _reindex(app: Application, status: Message) -> None:
-    """Refresh the index in a thread, then swap the new archive in (readers keep the old one)."""
-    settings: TelegramSettings = app.bot_data[SETTINGS]
-    old: Archive = app.bot_data[ARCHIVE]
-    try:
-        report, new = await asyncio.to_thread(refresh_archive, old, settings.sources)
-        app.bot_data[ARCHIVE] = new
-        app.bot_data[EXAMPLES] = example_questions(new)
-        text = (
-            f"Index refreshed in {report.seconds:.1f} s: <b>{report.articles}</b> articles "
-            f"({len(report.added)} added, {len(report.updated)} updated, {len(report.removed)} removed"
-            + (f", {len(report.skipped)} skipped" if report.skipped else "")
-            + ")."
-        )
-        log.info("reindexed: %d articles, %d passages", report.articles, report.passages)
-    except Exception as exc:
-        log.exception("reindex failed")
-        text = f"Reindexing failed: {tg.esc(str(exc)[:500])}. The previous index stays in use."
-    finally:
-        app.bot_data[REINDEXING] = False
-    with contextlib.suppress(TelegramError):
-        await status.edit_text(text)
-
-
-def refresh_archive(old: Archive, sources: Sequence[Path]) -> tuple[IndexReport, Archive]:
-    """Bring ``old``'s store in step with ``sources`` (same model, same chunking), and the
-    archive that reads the result."""
-    from retrieval.indexer import refresh
-
-    report = refresh(old.store, list(sources), old.embedder)
-    return report, old.reopened()
-
-
 # --------------------------------------------------------------------------- inline mode
 
 
@@ -613,7 +557,7 @@ async def on_inline(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     inline = update.inline_query
     if inline is None:
         return
-    settings = _settings(context)
+    settings = settings_of(context)
     personal = bool(settings.allowed_ids)  # never let Telegram's cache leak results to others
     question = inline.query.strip()
     if not question:
@@ -633,7 +577,7 @@ async def on_inline(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             button=InlineQueryResultsButton(text="Slow down a little…", start_parameter="help"),
         )
         return
-    answer = await asyncio.to_thread(_archive(context).ask, question, INLINE_RESULTS)
+    answer = await asyncio.to_thread(archive_of(context).ask, question, INLINE_RESULTS)
     results = []
     for n, q in enumerate(answer.quotes):
         a = q.article
@@ -686,31 +630,3 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
             await update.inline_query.answer([], cache_time=0, is_personal=True)
         elif update.message and addressed(update.message, context.bot.username, context.bot.id):
             await update.message.reply_text(apology)
-
-
-# --------------------------------------------------------------------------- examples
-
-_NAME = re.compile(r"\b[A-Z][\w'’.-]*(?:\s+(?:of\s+|the\s+|de\s+)?[A-Z][\w'’.-]*)+")
-_NOT_NAMES = {"The", "A", "An", "In", "On", "At", "As", "After", "Before", "How", "Why", "What", "Who"}
-
-
-def example_questions(archive: Archive, n: int = 3) -> list[str]:
-    """Questions about the names most often in the titles (newest first on ties), for /help."""
-    count: dict[str, int] = {}
-    newest: dict[str, str] = {}
-    spelled: dict[str, str] = {}
-    articles = archive.articles()
-    outlets = {w for a in articles for w in re.findall(r"\w+", a.source.lower())}
-    for a in articles:
-        for m in _NAME.finditer(a.title):
-            words = m.group(0).rstrip(".’'").split()
-            while words and words[0] in _NOT_NAMES:
-                words = words[1:]
-            if len(words) < 2 or words[0].lower() in outlets:  # "CNN Business" is no topic
-                continue
-            key = " ".join(words).lower()
-            spelled.setdefault(key, " ".join(words))
-            count[key] = count.get(key, 0) + 1
-            newest[key] = max(newest.get(key, ""), a.published)
-    ranked = sorted(count, key=lambda k: (-count[k], -int(newest[k].replace("-", "") or 0)))
-    return [f"What do the articles say about {spelled[k]}?" for k in ranked[:n]]

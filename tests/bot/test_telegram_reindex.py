@@ -61,3 +61,31 @@ async def test_reindex_failure_keeps_the_old_index(fake_tg: FakeTelegram, tmp_pa
         await fake_tg.send_text("Where was the conference on Afghanistan held?", chat_id=ADMIN)
         answer = (await fake_tg.wait_sent(ADMIN, 2))[1]
         assert "RASC News Agency" in visible_text(answer.params["text"])
+
+
+async def test_the_bot_answers_about_an_article_that_arrived_by_feed_while_it_ran(
+    fake_tg: FakeTelegram, tmp_path: Path
+) -> None:
+    from tests.feed_server import Entry, FeedServer
+
+    articles, index = build_index(tmp_path, extra={})
+    archive = Archive.open(index, HashingEmbedder(256))
+    with FeedServer() as server:
+        feed = server.add_feed("/news.xml", title="Velmora Herald")
+        listing = write(tmp_path / "feeds.txt", server.url("/news.xml") + "\n")
+        settings = {"sources": (articles,), "feeds": listing, "feeds_dir": tmp_path / "state", "every": 0.3}
+        async with running_bot(fake_tg, archive, admin_ids=frozenset({ADMIN}), **settings) as app:
+            await fake_tg.wait_for(lambda: app.bot_data.get("last_round") is not None, timeout=30)
+            body = "".join(
+                f"<p>The Velmora orchard festival with the giant pumpkins opens on 14 October, part {i}.</p>"
+                for i in range(6)
+            )
+            feed.add(Entry("v1", "Orchard festival", server.url("/v1"), content=body))
+            await fake_tg.wait_for(lambda: app.bot_data["archive"].stats().articles > 1, timeout=30)
+            await fake_tg.send_text(QUESTION, chat_id=USER)
+            (answer,) = await fake_tg.wait_sent(USER)
+            text = visible_text(answer.params["text"])
+            assert "Velmora Herald" in text and "14 October" in text
+            await fake_tg.send_text("/stats", chat_id=USER)
+            stats = visible_text((await fake_tg.wait_sent(USER, 2))[1].params["text"])
+            assert "Last refresh:" in stats and "feeds: " in stats

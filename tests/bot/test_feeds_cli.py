@@ -1,0 +1,142 @@
+"""Feeds through the command line: `index --feeds` (one round), `watch`, and what they report."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from bot.cli import main
+from tests.conftest import write
+from tests.feed_server import Entry, FeedServer, loopback_only
+
+MODEL = "hashing-256"
+
+
+@pytest.fixture(autouse=True)
+def only_loopback() -> Iterator[list[object]]:
+    with loopback_only() as attempts:
+        yield attempts
+
+
+@pytest.fixture
+def server() -> Iterator[FeedServer]:
+    with FeedServer() as srv:
+        yield srv
+
+
+def story(topic: str) -> str:
+    return "".join(f"<p>Sentence {i} about the {topic}: the council voted on Tuesday.</p>" for i in range(8))
+
+
+def feeds_file(tmp_path: Path, *urls: str) -> Path:
+    return write(tmp_path / "feeds.txt", "# test feeds\n" + "\n".join(urls) + "\nnot-a-url\n")
+
+
+def invoke(*args: str) -> dict:  # type: ignore[type-arg]
+    result = CliRunner().invoke(main, [*args, "--json"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output.strip().splitlines()[-1])
+
+
+def test_index_feeds_indexes_new_entries_reports_bad_feeds_and_asks_conditionally(
+    server: FeedServer, tmp_path: Path
+) -> None:
+    feed = server.add_feed("/news.xml", title="Harbour Gazette")
+    feed.add(Entry("g1", "Bridge vote", server.url("/a1"), content=story("bridge over the harbour")))
+    server.add_raw("/broken.xml", b"oops", "text/html", status=500)
+    listing = feeds_file(tmp_path, server.url("/news.xml"), server.url("/broken.xml"))
+    index = tmp_path / "index"
+    first = invoke("index", "--feeds", str(listing), "--index", str(index), "--model", MODEL)
+    assert first["index"]["added"] and first["feeds"]["totals"]["fetched"] == 1
+    by_url = {f["url"]: f for f in first["feeds"]["feeds"]}
+    assert by_url[server.url("/broken.xml")]["status"] == "failed"
+    assert "500" in by_url[server.url("/broken.xml")]["reason"]
+    assert first["feeds"]["bad_lines"][0]["where"].endswith(":4")
+    assert (index / "feeds" / "articles").is_dir()  # kept beside the index: re-indexing needs no network
+
+    answer = json.loads(
+        CliRunner().invoke(main, ["ask", "bridge over the harbour", "--index", str(index), "--json"]).output
+    )
+    assert answer["quotes"] and answer["quotes"][0]["source"] == "Harbour Gazette"
+
+    again = invoke("index", "--feeds", str(listing), "--index", str(index), "--model", MODEL)
+    assert again["feeds"]["totals"]["not_modified"] == 1 and not again["index"]["added"]
+    assert server.not_modified["/news.xml"] == 1
+
+
+def test_the_index_summary_names_each_bad_feed(server: FeedServer, tmp_path: Path) -> None:
+    feed = server.add_feed("/news.xml")
+    feed.add(Entry("g1", "Dam opens", server.url("/a1"), content=story("new dam")))
+    listing = feeds_file(tmp_path, server.url("/news.xml"), server.url("/missing.xml"))
+    result = CliRunner().invoke(
+        main, ["index", "--feeds", str(listing), "--index", str(tmp_path / "i"), "--model", MODEL]
+    )
+    assert result.exit_code == 0, result.output
+    out = " ".join(result.output.split())
+    assert f"feed {server.url('/missing.xml')}: failed" in out
+    assert "feeds.txt:4: " in out  # the bad line, by number
+    assert "feeds: 1 fetched, 0 not modified, 1 failed, 0 paused" in out
+
+
+def test_watch_picks_up_entries_that_arrive_between_rounds(server: FeedServer, tmp_path: Path) -> None:
+    feed = server.add_feed("/news.xml")
+    feed.add(Entry("g1", "Dam opens", server.url("/a1"), content=story("new dam")))
+    listing = feeds_file(tmp_path, server.url("/news.xml"))
+
+    def publish_later() -> None:  # a second entry once the first round has asked
+        while server.requests["/news.xml"] < 1:
+            time.sleep(0.05)
+        time.sleep(0.5)
+        feed.add(
+            Entry(
+                "g2",
+                "Tunnel opens",
+                server.url("/a2"),
+                content=story("tunnel under the river"),
+                published=datetime(2024, 6, 2, tzinfo=UTC),
+            )
+        )
+
+    threading.Thread(target=publish_later, daemon=True).start()
+    index = tmp_path / "index"
+    result = CliRunner().invoke(
+        main,
+        [
+            "watch",
+            "--feeds",
+            str(listing),
+            "--index",
+            str(index),
+            "--model",
+            MODEL,
+            "--every",
+            "2s",
+            "--rounds",
+            "2",
+            "--json",
+        ],
+        catch_exceptions=False,
+    )
+    assert result.exit_code == 0, result.output
+    rounds = [json.loads(line) for line in result.output.splitlines() if line.startswith("{")]
+    assert len(rounds) == 2
+    assert len(rounds[0]["index"]["added"]) == 1 and len(rounds[1]["index"]["added"]) == 1
+    answer = json.loads(
+        CliRunner().invoke(main, ["ask", "tunnel under the river", "--index", str(index), "--json"]).output
+    )
+    assert "tunnel" in answer["quotes"][0]["text"]
+
+
+def test_watch_needs_something_to_watch_and_a_unit_for_every(tmp_path: Path) -> None:
+    nothing = CliRunner().invoke(main, ["watch", "--index", str(tmp_path / "i")])
+    assert nothing.exit_code == 2 and "nothing to watch" in nothing.output
+    listing = write(tmp_path / "feeds.txt", "http://127.0.0.1:9/feed.xml\n")
+    bad = CliRunner().invoke(main, ["watch", "--feeds", str(listing), "--every", "15"])
+    assert bad.exit_code == 2 and "with a unit" in bad.output
