@@ -483,7 +483,19 @@ class DateParam(click.ParamType):
 )
 @click.option("--since", type=DateParam(), help="Only articles published on or after this date.")
 @click.option("--until", type=DateParam(), help="Only articles published on or before this date.")
+@click.option(
+    "--as-of",
+    type=DateParam(),
+    help="Answer as of this day: nothing published later is quoted, and 'last week' counts from it. "
+    "Default: today (newer articles are preferred, none is excluded).",
+)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per question.")
+@click.option(
+    "--jsonl",
+    is_flag=True,
+    help='Read one {"question": …, "as_of": "YYYY-MM-DD"} object per line of standard input; '
+    "print one --json object per line.",
+)
 def ask(
     question: str | None,
     index_dir: Path,
@@ -493,29 +505,72 @@ def ask(
     sources: tuple[str, ...],
     since: date | None,
     until: date | None,
+    as_of: date | None,
     as_json: bool,
+    jsonl: bool,
 ) -> None:
     """Answer QUESTION, or each line of standard input when QUESTION is left out."""
     from rich.console import Console
 
     from bot.render import answer_json, answer_renderable
-    from bot.terminal import input_lines, json_line, styled
+    from bot.terminal import input_lines, styled
 
+    if jsonl and question is not None:
+        raise click.UsageError("--jsonl reads the questions from standard input: leave QUESTION out")
+    today = date.today()
+    if as_of is not None and as_of > today:
+        raise click.BadParameter(f"{as_of} is in the future (today is {today})", param_hint="--as-of")
     filters = filters_from(sources, since, until)
     archive = open_archive(location(database_url, index_dir), backend)
     out = Console(highlight=False)
+    if jsonl:
+        for number, line in enumerate(input_lines(sys.stdin), 1):
+            if line.strip():
+                click.echo(json_line(_jsonl_answer(archive, line, number, k, filters, as_of or today, today)))
+        return
     questions = [question] if question is not None else input_lines(sys.stdin)
     for q in questions:
         if question is None and not q.strip():
             continue
         with user_errors():
-            answer = archive.ask(q, k=k, filters=filters)
+            answer = archive.ask(q, k=k, filters=filters, as_of=as_of or today, as_of_given=as_of is not None)
         if as_json:
-            click.echo(json_line(answer_json(answer)))
+            click.echo(json_line(answer_json(answer) | {"as_of": str(as_of or today)}))
         else:
             if question is None:
                 out.print(styled((f"Q: {answer.question}", "bold")))
             out.print(answer_renderable(answer))
+
+
+def _jsonl_answer(
+    archive: Archive, line: str, number: int, k: int, filters: Filters | None, default: date, today: date
+) -> dict[str, Any]:
+    """The --json object for one --jsonl line, or ``{"line", "error"}`` saying what is wrong with it."""
+    import json
+
+    from bot.render import answer_json
+    from retrieval.errors import USER_ERRORS
+
+    try:
+        item = json.loads(line)
+    except json.JSONDecodeError as exc:
+        return {"line": number, "error": f"not JSON: {exc.msg}"}
+    if not isinstance(item, dict) or not isinstance(item.get("question"), str):
+        return {"line": number, "error": 'expected an object with a "question" string'}
+    given = item.get("as_of")
+    day = default
+    if given is not None:
+        try:
+            day = date.fromisoformat(str(given).replace("/", "-"))
+        except ValueError:
+            return {"line": number, "error": f"as_of {given!r} is not a date like 2024-05-31"}
+        if day > today:
+            return {"line": number, "error": f"as_of {day} is in the future (today is {today})"}
+    try:
+        answer = archive.ask(item["question"], k=k, filters=filters, as_of=day, as_of_given=given is not None)
+    except USER_ERRORS as exc:
+        return {"line": number, "error": str(exc)}
+    return answer_json(answer) | {"as_of": str(day)}
 
 
 # --------------------------------------------------------------------------- console

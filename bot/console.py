@@ -31,6 +31,7 @@ from retrieval.updates import UpdateReport
 HELP = """\
 Type a question and press Enter. Commands:
   /more                      next results for the last question
+  /latest TOPIC              the newest articles on a topic, newest first
   /sources                   the articles the last answer quoted
   /filter source=X since=YYYY-MM-DD until=YYYY-MM-DD
                              restrict answers (/filter alone shows, /filter clear resets)
@@ -125,7 +126,7 @@ class Repl:
 
     def ask(self, question: str) -> None:
         query = expand_followup(question, self.session.question or None)
-        answer = self.archive.ask(query, k=self.k, filters=self._filters())
+        answer = self.archive.ask(query, k=self.k, filters=self._filters(), as_of=date.today())
         self.session = ReplState(question, query, answer, len(answer.quotes), self.session.filters)
         if not self.interactive:
             self.out.print(styled((f"Q: {question}", "bold")))
@@ -145,6 +146,7 @@ class Repl:
             "/more": self._more,
             "/sources": self._sources,
             "/stats": self._stats,
+            "/latest": lambda: self._latest(rest),
             "/filter": lambda: self._filter(rest),
         }
         handler = handlers.get(name)
@@ -167,6 +169,16 @@ class Repl:
         self.out.print(answer_renderable(more, start_number=s.shown + 1))
         s.shown += len(fresh)
         s.answer = Answer(answer.question, s.answer.quotes + fresh, answered=s.answer.answered)
+
+    def _latest(self, topic: str) -> None:
+        topic = topic.strip()
+        if not topic:
+            self.out.print("Usage: /latest TOPIC, e.g. /latest Afghanistan conference")
+            return
+        answer = self.archive.latest(topic, k=self.k, filters=self._filters(), as_of=date.today())
+        self.session = ReplState(topic, topic, answer, len(answer.quotes), self.session.filters)
+        self.out.print(styled((f"Newest on {topic}:", "bold")))
+        self.out.print(answer_renderable(answer))
 
     def _sources(self) -> None:
         answer = self.session.answer

@@ -15,6 +15,7 @@ import os
 import re
 import time
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import date
 from typing import TypeVar
 
 from telegram import (
@@ -68,6 +69,7 @@ CONVERSATION = "conversation"
 COMMANDS: tuple[tuple[str, str], ...] = (
     ("ask", "Ask a question: /ask QUESTION"),
     ("more", "Next results for the last question"),
+    ("latest", "The newest articles on a topic: /latest TOPIC"),
     ("sources", "The articles behind the last answer"),
     ("stats", "What the archive holds"),
     ("help", "What I know and how to ask"),
@@ -142,6 +144,7 @@ def build_application(
     app.add_handler(CommandHandler(["start", "help"], on_help))
     app.add_handler(CommandHandler("ask", on_ask))
     app.add_handler(CommandHandler("more", on_more))
+    app.add_handler(CommandHandler("latest", on_latest))
     app.add_handler(CommandHandler("sources", on_sources))
     app.add_handler(CommandHandler("stats", on_stats))
     app.add_handler(CommandHandler("reindex", on_reindex))
@@ -346,7 +349,7 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE, qu
     previous = conv.last.question if conv.last else None
     query = expand_followup(question, previous)
     settings = settings_of(context)
-    answer = await _ask(context, message.chat, query, settings.k)
+    answer = await _ask(context, message.chat, query, settings.k, as_of=message.date.date())
     session = conv.start(question, query, answer.answered)
     session.add(answer.quotes)
     header = f"<i>(searching: {tg.esc(query)})</i>" if query != question else ""
@@ -355,10 +358,39 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE, qu
     await _send(message, parts, keyboard, reply=True)
 
 
-async def _ask(context: ContextTypes.DEFAULT_TYPE, chat: Chat | None, query: str, k: int) -> Answer:
-    """``archive.ask`` in a worker thread; "typing…" shows when it takes a while."""
+async def _ask(
+    context: ContextTypes.DEFAULT_TYPE, chat: Chat | None, query: str, k: int, *, as_of: date | None = None
+) -> Answer:
+    """``archive.ask`` in a worker thread, the question dated ``as_of`` (the message's day);
+    "typing…" shows when it takes a while."""
     archive = archive_of(context)  # this answer keeps the archive it started with
-    return await _typing_while(context, chat, asyncio.to_thread(archive.ask, query, k))
+    work = asyncio.to_thread(archive.ask, query, k, as_of=as_of or date.today())
+    return await _typing_while(context, chat, work)
+
+
+async def on_latest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/latest TOPIC: the newest articles on a topic, one quote each, newest first."""
+    message = update.message
+    if message is None:
+        return
+    parts = (message.text or "").split(maxsplit=1)
+    topic = parts[1].strip() if len(parts) > 1 else ""
+    if not topic:
+        await message.reply_text("Usage: /latest TOPIC — for example: /latest Afghanistan conference")
+        return
+    slow = _slow_down(context, update)
+    if slow:
+        await message.reply_text(slow)
+        return
+    archive = archive_of(context)
+    work = asyncio.to_thread(archive.latest, topic, settings_of(context).k, as_of=message.date.date())
+    answer = await _typing_while(context, message.chat, work)
+    conv = _conversation(context)
+    session = conv.start(topic, topic, answer.answered)
+    session.add(answer.quotes)
+    header = f"Newest on <i>{tg.esc(topic)}</i>:"
+    parts_html = tg.answer_parts(answer, session.numbers(), header=header)
+    await _send(message, parts_html, _keyboard(session, session.articles, more=False), reply=True)
 
 
 async def _typing_while(context: ContextTypes.DEFAULT_TYPE, chat: Chat | None, work: Awaitable[T]) -> T:
@@ -577,7 +609,7 @@ async def on_inline(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             button=InlineQueryResultsButton(text="Slow down a little…", start_parameter="help"),
         )
         return
-    answer = await asyncio.to_thread(archive_of(context).ask, question, INLINE_RESULTS)
+    answer = await asyncio.to_thread(archive_of(context).ask, question, INLINE_RESULTS, as_of=date.today())
     results = []
     for n, q in enumerate(answer.quotes):
         a = q.article

@@ -4,18 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
+from datetime import date
 from pathlib import Path
 
 import numpy as np
 
 from retrieval.articles import Article
 from retrieval.embedding import DEFAULT_BACKEND, Embedder, ModelTraits
+from retrieval.query import Query
 from retrieval.quotes import QuoteParams, compose_answer
+from retrieval.recency import TimeParams, present_first, time_notice
 from retrieval.retriever import FusionParams, Retriever
 from retrieval.store import StoreStats, VectorStore
 from retrieval.store.sentences import sentence_key
+from retrieval.text import clean_question
 from retrieval.translation import Translator
-from retrieval.types import Answer, Filters
+from retrieval.types import Answer, Filters, Quote
 from retrieval.vector_cache import VectorCache
 
 
@@ -83,16 +87,30 @@ class Archive:
     def close(self) -> None:
         self.store.close()
 
-    def ask(self, question: str, k: int = 5, filters: Filters | None = None, mode: str = "hybrid") -> Answer:
-        """Quotes answering ``question``, best first; ``answer.more`` holds the next ones."""
-        query = self.retriever.query(question, filters, mode)
+    def ask(
+        self,
+        question: str,
+        k: int = 5,
+        filters: Filters | None = None,
+        mode: str = "hybrid",
+        as_of: date | None = None,
+        as_of_given: bool = False,
+    ) -> Answer:
+        """Quotes answering ``question``, best first; ``answer.more`` holds the next ones.
+
+        ``as_of``: the day the question is asked (None: time plays no part); given
+        explicitly (``as_of_given``), nothing published after it is quoted."""
+        try:
+            query = self.retriever.query(question, filters, mode, as_of, as_of_given)
+        except ValueError as exc:  # the question's time leaves no day to search
+            return Answer(clean_question(question), (), answered=False, notice=str(exc))
         if not query.text:
             return Answer(query.text, (), answered=False, notice="Please type a question.")
         # Search deeper than the hits we quote from: neighbouring passages of a good
         # article merge into one wider hit instead of being cut off.
         hits = self.retriever.search(query, k=max(k, 2 * self.quote_params.hits_considered))
-        if not hits and filters is not None and filters.active:
-            return Answer(query.text, (), answered=False, notice="No article matches those filters.")
+        if not hits and query.filters is not None and query.filters.active:
+            return Answer(query.text, (), answered=False, notice=_nothing_notice(query, filters))
         vector = query.vector
 
         def similarity(sentences: Sequence[str]) -> np.ndarray:
@@ -107,8 +125,22 @@ class Archive:
             # renderings lift every cosine in their language: the floor reads the question's own
             relevance=self.retriever.closest(query) if query.renderings else None,
         )
+        answer = _timed(answer, query, self.retriever.time_params)
         searched_as = tuple((r.language, r.text) for r in query.renderings)
         return replace(answer, searched_as=searched_as) if searched_as else answer
+
+    def latest(
+        self, topic: str, k: int = 5, filters: Filters | None = None, as_of: date | None = None
+    ) -> Answer:
+        """The newest articles on ``topic``: one quote each (its best), newest first."""
+        answer = self.ask(topic, k=max(4 * k, 10), filters=filters, as_of=as_of)
+        if not answer.answered:
+            return answer
+        best: dict[str, Quote] = {}
+        for quote in (*answer.quotes, *answer.more):
+            best.setdefault(quote.article.id, quote)
+        newest = sorted(best.values(), key=lambda q: q.article.published or "", reverse=True)
+        return replace(answer, quotes=tuple(newest[:k]), more=())
 
     def _sentence_vectors(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
@@ -128,3 +160,23 @@ class Archive:
 
     def stats(self) -> StoreStats:
         return self.store.stats()
+
+
+def _nothing_notice(query: Query, filters: Filters | None) -> str:
+    """Why no article came back when filters (the user's, or the question's time) were on."""
+    window = query.time.reading.window if query.time is not None else None
+    if (filters is None or not filters.active) and window is not None and window.strict:
+        return f"No article from {window.label or 'then'} in the archive."
+    if filters is None or not filters.active:
+        return "No article from then in the archive."
+    return "No article matches those filters."
+
+
+def _timed(answer: Answer, query: Query, params: TimeParams) -> Answer:
+    """Newest relevant quote first for questions about the present, and a word on the dates."""
+    if query.time is None:
+        return answer
+    quotes = present_first(answer.quotes, query.time)
+    note = time_notice(quotes, query.time, params)
+    notice = " ".join(n for n in (answer.notice, note) if n)
+    return replace(answer, quotes=quotes, notice=notice)

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from types import MappingProxyType
 
 import numpy as np
 
 from retrieval.language import detect
+from retrieval.recency import TimeContext, time_filters
 from retrieval.text import clean_question, terms
+from retrieval.time_expressions import read_time
 from retrieval.translation import Translator
 from retrieval.types import Filters
 
@@ -56,6 +59,10 @@ class Query:
     own_vector: np.ndarray | None = None
     filters: Filters | None = None
     mode: str = "hybrid"
+    #: when the question is asked and what time it names (None: time plays no part)
+    time: TimeContext | None = None
+    #: what is searched: ``text`` without the words that name a time
+    searched: str = ""
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
@@ -104,13 +111,24 @@ def make_query(
     lean: float = 0.5,
     filters: Filters | None = None,
     mode: str = "hybrid",
+    as_of: date | None = None,
+    as_of_given: bool = False,
 ) -> Query:
     """Work ``question`` out once: ``embed`` gives a query vector (None: no dense side),
     ``idfs`` the idf of many terms in one look-up; renderings of ``translators`` are
-    searched too, their vectors leaned into the question's with weight ``lean``."""
+    searched too, their vectors leaned into the question's with weight ``lean``.
+    ``as_of``: the day the question is asked (``as_of_given``: explicitly, so nothing
+    published later is quoted); its time expressions are then read, and not searched for.
+    Raises ValueError when the time limits leave no day to search."""
     text = clean_question(question)[:MAX_QUESTION_CHARS]
+    time = None
+    searched = text
+    if as_of is not None and text:
+        time = TimeContext(as_of, as_of_given, read_time(text, as_of))
+        searched = time.reading.without_time(text) or text
+        filters = time_filters(filters, time)
     language = detect(text)
-    words = tuple(terms(text, language=language))
+    words = tuple(terms(searched, language=language))
     renderings = tuple(
         Rendering(lang, rendered, tuple(terms(" ".join(rendered), language=lang)))
         for lang, rendered in translate(text, language, translators).items()
@@ -119,7 +137,7 @@ def make_query(
     idf = MappingProxyType(dict(idfs(wanted))) if wanted else MappingProxyType({})
     own = vector = None
     if embed is not None and mode != "lexical" and text:
-        own = vector = embed(text)
+        own = vector = embed(searched)
         if renderings and lean > 0:
             for r in renderings:
                 vector = vector + lean * embed(r.text)
@@ -135,6 +153,8 @@ def make_query(
         own,
         filters,
         mode,
+        time,
+        searched,
     )
 
 

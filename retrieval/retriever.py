@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import numpy as np
 
+from retrieval.dates import published_span
 from retrieval.embedding import DEFAULT_BACKEND, Embedder, load_embedder, resolve_model
 from retrieval.query import Query, make_query
+from retrieval.recency import TimeContext, TimeParams, age_prior, preferred_window
 from retrieval.store import Located, Ranked, VectorStore, open_store
 from retrieval.translation import Translator, default_translators
 from retrieval.types import Filters, Hit
@@ -47,14 +50,18 @@ class Retriever:
         embedder: Embedder,
         params: FusionParams = FusionParams(),
         translators: Sequence[Translator] | None = None,
+        time_params: TimeParams = TimeParams(),
     ) -> None:
         """``translators`` (default: every packaged dictionary) render questions word by
-        word in other languages, for articles in those languages."""
+        word in other languages, for articles in those languages; ``time_params``: how the
+        question's as-of date and named times weigh (retrieval.recency)."""
         store.manifest().check_model(embedder.name)
         self.store = store
         self.embedder = embedder
         self.params = params
         self.translators: Sequence[Translator] = default_translators() if translators is None else translators
+        self.time_params = time_params
+        self._newest: date | None = None
 
     @classmethod
     def open(
@@ -78,8 +85,16 @@ class Retriever:
             store.close()
             raise
 
-    def query(self, question: str, filters: Filters | None = None, mode: str = "hybrid") -> Query:
-        """``question`` worked out once (terms, renderings, idf, vectors) for this store."""
+    def query(
+        self,
+        question: str,
+        filters: Filters | None = None,
+        mode: str = "hybrid",
+        as_of: date | None = None,
+        as_of_given: bool = False,
+    ) -> Query:
+        """``question`` worked out once (terms, renderings, idf, vectors) for this store;
+        ``as_of``: the day it is asked (see :func:`retrieval.query.make_query`)."""
         return make_query(
             question,
             embed=self.embedder.embed_query,
@@ -89,12 +104,16 @@ class Retriever:
             lean=self.params.rendering_vector_weight,
             filters=filters,
             mode=mode,
+            as_of=as_of,
+            as_of_given=as_of_given,
         )
 
     def reopened(self) -> Retriever:
         """The same retriever over what its store holds now (see VectorStore.reopened)."""
         store = self.store.reopened()
-        return self if store is self.store else Retriever(store, self.embedder, self.params, self.translators)
+        if store is self.store:
+            return self
+        return Retriever(store, self.embedder, self.params, self.translators, self.time_params)
 
     def search(self, query: Query, k: int = 5) -> list[Hit]:
         """The ``k`` best hits for ``query``: dense and BM25 rankings fused (and BM25
@@ -119,9 +138,54 @@ class Retriever:
                 found = self.store.lexical_search(rendering.terms, depth, query.filters)
                 if found:
                     rankings.append((p.rendering_weight * query.known_share(rendering.terms), found))
+        window = preferred_window(query.time, self.time_params)
+        if window is not None and self.time_params.window_weight > 0:
+            rankings += self._window_rankings(query, window, depth, cosines)
         fused = self._fuse(rankings)
         located = self.store.locate([row for row, _ in fused])
+        if query.time is not None:
+            fused = self._aged(fused, located, query.time)
         return self._hits(fused, located, cosines, dict(lexical), k)
+
+    def _window_rankings(
+        self, query: Query, window: tuple[date, date], depth: int, cosines: dict[int, float]
+    ) -> list[tuple[float, Ranked]]:
+        """Dense and BM25 rankings among the articles of the preferred window only."""
+        user = query.filters
+        since = max(window[0], user.since) if user and user.since else window[0]
+        until = min(window[1], user.until) if user and user.until else window[1]
+        if since > until:
+            return []
+        inside = Filters(sources=user.sources if user else (), since=since, until=until)
+        weight = self.time_params.window_weight
+        out: list[tuple[float, Ranked]] = []
+        if query.vector is not None and query.mode != "lexical":
+            dense = self.store.dense_search(query.vector, depth, inside)
+            for row, cos in dense:
+                cosines.setdefault(row, cos)
+            out.append((weight * self.params.dense_weight, self._by_sentences(query.vector, dense)))
+        if query.mode != "dense":
+            lexical = self.store.lexical_search(query.terms, depth, inside)
+            share = query.known_share(query.terms) if query.mode == "hybrid" and lexical else 1.0
+            out.append((weight * self.params.lexical_weight * share, lexical))
+        return out
+
+    def _aged(self, fused: Ranked, located: dict[int, Located], time: TimeContext) -> Ranked:
+        """Fused scores times the age prior of their articles, best first again."""
+        reference = time.as_of if time.given else min(time.as_of, self.newest_day() or time.as_of)
+        scored = [
+            (row, score * age_prior(located[row].article.published, time, self.time_params, reference))
+            for row, score in fused
+            if row in located
+        ]
+        return sorted(scored, key=lambda item: (-item[1], item[0]))
+
+    def newest_day(self) -> date | None:
+        """The newest publication day in the store (read once)."""
+        if self._newest is None:
+            span = published_span(self.store.stats().last_published)
+            self._newest = span[1] if span else date.min
+        return self._newest if self._newest != date.min else None
 
     def closest(self, query: Query) -> tuple[float, str] | None:
         """The cosine of the question's own vector to its closest passage, and that

@@ -72,7 +72,7 @@ contradiction: ``conflict`` says so and the window is None, since neither readin
 trusted. Apart, they usually name two events ("The baby names of 2023 were announced this
 week"): the narrowest window stands and ``conflict`` stays empty.
 
-Years are read from 1900 to 2099 only. A time expression of the question names when its
+Years are read from 1800 to 2099 only. A time expression of the question names when its
 events happened, which is not always when the news was published ("the first mammal
 cloned in 1996"): callers should weigh a window, not filter on it, unless ``strict``.
 
@@ -188,7 +188,7 @@ _PART_ALIASES = {"start": "early", "beginning": "early", "middle": "mid", "end":
 _M_FULL = r"(?:january|february|march|april|may|june|july|august|september|october|november|december)"
 _M_ANY = rf"(?:{_M_FULL}|(?:jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov|dec)\.?)"
 _DAY = r"(?:3[01]|[12]\d|0?[1-9])(?:st|nd|rd|th)?"
-_YEAR = r"(?:19|20)\d\d"
+_YEAR = r"(?:18|19|20)\d\d"
 _WD = r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
 _NUM = r"(?:\d{1,3}|an?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|(?:a\s+)?few|several|(?:a\s+)?couple(?:\s+of)?)"
 _UNIT = r"(?P<unit>day|week|month|year|decade)s?"
@@ -806,7 +806,7 @@ def _starts(tokens: list[re.Match[str]], words: list[str]) -> list[int]:
     out: set[int] = set()
     for i, word in enumerate(words):
         if word.isdigit():
-            if len(word) != 4 or word[:2] not in ("19", "20"):
+            if len(word) != 4 or word[:2] not in ("18", "19", "20"):
                 continue
         elif word.partition("'")[0] not in _TRIGGER_WORDS:
             continue

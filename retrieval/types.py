@@ -22,6 +22,9 @@ class Filters:
     sources: tuple[str, ...] = ()
     since: date | None = None
     until: date | None = None
+    #: nothing known to be published after this day ("as it was known then"); undated
+    #: articles pass, unlike with ``until``
+    published_by: date | None = None
 
     def __post_init__(self) -> None:
         if self.since and self.until and self.since > self.until:
@@ -29,12 +32,16 @@ class Filters:
 
     @property
     def active(self) -> bool:
-        return bool(self.sources or self.since or self.until)
+        return bool(self.sources or self.since or self.until or self.published_by)
 
     def accepts(self, article: Article) -> bool:
         if self.sources:
             outlet = article.source.lower()
             if not any(s.lower() in outlet for s in self.sources):
+                return False
+        if self.published_by:
+            span = published_span(article.published)
+            if span is not None and span[0] > self.published_by:
                 return False
         if self.since or self.until:
             span = published_span(article.published)

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from retrieval.articles import Article
+from retrieval.dates import published_span
 from retrieval.errors import IndexMissingError
 from retrieval.lexical import LexicalIndex
 from retrieval.store.base import StoreStats, StoreWriter, VectorStore, stats_of
@@ -41,6 +42,7 @@ class FaissStore(VectorStore):
         self._by_id: dict[str, Article] | None = None
         self._by_key: dict[bytes, int] | None = None
         self._filtered: tuple[Filters, np.ndarray] | None = None
+        self._days: tuple[np.ndarray, np.ndarray] | None = None  # per article: first, last day
 
     @property
     def snapshot(self) -> Snapshot:
@@ -70,10 +72,34 @@ class FaissStore(VectorStore):
         if cached is not None and cached[0] == filters:
             return cached[1]
         snap = self.snapshot
-        ok = np.array([filters.accepts(a) for a in snap.articles], dtype=bool)
+        ok = self._accepted(filters)
         rows = np.flatnonzero(ok[snap.passages["article"]]) if len(ok) else np.zeros(0, np.int64)
         self._filtered = (filters, rows)
         return rows
+
+    def _accepted(self, filters: Filters) -> np.ndarray:
+        """Per article, whether ``filters`` accept it (what Filters.accepts says, the dates
+        compared as day numbers for all articles at once)."""
+        snap = self.snapshot
+        if self._days is None:
+            spans = [published_span(a.published) for a in snap.articles]
+            first = np.array([s[0].toordinal() if s else 0 for s in spans], dtype=np.int64)
+            last = np.array([s[1].toordinal() if s else 0 for s in spans], dtype=np.int64)
+            self._days = first, last
+        first, last = self._days
+        ok = np.ones(len(snap.articles), dtype=bool)
+        if filters.since or filters.until:
+            ok &= first > 0
+        if filters.since:
+            ok &= last >= filters.since.toordinal()
+        if filters.until:
+            ok &= first <= filters.until.toordinal()
+        if filters.published_by:
+            ok &= (first == 0) | (first <= filters.published_by.toordinal())
+        if filters.sources:
+            wanted = [s.lower() for s in filters.sources]
+            ok &= np.array([any(w in a.source.lower() for w in wanted) for a in snap.articles], dtype=bool)
+        return ok
 
     def dense_search(self, vector: np.ndarray, k: int, filters: Filters | None = None) -> Ranked:
         snap = self.snapshot

@@ -90,7 +90,7 @@ def search_index(
     faiss.omp_set_num_threads(1)
     params = sel = None
     if rows is not None:
-        if kind in LOSSY_TYPES and len(rows) <= EXACT_FILTERED_ROWS:
+        if len(rows) <= EXACT_FILTERED_ROWS:  # cheaper than a filtered scan, and exact
             return exact_search(exact(), vector, k, rows)
         # ``sel`` must outlive the search: the parameters only point at it.
         sel = faiss.IDSelectorBatch(rows.astype("int64"))

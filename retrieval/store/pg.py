@@ -652,4 +652,7 @@ def _where(filters: Filters | None) -> tuple[str, dict[str, Any]]:
     if filters.until:
         params["until"] = filters.until
         clauses.append("a.published_from <= %(until)s")
+    if filters.published_by:
+        params["by"] = filters.published_by
+        clauses.append("(a.published_from IS NULL OR a.published_from <= %(by)s)")
     return "WHERE " + " AND ".join(clauses), params

@@ -78,11 +78,26 @@ class Snapshot:
         for the lossy types they are read, memory-mapped, from vectors.npy)."""
         if self.size == 0:
             return np.zeros((0, self.manifest.dim), dtype=np.float32)
-        if self.manifest.index_type in LOSSY_TYPES:
-            if self._exact is None:
+        if self._exact is None:
+            if self.manifest.index_type in LOSSY_TYPES:
                 self._exact = np.load(self.folder / EXACT_VECTORS, mmap_mode="r", allow_pickle=False)
-            return self._exact
-        return self.faiss_index.reconstruct_n(0, self.size)
+            else:
+                self._exact = _stored_vectors(self.faiss_index, self.size)
+        return self._exact
+
+
+def _stored_vectors(index: Any, n: int) -> np.ndarray:
+    """The full vectors a flat (or HNSW) index holds, as a read-only view of its memory (no
+    copy: it lives as long as the index, which the snapshot keeps)."""
+    import faiss
+
+    flat = faiss.downcast_index(index.storage) if hasattr(index, "storage") else index
+    try:
+        view = faiss.rev_swig_ptr(flat.get_xb(), n * flat.d).reshape(n, flat.d)
+    except (AttributeError, RuntimeError, TypeError):  # an index type without raw storage
+        return np.asarray(index.reconstruct_n(0, n))
+    view.flags.writeable = False
+    return view
 
 
 # --------------------------------------------------------------------------- reading

@@ -127,7 +127,7 @@ def test_watch_picks_up_entries_that_arrive_between_rounds(server: FeedServer, t
     assert result.exit_code == 0, result.output
     rounds = [json.loads(line) for line in result.output.splitlines() if line.startswith("{")]
     assert len(rounds) == 2
-    assert len(rounds[0]["index"]["added"]) == 1 and len(rounds[1]["index"]["added"]) == 1
+    assert len(rounds[0]["index"]["added"]) == 1 and len(rounds[1]["index"]["added"]) == 1, rounds
     answer = json.loads(
         CliRunner().invoke(main, ["ask", "tunnel under the river", "--index", str(index), "--json"]).output
     )
