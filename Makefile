@@ -1,4 +1,4 @@
-# Two entry points: `make run` and `make test`. Both bootstrap .venv first.
+# Two entry points: `make run` and `make test`. Both bootstrap .venv first (and so does `make lint`).
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -24,7 +24,9 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
-	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 index: $(STAMP)
 	$(BIN)/newsbot index

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -17,9 +17,11 @@ from bot.terminal import json_line
 if TYPE_CHECKING:
     from retrieval.archive import Archive
     from retrieval.feeds import FeedList
-    from retrieval.indexer import IndexReport
+    from retrieval.indexer import IndexReport, OnProgress
     from retrieval.types import Filters
     from retrieval.updates import UpdateReport
+
+F = TypeVar("F", bound=Callable[..., Any])  # a command function, under click's decorators
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -32,7 +34,7 @@ def main() -> None:
 # --------------------------------------------------------------------------- shared options
 
 
-def index_option(f):  # type: ignore[no-untyped-def]
+def index_option(f: F) -> F:
     f = click.option(
         "--store",
         "database_url",
@@ -60,7 +62,7 @@ def location(database_url: str | None, index_dir: Path) -> Path | str:
         raise click.BadParameter(str(exc), param_hint="--store") from exc
 
 
-def backend_option(f):  # type: ignore[no-untyped-def]
+def backend_option(f: F) -> F:
     return click.option(
         "--backend",
         type=click.Choice(["onnx", "torch"]),
@@ -140,9 +142,10 @@ def user_errors() -> Iterator[None]:
     """Expected failures become one clear line (exit 1), not a traceback."""
     from retrieval.errors import USER_ERRORS
 
+    expected: tuple[type[Exception], ...] = (*USER_ERRORS, ValueError)
     try:
         yield
-    except (*USER_ERRORS, ValueError) as exc:
+    except expected as exc:
         raise click.ClickException(str(exc)) from exc
 
 
@@ -270,7 +273,7 @@ def run_update(
 
 
 @contextmanager
-def _progress(enabled: bool):  # type: ignore[no-untyped-def]
+def _progress(enabled: bool) -> Iterator[OnProgress | None]:
     if not enabled:
         yield None
         return
@@ -462,7 +465,7 @@ def filters_from(sources: tuple[str, ...], since: date | None, until: date | Non
 class DateParam(click.ParamType):
     name = "DATE"
 
-    def convert(self, value, param, ctx):  # type: ignore[no-untyped-def]
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> date:
         if isinstance(value, date):
             return value
         try:

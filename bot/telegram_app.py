@@ -16,7 +16,7 @@ import re
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import date
-from typing import TypeVar
+from typing import TypeGuard, TypeVar
 
 from telegram import (
     BotCommand,
@@ -218,7 +218,7 @@ def run(
 # --------------------------------------------------------------------------- access
 
 
-def _is_group(chat: Chat | None) -> bool:
+def _is_group(chat: Chat | None) -> TypeGuard[Chat]:
     return chat is not None and chat.type in (Chat.GROUP, Chat.SUPERGROUP)
 
 
@@ -471,7 +471,7 @@ async def on_more_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     # The button has done its job: drop it from the old message, keep the others.
     if message.reply_markup is not None:
         rows = [
-            [b for b in row if not (b.callback_data or "").startswith("more:")]
+            [b for b in row if not (isinstance(b.callback_data, str) and b.callback_data.startswith("more:"))]
             for row in message.reply_markup.inline_keyboard
         ]
         with contextlib.suppress(TelegramError):

@@ -25,7 +25,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from retrieval.dates import normalize_date, read_date
 
@@ -459,7 +459,8 @@ def _frontmatter_loader() -> Any:
             pass
 
         FrontMatterLoader.add_constructor(
-            "tag:yaml.org,2002:timestamp", lambda loader, node: loader.construct_scalar(node)
+            "tag:yaml.org,2002:timestamp",
+            lambda loader, node: loader.construct_scalar(cast(yaml.ScalarNode, node)),
         )
         _LOADER = FrontMatterLoader
     return _LOADER

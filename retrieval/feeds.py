@@ -622,7 +622,7 @@ def _success_fields(t: datetime) -> dict[str, Any]:
 
 
 def _changed_beyond_times(old: FeedState, new: FeedState) -> bool:
-    times = {"last_attempt": None, "last_success": None}
+    times: dict[str, Any] = {"last_attempt": None, "last_success": None}
     return replace(old, **times) != replace(new, **times)
 
 
@@ -795,7 +795,7 @@ def _published(entry: Any) -> str:
             pass
     parsed = entry.get("published_parsed") or entry.get("updated_parsed")
     if parsed:
-        return datetime(*parsed[:6], tzinfo=UTC).isoformat()
+        return datetime(*parsed[:6]).replace(tzinfo=UTC).isoformat()
     return raw
 
 

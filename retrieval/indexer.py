@@ -124,7 +124,7 @@ def refresh(
     if missing:
         raise SourceError(f"articles folder not found: {', '.join(missing)}")
     own = not isinstance(location, VectorStore)
-    store = open_store(location, index_type=index_type) if own else location  # type: ignore[arg-type]
+    store = location if isinstance(location, VectorStore) else open_store(location, index_type=index_type)
     try:
         with store.writer() as writer:
             return _Run(writer, store.location, started, on_progress, batch).refresh(

@@ -79,7 +79,8 @@ class LexicalIndex:
         rows = np.asarray(reuse if old is not None else np.full(len(texts), -1), dtype=np.int64)
         fresh = {
             int(i): np.array(
-                [vocab.setdefault(t, len(vocab)) for t in terms(texts[i], language=langs[i])], dtype=np.int32
+                [vocab.setdefault(t, len(vocab)) for t in terms(texts[int(i)], language=langs[int(i)])],
+                dtype=np.int32,
             )
             for i in np.flatnonzero(rows < 0)
         }

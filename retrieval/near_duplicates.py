@@ -263,7 +263,7 @@ class StoryGroups:
         for article_id, sig in zip(ids, sigs, strict=True):
             groups._append(article_id, sig.copy())
         lsh = groups._index()
-        for r in np.flatnonzero(groups._live):
+        for r in np.flatnonzero(groups._live).tolist():
             lsh.insert(int(r), _Sketch(groups._sigs[r]))
         for a, b in np.asarray(arrays["links"], dtype=np.int64).reshape(-1, 2).tolist():
             groups._links.setdefault(a, set()).add(b)
@@ -328,7 +328,7 @@ class StoryGroups:
         kept = int(np.count_nonzero(body))
         if kept < p.num_perm / 4:
             return False
-        return np.count_nonzero(match & body) >= p.threshold * kept
+        return bool(np.count_nonzero(match & body) >= p.threshold * kept)
 
     def _component(self, row: int) -> set[int]:
         seen, todo = {row}, [row]
@@ -372,7 +372,10 @@ def group_articles(
 def _one_of(text: str | None, sig: np.ndarray | None) -> str | np.ndarray:
     if (text is None) == (sig is None):
         raise ValueError("give exactly one of text and signature")
-    return text if text is not None else sig  # type: ignore[return-value]
+    if text is not None:
+        return text
+    assert sig is not None
+    return sig
 
 
 def _powers(base: int, n: int) -> np.ndarray:

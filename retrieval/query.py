@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from types import MappingProxyType
+from typing import Any
 
 import numpy as np
 
@@ -84,7 +85,7 @@ class Query:
         text: str,
         idf: Mapping[str, float] | Callable[[str], float] | None = None,
         renderings: Mapping[str, Sequence[str]] | None = None,
-        **fields: object,
+        **fields: Any,
     ) -> Query:
         """A query of ``text`` without vectors (e.g. for tests): ``idf`` weighs its terms
         (default 1 each, every term known); ``renderings``: language -> rendered words."""
@@ -98,7 +99,7 @@ class Query:
         lookup = idf if callable(idf) else (lambda t: (idf or {}).get(t, 1.0))
         every = {*words, *(t for r in rendered for t in r.terms)}
         weights = MappingProxyType({t: float(lookup(t)) for t in every})
-        return cls(cleaned, language, words, rendered, weights, float("inf"), **fields)  # type: ignore[arg-type]
+        return cls(cleaned, language, words, rendered, weights, float("inf"), **fields)
 
 
 def make_query(

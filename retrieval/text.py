@@ -9,7 +9,7 @@ Chinese sentence is not one giant token.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import lru_cache
 
 import regex
@@ -375,7 +375,7 @@ _SNOWBALL = {
 
 
 @lru_cache(maxsize=64)
-def _stemmer(language: str):  # type: ignore[no-untyped-def]
+def _stemmer(language: str) -> Callable[[str], str]:
     """The Snowball stemmer of ``language`` (English when unknown or unsupported)."""
     import Stemmer  # PyStemmer: Snowball stemmers in C
 

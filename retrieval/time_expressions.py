@@ -102,6 +102,7 @@ import itertools
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import cast
 
 __all__ = ["TimeReading", "TimeWindow", "read_time"]
 
@@ -369,12 +370,13 @@ def _calendar_hits(question: str, starts: list[int]) -> list[_Hit]:
             capital = month_text[0].isupper()
             day_text = g["d1"] or g["d2"]
             year_text = g["y1"] or g["y2"] or g["y3"]
+            day_digits = re.match(r"\d+", day_text) if day_text else None
             hit = _Hit(
                 start,
                 end,
                 "md" if day_text else "m",
                 month=_MONTH_NUM[word],
-                day=int(re.match(r"\d+", day_text).group()) if day_text else 0,
+                day=int(day_digits.group()) if day_digits else 0,
                 year=int(year_text) if year_text else 0,
                 cued=capital or word not in _AMBIGUOUS_MONTHS,
             )
@@ -410,7 +412,9 @@ def _relative_hits(question: str, starts: list[int], as_of: date) -> list[_Hit]:
         start, end = m.start(), m.end()
         hit = _Hit(start, end, "rel", cued=True)
         if g["today"]:
-            word = re.search(r"today|tonight|this", g["today"], re.I).group()
+            found = re.search(r"today|tonight|this", g["today"], re.I)
+            assert found is not None  # the group matched one of these words
+            word = found.group()
             if word.lower() == "today" and word[0].isupper() and not _sentence_start(question, m.start()):
                 continue
             hit.first = hit.last = as_of
@@ -740,6 +744,7 @@ def _merge(members: list[_Hit], as_of: date, future: bool, start: int, end: int,
             after = members[members.index(item) + 1]
             item.year = year if (item.month, item.day) <= (after.month, after.day or 31) else year - 1
         if item.kind == "wd":
+            assert last.first is not None  # resolved above, or as_of
             item.first = item.last = last.first - timedelta(days=(last.first.weekday() - item.weekday) % 7)
         item.cued = True
         _resolve(item, as_of, future)
@@ -890,11 +895,14 @@ def read_time(question: str, as_of: date) -> TimeReading:
     spans = sorted(set(spans))
 
     window_hits = [h for h in accepted if not h.vague] or accepted
-    ordered = sorted(window_hits, key=lambda h: ((h.last - h.first).days, h.start))
+    # _resolve filled first and last of every accepted hit
+    ordered = sorted(window_hits, key=lambda h: ((cast(date, h.last) - cast(date, h.first)).days, h.start))
     start, end = ordered[0].first, ordered[0].last
     conflict = ""
     base = ordered[0]
+    assert start is not None and end is not None and base.first is not None and base.last is not None
     for hit in ordered[1:]:
+        assert hit.first is not None and hit.last is not None
         if hit.last < start or hit.first > end:
             if _adjacent(question, base, hit) and not conflict:
                 a = question[base.start : base.end]

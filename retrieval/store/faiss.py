@@ -164,8 +164,9 @@ class FaissStore(VectorStore):
     @contextmanager
     def writer(self) -> Iterator[FaissWriter]:
         with writer_lock(self.index_dir):
+            live: FaissStore | None
             try:
-                live: FaissStore | None = self.reopened()
+                live = self.reopened()
                 live.snapshot  # noqa: B018 - the version live now, read under the lock
             except IndexMissingError:
                 live = None
@@ -286,8 +287,8 @@ class _Version:
         sentences = None
         entries: dict[str, ArticleEntry] = {}
         if base is not None and kept:
-            position = {a.id: i for i, a in enumerate(kept)}
-            remap = np.array([position.get(a.id, -1) for a in base.articles], dtype=np.int64)
+            positions = {a.id: i for i, a in enumerate(kept)}
+            remap = np.array([positions.get(a.id, -1) for a in base.articles], dtype=np.int64)
             rows = np.flatnonzero(remap[base.passages["article"]] >= 0)
             table = base.passages[rows].copy()
             table["article"] = remap[table["article"]]

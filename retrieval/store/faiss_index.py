@@ -46,6 +46,7 @@ def build_faiss(vectors: np.ndarray, index_type: str = "auto") -> tuple[Any, str
     if index_type == "auto":
         index_type = "ivf-sq8" if n >= ANN_THRESHOLD else "flat"
     vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+    index: Any  # one of three faiss classes; the stubs lack the attributes each branch sets
     if index_type == "flat" or (index_type == "ivf-sq8" and n == 0):
         index_type = "flat"
         index = faiss.IndexFlatIP(dim)
@@ -95,13 +96,15 @@ def search_index(
         # ``sel`` must outlive the search: the parameters only point at it.
         sel = faiss.IDSelectorBatch(rows.astype("int64"))
         if kind == "hnsw":
-            params = faiss.SearchParametersHNSW(sel=sel, efSearch=max(HNSW_EF_SEARCH, k))
+            params = faiss.SearchParametersHNSW(  # type: ignore[attr-defined]  # faiss stubs lack SearchParametersHNSW
+                sel=sel, efSearch=max(HNSW_EF_SEARCH, k)
+            )
         elif kind == "ivf-sq8":
             # Fewer allowed rows per list: scan proportionally more lists.
             nprobe = min(index.nlist, math.ceil(index.nprobe * size / len(rows)))
-            params = faiss.SearchParametersIVF(sel=sel, nprobe=nprobe)
+            params = faiss.SearchParametersIVF(sel=sel, nprobe=nprobe)  # type: ignore[call-arg]  # faiss stubs lack the keyword fields its wrapper takes
         else:
-            params = faiss.SearchParameters(sel=sel)
+            params = faiss.SearchParameters(sel=sel)  # type: ignore[call-arg]  # faiss stubs lack the keyword fields its wrapper takes
     k = min(k, size)
     fetch = min(size, RERANK_FACTOR * k) if kind in LOSSY_TYPES else k
     scores, ids = index.search(vector.reshape(1, -1).astype(np.float32), fetch, params=params)

@@ -640,7 +640,8 @@ def _where(filters: Filters | None) -> tuple[str, dict[str, Any]]:
     """A WHERE clause over ``articles a`` doing what :meth:`Filters.accepts` does."""
     if filters is None or not filters.active:
         return "", {}
-    clauses, params = [], {}
+    clauses: list[str] = []
+    params: dict[str, Any] = {}
     if filters.sources:
         params["sources"] = [s.lower() for s in filters.sources]
         clauses.append(

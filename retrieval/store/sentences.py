@@ -22,6 +22,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 
@@ -174,7 +175,7 @@ class SentenceTable:
         """The table saved in ``folder``; None when the index has none."""
         if not (folder / FILES[0]).exists():
             return None
-        mode = "r" if mmap else None
+        mode: Literal["r"] | None = "r" if mmap else None
         spans, keys, vectors = (np.load(folder / name, mmap_mode=mode, allow_pickle=False) for name in FILES)
         if spans.dtype != SENTENCE_DTYPE or not len(spans) == len(keys) == len(vectors):
             raise ValueError("the sentence tables disagree")

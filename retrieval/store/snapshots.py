@@ -91,7 +91,7 @@ def _stored_vectors(index: Any, n: int) -> np.ndarray:
     copy: it lives as long as the index, which the snapshot keeps)."""
     import faiss
 
-    flat = faiss.downcast_index(index.storage) if hasattr(index, "storage") else index
+    flat: Any = faiss.downcast_index(index.storage) if hasattr(index, "storage") else index
     try:
         view = faiss.rev_swig_ptr(flat.get_xb(), n * flat.d).reshape(n, flat.d)
     except (AttributeError, RuntimeError, TypeError):  # an index type without raw storage
