@@ -140,13 +140,14 @@ def default_sources(sources: tuple[Path, ...], feeds: FeedList | None) -> list[P
 @contextmanager
 def user_errors() -> Iterator[None]:
     """Expected failures become one clear line (exit 1), not a traceback."""
+    from bot.terminal import clean
     from retrieval.errors import USER_ERRORS
 
     expected: tuple[type[Exception], ...] = (*USER_ERRORS, ValueError)
     try:
         yield
-    except expected as exc:
-        raise click.ClickException(str(exc)) from exc
+    except expected as exc:  # the message may quote a path or a title: never raw to the terminal
+        raise click.ClickException(clean(str(exc))) from exc
 
 
 def open_archive(where: Path | str, backend: str) -> Archive:

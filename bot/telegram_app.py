@@ -432,7 +432,7 @@ def _keyboard(session: Session, articles: Sequence[Article], *, more: bool) -> I
         n = numbers[article.id]
         label = f"📄 Full article [{n}]"
         if article.source:
-            label += f" · {article.source[:28]}"
+            label += f" · {tg.plain(article.source)[:28]}"
         rows.append([InlineKeyboardButton(label, callback_data=f"art:{session.id}:{n}")])
     return InlineKeyboardMarkup(rows) if rows else None
 
@@ -613,7 +613,7 @@ async def on_inline(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     results = []
     for n, q in enumerate(answer.quotes):
         a = q.article
-        title = " · ".join(p for p in (a.source, a.published) if p) or a.title or "Quote"
+        title = tg.plain(" · ".join(p for p in (a.source, a.published) if p) or a.title or "Quote")
         results.append(
             InlineQueryResultArticle(
                 id=str(n),

@@ -22,6 +22,9 @@ from retrieval.translation import Translator
 from retrieval.types import Answer, Filters, Quote
 from retrieval.vector_cache import VectorCache
 
+#: /latest keeps the articles whose best quote scores at least this share of the best one
+LATEST_SHARE = 0.5
+
 
 def quote_params_for(traits: ModelTraits) -> QuoteParams:
     """:class:`QuoteParams` with the model's own relevance floors and sentence scoring."""
@@ -126,19 +129,23 @@ class Archive:
             relevance=self.retriever.closest(query) if query.renderings else None,
         )
         answer = _timed(answer, query, self.retriever.time_params)
+        answer = _in_its_language(answer, query, self.embedder.traits)
         searched_as = tuple((r.language, r.text) for r in query.renderings)
         return replace(answer, searched_as=searched_as) if searched_as else answer
 
     def latest(
         self, topic: str, k: int = 5, filters: Filters | None = None, as_of: date | None = None
     ) -> Answer:
-        """The newest articles on ``topic``: one quote each (its best), newest first."""
+        """The newest articles on ``topic``: one quote each (its best), newest first, of the
+        articles whose quote scores at least half the best one's."""
         answer = self.ask(topic, k=max(4 * k, 10), filters=filters, as_of=as_of)
-        if not answer.answered:
+        if not answer.answered or not answer.quotes:
             return answer
+        floor = LATEST_SHARE * answer.quotes[0].score
         best: dict[str, Quote] = {}
         for quote in (*answer.quotes, *answer.more):
-            best.setdefault(quote.article.id, quote)
+            if quote.score >= floor:
+                best.setdefault(quote.article.id, quote)
         newest = sorted(best.values(), key=lambda q: q.article.published or "", reverse=True)
         return replace(answer, quotes=tuple(newest[:k]), more=())
 
@@ -180,3 +187,19 @@ def _timed(answer: Answer, query: Query, params: TimeParams) -> Answer:
     note = time_notice(quotes, query.time, params)
     notice = " ".join(n for n in (answer.notice, note) if n)
     return replace(answer, quotes=quotes, notice=notice)
+
+
+def _in_its_language(answer: Answer, query: Query, traits: ModelTraits) -> Answer:
+    """A question in a language the model does not read (and no dictionary rendered) says
+    so; quoted from an article in another language than its own, it is not answered with
+    confidence either: across languages such a model's cosines say little."""
+    known = traits.languages
+    if known is None or not query.language or query.language in known or query.renderings:
+        return answer
+    notice = (
+        f"This index's model reads {', '.join(sorted(known))} only; for questions in other "
+        "languages, index with --model multilingual."
+    )
+    top = answer.quotes[0].article.language if answer.quotes else ""
+    answered = answer.answered and top == query.language
+    return replace(answer, answered=answered, notice=" ".join(n for n in (answer.notice, notice) if n))

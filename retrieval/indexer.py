@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from retrieval.articles import Article, Loaded, Problem, load_articles
+from retrieval.articles import Article, Loaded, Problem, display_path, load_articles
 from retrieval.chunking import ChunkingParams, chunk_text
 from retrieval.embedding import DEFAULT_BACKEND, Embedder, LazyEmbedder, resolve_model
 from retrieval.errors import SourceError
@@ -74,9 +74,10 @@ class IndexReport:
             "updated": self.updated,
             "removed": self.removed,
             "unchanged": self.unchanged,
-            "skipped": [{"path": p.path, "reason": p.reason} for p in self.skipped],
+            "skipped": [{"path": p.path, "reason": p.reason} for p in self.skipped if not p.warning],
             "duplicates": [{"path": p.path, "reason": p.reason} for p in self.duplicates],
             "kept": [{"path": p.path, "reason": p.reason} for p in self.kept],
+            "warnings": [{"path": p.path, "reason": p.reason} for p in self.skipped if p.warning],
             "articles": self.articles,
             "passages": self.passages,
             "embedded": self.embedded,
@@ -308,22 +309,39 @@ def _stale(entry: ArticleEntry | None, article: Article, layout: str) -> bool:
     )
 
 
+#: reasons a file was not read this time that say nothing about its article being gone
+_PASSING = ("changed while being read", "cannot read")
+
+
 def _kept(sources: Sequence[Path], loaded: Loaded, stored: Mapping[str, ArticleEntry]) -> dict[str, str]:
-    """Stored articles not to remove although no source holds them now, and why: those
-    of a source folder that holds no file at all."""
-    found = [os.path.abspath(p.path.split(" (")[0]) for p in (*loaded.problems, *loaded.duplicates)]
+    """Stored articles not to remove although no source holds them now, and why: those of
+    a source folder that holds no file at all (unmounted? a typo?), of a folder that could
+    not be read, and of a file that could not be read this time."""
+    found = [os.path.abspath(_problem_path(p)) for p in (*loaded.problems, *loaded.duplicates)]
     found += [os.path.abspath(a.path) for a in loaded.articles]
-    out: dict[str, str] = {}
+    guarded: list[tuple[str, str]] = []  # (folder or file, why its articles stay)
     for root in sources:
-        if not root.is_dir():
-            continue
         top = os.path.abspath(root)
-        if any(_under(p, top) for p in found):
-            continue
-        for article_id, entry in stored.items():
-            if entry.path and _under(os.path.abspath(entry.path), top):
-                out[article_id] = f"kept: the folder {root} is empty now (not mounted?)"
+        if root.is_dir() and not any(_under(p, top) for p in found):
+            guarded.append((top, f"kept: the folder {display_path(root)} is empty now (not mounted?)"))
+    for problem in loaded.problems:  # unreadable folders among them ("cannot read folder: …")
+        if not problem.warning and problem.reason.startswith(_PASSING):
+            guarded.append((os.path.abspath(_problem_path(problem)), f"kept: {problem.reason}"))
+    out: dict[str, str] = {}
+    for article_id, entry in stored.items():
+        path = os.path.abspath(entry.path) if entry.path else ""
+        for where, why in guarded:
+            if path and _under(path, where):
+                out[article_id] = why
+                break
     return out
+
+
+def _problem_path(problem: Problem) -> str:
+    """The file a problem is about ("x.jsonl:3" and "x.json (item 2)" name parts of x)."""
+    path = problem.path.split(" (")[0]
+    head, sep, tail = path.rpartition(":")
+    return head if sep and tail.isdigit() else path
 
 
 def _under(path: str, folder: str) -> bool:

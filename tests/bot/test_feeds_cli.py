@@ -61,9 +61,7 @@ def test_index_feeds_indexes_new_entries_reports_bad_feeds_and_asks_conditionall
     assert first["feeds"]["bad_lines"][0]["where"].endswith(":4")
     assert (index / "feeds" / "articles").is_dir()  # kept beside the index: re-indexing needs no network
 
-    answer = json.loads(
-        CliRunner().invoke(main, ["ask", "bridge over the harbour", "--index", str(index), "--json"]).output
-    )
+    answer = invoke("ask", "bridge over the harbour", "--index", str(index))
     assert answer["quotes"] and answer["quotes"][0]["source"] == "Harbour Gazette"
 
     again = invoke("index", "--feeds", str(listing), "--index", str(index), "--model", MODEL)
@@ -128,9 +126,7 @@ def test_watch_picks_up_entries_that_arrive_between_rounds(server: FeedServer, t
     rounds = [json.loads(line) for line in result.output.splitlines() if line.startswith("{")]
     assert len(rounds) == 2
     assert len(rounds[0]["index"]["added"]) == 1 and len(rounds[1]["index"]["added"]) == 1, rounds
-    answer = json.loads(
-        CliRunner().invoke(main, ["ask", "tunnel under the river", "--index", str(index), "--json"]).output
-    )
+    answer = invoke("ask", "tunnel under the river", "--index", str(index))
     assert "tunnel" in answer["quotes"][0]["text"]
 
 

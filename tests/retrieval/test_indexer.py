@@ -268,3 +268,114 @@ def test_reader_sees_old_or_new_never_a_mix(tmp_path: Path) -> None:
             t.join()
     assert errors == []
     assert len(list((idx / "versions").iterdir())) <= 2
+
+
+# --------------------------------------------------------------------------- safe removal
+
+
+def test_an_emptied_source_folder_removes_nothing(tmp_path: Path) -> None:
+    src, idx = _articles(tmp_path / "src"), tmp_path / "index"
+    refresh(idx, [src], HashingEmbedder(64))
+    for f in src.iterdir():
+        f.unlink()  # an unmounted disk looks like this
+    report = refresh(idx, [src], HashingEmbedder(64))
+    assert report.removed == [] and len(report.kept) == 3
+    assert all("is empty now" in p.reason for p in report.kept)
+    assert sorted(a.id for a in load_snapshot(idx).articles) == ["a0", "a1", "a2"]
+
+
+def test_articles_of_an_unreadable_folder_or_file_stay(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from retrieval import articles
+
+    src, idx = tmp_path / "src", tmp_path / "index"
+    _articles(src / "world", 2)
+    write(src / "local" / "harbour.txt", "The harbour reopened on Monday after the storm.")
+    write(src / "local" / "bridge.txt", "The bridge closed on Friday for repairs.")
+    refresh(idx, [src], HashingEmbedder(64))
+    real = articles.os.scandir
+
+    def scandir(path):  # type: ignore[no-untyped-def]
+        if Path(path).name == "world":
+            raise PermissionError(13, "Permission denied")
+        return real(path)
+
+    monkeypatch.setattr(articles.os, "scandir", scandir)
+    (src / "local" / "bridge.txt").unlink()
+    report = refresh(idx, [src], HashingEmbedder(64), allow_removal=True)
+    assert report.removed == ["local/bridge"]
+    assert sorted(Path(p.path).name for p in report.kept) == ["a0.txt", "a1.txt"]
+    assert all("world" in p.path and "Permission denied" in p.reason for p in report.kept)
+    assert sorted(a.id for a in load_snapshot(idx).articles) == ["local/harbour", "world/a0", "world/a1"]
+
+
+def test_removing_more_than_half_needs_allow_removal(tmp_path: Path) -> None:
+    src, idx = _articles(tmp_path / "src", 4), tmp_path / "index"
+    refresh(idx, [src], HashingEmbedder(64))
+    for n in (0, 1, 2):
+        (src / f"a{n}.txt").unlink()
+    with pytest.raises(SourceError, match=r"would remove 3 of the 4 articles.*--allow-removal"):
+        refresh(idx, [src], HashingEmbedder(64))
+    assert len(load_snapshot(idx).articles) == 4  # nothing written
+    report = refresh(idx, [src], HashingEmbedder(64), allow_removal=True)
+    assert sorted(report.removed) == ["a0", "a1", "a2"]
+
+
+def test_full_keeps_the_index_model_and_chunking_unless_told(tmp_path: Path) -> None:
+    from retrieval.chunking import ChunkingParams
+
+    src, idx = _articles(tmp_path / "src"), tmp_path / "index"
+    refresh(idx, [src], "hashing-64", ChunkingParams(max_words=9, overlap_sentences=0))
+    report = refresh(idx, [src], None, full=True)
+    manifest = load_snapshot(idx).manifest
+    assert (report.model, manifest.model) == ("hashing-64", "hashing-64")
+    assert (manifest.chunking["max_words"], manifest.chunking["overlap_sentences"]) == (9, 0)
+    refresh(idx, [src], "hashing-32", {"max_words": 12}, full=True)
+    manifest = load_snapshot(idx).manifest
+    assert (manifest.model, manifest.chunking["max_words"], manifest.chunking["overlap_sentences"]) == (
+        "hashing-32",
+        12,
+        0,
+    )
+
+
+# --------------------------------------------------------------------------- disk trouble
+
+
+@pytest.mark.parametrize("where", ["vectors", "pointer"])
+def test_a_failed_write_is_one_line_and_leaves_the_old_index_and_no_litter(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
+    import errno
+
+    from retrieval.store import snapshots
+    from retrieval.store.snapshots import IndexWriteError
+
+    src, idx = _articles(tmp_path / "src"), tmp_path / "index"
+    refresh(idx, [src], HashingEmbedder(64))
+    before = current_version(idx)
+    write(src / "new.txt", "A new article about the dam.")
+    if where == "vectors":
+
+        def full(*args: object, **kwargs: object) -> None:
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+        monkeypatch.setattr(snapshots.np, "save", full)
+    else:
+        real = snapshots.os.replace
+
+        def replace(a: object, b: object) -> None:
+            if str(b).endswith("CURRENT"):
+                raise OSError(errno.EROFS, "Read-only file system")
+            real(a, b)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(snapshots.os, "replace", replace)
+    with pytest.raises(IndexWriteError) as caught:
+        refresh(idx, [src], HashingEmbedder(64))
+    message = str(caught.value)
+    assert "\n" not in message and str(idx) in message and "the previous index stays in use" in message
+    assert ("No space left" if where == "vectors" else "Read-only") in message
+    assert current_version(idx) == before and len(load_snapshot(idx).articles) == 3
+    litter = [p.name for p in idx.rglob("*") if p.name.startswith((".tmp-", ".CURRENT."))]
+    assert litter == [] and sorted(p.name for p in (idx / "versions").iterdir()) == [before.name]

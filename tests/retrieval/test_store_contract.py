@@ -387,3 +387,25 @@ def test_refresh_adds_sentence_vectors_to_a_store_filled_without_them(
     assert store.reopened().stats().sentences == 4
     again = refresh(store, [src], SentenceEmbedder(DIM), ChunkingParams(max_words=30))
     assert again.sentences_embedded == 0 and not again.wrote
+
+
+def test_partial_dates_and_published_by_filter_alike(store: VectorStore, embedder: Embedder) -> None:
+    """A year-only date covers its whole year; ``published_by`` keeps undated articles."""
+    yearly = Article(
+        id="yearly",
+        text="The yearly report on the harbour fleet counted forty boats and two ferries.",
+        source="Harbour Annual",
+        published="2023",
+        path="yearly.md",
+    )
+    store = put(store, embedder, HARBOUR, GLACIER, BUDGET, yearly, reset=True)
+    vector = embedder.embed_query("harbour boats report")
+
+    def found(filters: Filters) -> set[str]:
+        return {store.locate([r])[r].article.id for r, _ in store.dense_search(vector, 20, filters)}
+
+    assert "yearly" in found(Filters(since=date(2023, 6, 1), until=date(2023, 6, 30)))
+    assert "yearly" not in found(Filters(since=date(2024, 1, 1)))
+    # harbour (May) is known to be later; the undated budget and the year that began in
+    # January may be older, so they stay
+    assert found(Filters(published_by=date(2023, 3, 31))) == {"glacier", "budget", "yearly"}

@@ -71,3 +71,13 @@ def test_cli_end_to_end_with_the_packaged_model(
     data = json.loads(asked.stdout)
     assert data["answered"] and "Baku" in data["quotes"][0]["text"]
     assert data["quotes"][0]["source"] == "RASC News Agency"
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["أين عقد المؤتمر الدولي حول أفغانستان؟", "Где прошла международная конференция по Афганистану?"],
+)
+def test_a_question_in_a_language_the_model_cannot_read_says_so(archive: Archive, question: str) -> None:
+    answer = archive.ask(question, k=3)
+    assert not answer.answered  # the English article's cosine to it means little
+    assert "reads en only" in answer.notice and "--model multilingual" in answer.notice
