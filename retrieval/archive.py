@@ -14,6 +14,7 @@ from retrieval.quotes import QuoteParams, compose_answer
 from retrieval.retriever import FusionParams, Retriever
 from retrieval.store import StoreStats, VectorStore
 from retrieval.store.sentences import sentence_key
+from retrieval.stories import one_copy_per_story
 from retrieval.translation import Translator
 from retrieval.types import Answer, Filters
 from retrieval.vector_cache import VectorCache
@@ -107,6 +108,8 @@ class Archive:
             # renderings lift every cosine in their language: the floor reads the question's own
             relevance=self.retriever.closest(query) if query.renderings else None,
         )
+        # syndicated copies: one quoted per story, the others listed with it
+        answer = one_copy_per_story(answer, self.store.stories)
         searched_as = tuple((r.language, r.text) for r in query.renderings)
         return replace(answer, searched_as=searched_as) if searched_as else answer
 
