@@ -42,18 +42,14 @@ def one_copy_per_story(answer: Answer, stories: StoryLookup) -> Answer:
 
 
 def copies(quoted: Article, members: Sequence[Article]) -> tuple[Copy, ...]:
-    """The story's other copies, one per outlet, not the quoted article's own outlet: outlets
-    known by name first, then those known by their web host, then the rest; by name, and
-    within an outlet its earliest copy."""
-    own = _outlet_key(quoted)
+    """The story's other copies, one per outlet (its earliest copy; the quoted article's own
+    outlet too, for another version of it): outlets known by name first, then those known by
+    their web host, then the rest; by name."""
     best: dict[str, Copy] = {}
     for a in sorted(members, key=lambda m: (not m.published, m.published, m.id)):
-        if a.id == quoted.id:
-            continue
-        key = _outlet_key(a)
-        if key and key == own:
-            continue
-        best.setdefault(key or f"\0{a.id}", Copy(a.id, a.source, a.title, a.url, a.published))
+        if a.id != quoted.id:
+            key = _outlet_key(a) or f"\0{a.id}"  # no outlet: never merged with another
+            best.setdefault(key, Copy(a.id, a.source, a.title, a.url, a.published))
     return tuple(sorted(best.values(), key=_rank))
 
 

@@ -81,6 +81,7 @@ def test_copies_one_per_outlet_named_outlets_first() -> None:
     members = (
         art("ap-1", "AP", "https://apnews.com/1", "2024-03-07"),
         art("ap-2", "AP ", "https://apnews.com/2", "2024-03-08"),  # the quoted outlet's own update
+        art("ap-3", "ap", "https://apnews.com/3", "2024-03-09"),
         art("reuters-late", "Reuters", "https://reuters.com/late", "2024-03-09"),
         art("reuters-early", "reuters", "https://reuters.com/early", "2024-03-07"),
         art("blog", "", "https://www.someblog.example/post", "2024-03-08"),
@@ -88,10 +89,12 @@ def test_copies_one_per_outlet_named_outlets_first() -> None:
         art("bbc", "BBC", "", ""),
     )
     got = copies(members[0], members)
-    assert [c.article_id for c in got] == ["bbc", "reuters-early", "blog", "file"]
-    assert [c.outlet for c in got] == ["BBC", "reuters", "someblog.example", ""]
-    assert got[1] == Copy("reuters-early", "reuters", "", "https://reuters.com/early", "2024-03-07")
-    assert copies(members[0], members[:2]) == ()
+    assert [c.article_id for c in got] == ["ap-2", "bbc", "reuters-early", "blog", "file"]
+    assert [c.outlet for c in got] == ["AP", "BBC", "reuters", "someblog.example", ""]
+    assert got[2] == Copy("reuters-early", "reuters", "", "https://reuters.com/early", "2024-03-07")
+    assert copies(members[0], members[:1]) == ()
+    two_unknown = (art("x"), art("y", published="2024-01-01"), art("z"))
+    assert [c.article_id for c in copies(two_unknown[0], two_unknown)] == ["y", "z"]
 
 
 def test_a_copy_outlet_is_its_source_or_its_web_host() -> None:
