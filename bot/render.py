@@ -15,7 +15,7 @@ from rich.text import Text
 from bot.terminal import clean
 from bot.terminal import text as terminal_text
 from retrieval.articles import Article
-from retrieval.types import Answer, Quote
+from retrieval.types import Answer, Copy, Quote
 
 ELLIPSIS = "…"
 
@@ -34,6 +34,17 @@ def quote_json(q: Quote) -> dict[str, Any]:
         "score": q.score,
         "start": q.start,
         "end": q.end,
+        "also": [copy_json(c) for c in q.also],
+    }
+
+
+def copy_json(c: Copy) -> dict[str, str]:
+    return {
+        "article_id": c.article_id,
+        "source": c.source,
+        "title": c.title,
+        "url": c.url,
+        "published": c.published,
     }
 
 
@@ -60,6 +71,12 @@ def source_line(article: Article) -> str:
     if article.language:
         parts.append(f"[{article.language}]")
     return " · ".join(clean(p, one_line=True) for p in parts if p)
+
+
+def also_line(copies: tuple[Copy, ...]) -> str:
+    """ "also reported by AP, Reuters, NPR" ("" without copies); names cleaned for a terminal."""
+    names = [clean(c.outlet or c.title or c.article_id, one_line=True) for c in copies]
+    return "also reported by " + ", ".join(names) if names else ""
 
 
 def quote_text(q: Quote, *, highlight: bool = True) -> Text:
@@ -109,6 +126,9 @@ def answer_renderable(answer: Answer, *, start_number: int = 1) -> Group:
                 style="green",
             )
         )
+        also = also_line(quotes[0].also)
+        if also:
+            parts.append(Text("     " + also, style="dim green"))
         parts.append(Text(""))
     return Group(*parts)
 

@@ -23,7 +23,7 @@ from telegram.constants import MessageLimit
 
 from retrieval.articles import Article
 from retrieval.store import StoreStats
-from retrieval.types import Answer, Quote
+from retrieval.types import Answer, Copy, Quote
 
 LIMIT = int(MessageLimit.MAX_TEXT_LENGTH)  # 4096
 ELLIPSIS = "…"
@@ -34,6 +34,8 @@ SNIPPET_CHARS = 160
 MAX_URL = 2000
 #: the smallest part :func:`split_html` can cut text into
 MIN_LIMIT = 16
+#: outlets named in an "also reported by" line (the rest are counted)
+ALSO_SHOWN = 10
 
 # C0 controls but newline and tab, DEL, C1 controls, bidi embeddings/overrides/isolates
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
@@ -123,6 +125,21 @@ def source_html(article: Article, number: int | None = None) -> str:
     return f"[{number}] {line}" if number is not None else line
 
 
+def also_html(copies: Sequence[Copy], shown: int = ALSO_SHOWN) -> str:
+    """``also reported by <a href="…">AP</a>, Reuters and 3 more`` ("" without copies); an
+    outlet is linked to its copy when that URL may be a link."""
+    names = []
+    for c in copies[:shown]:
+        name = esc(c.outlet or c.title or c.article_id)
+        url = link_url(c.url)
+        names.append(f'<a href="{attr(url)}">{name}</a>' if url else name)
+    if not names:
+        return ""
+    line = "also reported by " + ", ".join(names)
+    rest = len(copies) - shown
+    return f"{line} and {rest} more" if rest > 0 else line
+
+
 def _host(url: str) -> str:
     try:
         return urlsplit(url).hostname or ""
@@ -150,6 +167,9 @@ def answer_blocks(answer: Answer, numbers: dict[str, int] | None = None, *, head
         rendered = [quote_html(q) for q in quotes]
         # The source line travels with the article's last quote, never alone.
         rendered[-1] = f"{rendered[-1]}\n{source_html(article, number)}"
+        also = also_html(quotes[0].also)
+        if also:
+            rendered[-1] += f"\n{also}"
         blocks.extend(rendered)
     return blocks
 

@@ -17,6 +17,7 @@ from retrieval.recency import TimeParams, present_first, time_notice
 from retrieval.retriever import FusionParams, Retriever
 from retrieval.store import StoreStats, VectorStore
 from retrieval.store.sentences import sentence_key
+from retrieval.stories import one_copy_per_story
 from retrieval.text import clean_question
 from retrieval.translation import Translator
 from retrieval.types import Answer, Filters, Quote
@@ -128,6 +129,8 @@ class Archive:
             # renderings lift every cosine in their language: the floor reads the question's own
             relevance=self.retriever.closest(query) if query.renderings else None,
         )
+        # syndicated copies: one quoted per story, the others listed with it
+        answer = one_copy_per_story(answer, self.store.stories)
         answer = _timed(answer, query, self.retriever.time_params)
         answer = _in_its_language(answer, query, self.embedder.traits)
         searched_as = tuple((r.language, r.text) for r in query.renderings)

@@ -11,13 +11,20 @@ the feed watcher). The rules, the same for both stores:
   empty (an unmounted disk, a typo), and a run that would remove more than half the
   archive needs ``allow_removal``;
 - ``full`` embeds everything again, keeping the archive's model and chunking unless
-  others are given.
+  others are given;
+- every article written gets its MinHash signature, and every article its story (its
+  near-duplicate group, :mod:`retrieval.near_duplicates`, named after its earliest
+  published member): each run that writes or removes articles groups the whole archive
+  again from the stored signatures and updates the story of stored articles whose group
+  changed (a new copy may join two stories). Stories are set before the articles are
+  written, so a run cut short leaves work that makes the next run group again.
 """
 
 from __future__ import annotations
 
 import os
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +36,7 @@ from retrieval.chunking import ChunkingParams, chunk_text
 from retrieval.embedding import DEFAULT_BACKEND, Embedder, LazyEmbedder, resolve_model
 from retrieval.errors import SourceError
 from retrieval.lexical import TOKENIZER
+from retrieval.near_duplicates import DuplicateParams, StoryGroups, signature, signature_of_hashes
 from retrieval.store import VectorStore, open_store, passage_key
 from retrieval.store.base import StoreWriter
 from retrieval.store.manifest import ArticleEntry, Manifest, metadata_hash
@@ -37,6 +45,8 @@ from retrieval.text import sentence_spans
 
 #: (stage, done, total): "passages" or "sentences" embedded (or found stored) so far
 OnProgress = Callable[[str, int, int], None]
+#: how articles are grouped into stories (threshold 0.6: bench/near_duplicates.py)
+STORY_PARAMS = DuplicateParams()
 
 
 @dataclass(frozen=True)
@@ -61,6 +71,11 @@ class IndexReport:
     #: sentence vectors (models that index them): embedded now, and the seconds it took
     sentences_embedded: int = 0
     sentence_seconds: float = 0.0
+    #: stories of more than one article, the articles in them, and the seconds spent
+    #: signing and grouping
+    stories: int = 0
+    grouped: int = 0
+    story_seconds: float = 0.0
 
     @property
     def passages_per_second(self) -> float:
@@ -87,13 +102,17 @@ class IndexReport:
             "passages_per_second": round(self.passages_per_second, 1),
             "sentences_embedded": self.sentences_embedded,
             "sentence_seconds": round(self.sentence_seconds, 3),
+            "stories": self.stories,
+            "grouped": self.grouped,
+            "story_seconds": round(self.story_seconds, 3),
             "wrote": self.wrote,
         }
 
 
 def layout_of(params: ChunkingParams, index_sentences: bool) -> str:
-    """How an article's passages are made: chunking, BM25 terms, sentence vectors."""
-    return f"{params.signature}/t{TOKENIZER}/s{int(index_sentences)}"
+    """How an article is stored: chunking, BM25 terms, sentence vectors, MinHash signature."""
+    d = STORY_PARAMS
+    return f"{params.signature}/t{TOKENIZER}/s{int(index_sentences)}/m{d.shingle}.{d.num_perm}.{d.seed}.{d.min_words}"
 
 
 def refresh(
@@ -192,9 +211,14 @@ class _Run:
             self.writer.reset(embedder.name, embedder.dim, params.as_dict())
         elif manifest.chunking != params.as_dict() or retokenize:
             self.writer.set_chunking(params.as_dict())
-        written = self._write(todo, embedder, params, layout)
+        base = {} if full or manifest is None else stored
+        stories = self._stories(todo, removed, base, loaded.articles)
+        if stories.moved:
+            self.writer.set_stories(stories.moved)
+        written = self._write(todo, embedder, params, layout, stories)
         for article_id in removed:
             self.writer.remove_article(article_id)
+        sizes = Counter(stories.story.values())
         unchanged = {a.id for a in loaded.articles} - {a.id for a in todo}
         passages = written + sum(stored[i].passages for i in unchanged if i in stored)
         return IndexReport(
@@ -216,9 +240,40 @@ class _Run:
             wrote=bool(todo or removed or full or manifest is None),
             sentences_embedded=self.sentences_embedded,
             sentence_seconds=self.sentence_seconds,
+            stories=sum(n > 1 for n in sizes.values()),
+            grouped=sum(n for n in sizes.values() if n > 1),
+            story_seconds=stories.seconds,
         )
 
-    def _write(self, todo: list[Article], embedder: Embedder, params: ChunkingParams, layout: str) -> int:
+    def _stories(
+        self,
+        todo: Sequence[Article],
+        removed: Sequence[str],
+        stored: Mapping[str, ArticleEntry],
+        articles: Sequence[Article],
+    ) -> _Stories:
+        """Signatures of the articles to write, and every article's story: the archive
+        grouped again when articles are written or removed, else the stored stories."""
+        t0 = time.perf_counter()
+        fresh = {a.id: signature(a.text, STORY_PARAMS) for a in todo}
+        if not fresh and not removed:
+            return _Stories(fresh, {i: e.story or i for i, e in stored.items()}, {}, 0.0)
+        gone = set(removed)
+        kept = [i for i in stored if i not in fresh and i not in gone]
+        live = self.writer.signatures() if kept else {}
+        empty = signature_of_hashes(np.empty(0, dtype=np.uint32), STORY_PARAMS)
+        published = {a.id: a.published for a in articles}
+        # A story is named after its earliest published member (undated ones last).
+        order = sorted([*kept, *fresh], key=lambda i: (not published.get(i), published.get(i, ""), i))
+        groups = StoryGroups(STORY_PARAMS)
+        groups.add_many((i, fresh[i] if i in fresh else live.get(i, empty)) for i in order)
+        story = {i: groups.group_of(i) for i in order}
+        moved = {i: story[i] for i in kept if stored[i].story != story[i]}
+        return _Stories(fresh, story, moved, time.perf_counter() - t0)
+
+    def _write(
+        self, todo: list[Article], embedder: Embedder, params: ChunkingParams, layout: str, stories: _Stories
+    ) -> int:
         """Chunk, embed what is new and put every article of ``todo``; returns their passages."""
         chunked = [(a, [(p.start, p.end) for p in chunk_text(a.id, a.text, params)]) for a in todo]
         keys = {passage_key(a.text[s:e]): a.text[s:e] for a, spans in chunked for s, e in spans}
@@ -241,7 +296,13 @@ class _Run:
                 vectors = np.array([known[k] for k in _keys(article, spans)], dtype=np.float32)
                 table = tables.of_article(i) if tables is not None else None
                 self.writer.put_article(
-                    article, spans, vectors.reshape(len(spans), -1), sentences=table, layout=layout
+                    article,
+                    spans,
+                    vectors.reshape(len(spans), -1),
+                    sentences=table,
+                    layout=layout,
+                    signature=stories.signatures[article.id],
+                    story=stories.story[article.id],
                 )
         return sum(len(spans) for _, spans in chunked)
 
@@ -271,6 +332,14 @@ class _Run:
             self.sentence_seconds += time.perf_counter() - t0
             self.sentences_embedded += n
         return table
+
+
+@dataclass(frozen=True)
+class _Stories:
+    signatures: dict[str, np.ndarray]  # of the articles written in this run
+    story: dict[str, str]  # every article's story id
+    moved: dict[str, str]  # stored articles (not rewritten) whose story changes
+    seconds: float
 
 
 def _keys(article: Article, spans: Sequence[tuple[int, int]]) -> list[bytes]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from urllib.parse import urlsplit
 
 from retrieval.articles import Article
 from retrieval.dates import published_span
@@ -72,6 +73,33 @@ class Hit:
 
 
 @dataclass(frozen=True)
+class Copy:
+    """Another outlet's copy of a quoted article (the same story, lightly edited)."""
+
+    article_id: str
+    source: str = ""
+    title: str = ""
+    url: str = ""
+    published: str = ""
+
+    @property
+    def outlet(self) -> str:
+        """The outlet's name: its source, else its URL's host (without ``www.``), else ""."""
+        return self.source.strip() or _url_host(self.url)
+
+
+def _url_host(url: str) -> str:
+    """The host of an http(s) URL, without ``www.``; "" for anything else."""
+    if not url.lower().startswith(("http://", "https://")):
+        return ""
+    try:
+        host = urlsplit(url).hostname or ""
+    except ValueError:  # e.g. an unclosed "[" of an IPv6 address
+        return ""
+    return host[4:] if host.startswith("www.") else host
+
+
+@dataclass(frozen=True)
 class Quote:
     """A verbatim extract: ``text == article.text[start:end]``."""
 
@@ -83,6 +111,8 @@ class Quote:
     focus: tuple[int, int]
     #: question terms found in the quote, as (start, end) offsets into the article
     matches: tuple[tuple[int, int], ...] = ()
+    #: the other outlets' copies of the article's story (retrieval.stories), best first
+    also: tuple[Copy, ...] = ()
 
     @property
     def text(self) -> str:

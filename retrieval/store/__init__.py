@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from retrieval.store.base import StoreStats, StoreWriter, VectorStore
+from retrieval.store.base import StoreStats, StoreWriter, Story, VectorStore
 from retrieval.store.manifest import ArticleEntry, Manifest
 from retrieval.store.rows import Located, Ranked, passage_key
 
@@ -40,6 +40,7 @@ __all__ = [
     "Ranked",
     "StoreStats",
     "StoreWriter",
+    "Story",
     "VectorStore",
     "is_database_url",
     "open_store",

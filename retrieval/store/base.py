@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
@@ -37,6 +37,15 @@ class StoreStats:
     first_published: str
     last_published: str
     sentences: int = 0  # sentence vectors (models that index them)
+
+
+@dataclass(frozen=True)
+class Story:
+    """Near-duplicate copies of one article (syndicated, lightly edited): the story's id and
+    every member's metadata (text left empty), the article asked about included."""
+
+    id: str
+    members: tuple[Article, ...]
 
 
 class VectorStore(ABC):
@@ -83,6 +92,11 @@ class VectorStore(ABC):
     @abstractmethod
     def known_vectors(self, keys: Sequence[bytes]) -> dict[bytes, np.ndarray]:
         """Stored vectors of passages whose text hashes to these keys (re-used, not re-embedded)."""
+
+    def stories(self, article_ids: Sequence[str]) -> dict[str, Story]:
+        """The story of each of these articles that has other copies (one look-up); articles
+        without copies, or unknown, are left out."""
+        return {}
 
     def sentence_scores(self, vector: np.ndarray, rows: Sequence[int]) -> dict[int, float]:
         """Per passage row, the best cosine of ``vector`` to one of its sentences; empty when
@@ -132,6 +146,11 @@ class StoreWriter(ABC):
         """Live sentence vectors by the key of their text."""
         return {}
 
+    def signatures(self) -> dict[str, np.ndarray]:
+        """Live articles' MinHash signatures (``near_duplicates.signature``), of those stored
+        with one."""
+        return {}
+
     @abstractmethod
     def reset(self, model: str, dim: int, chunking: dict[str, int]) -> None:
         """Start an empty archive for this model and chunking (drops everything stored)."""
@@ -144,13 +163,22 @@ class StoreWriter(ABC):
         vectors: np.ndarray,
         sentences: SentenceTable | None = None,
         layout: str = "",
+        signature: np.ndarray | None = None,
+        story: str = "",
     ) -> None:
         """Add ``article`` with passages ``article.text[start:end]`` and their vectors (and
         its sentence vectors, for models that index them), replacing whatever was stored
-        under its id; ``layout`` says how the passages were made (ArticleEntry.layout)."""
+        under its id; ``layout`` says how the passages were made (ArticleEntry.layout);
+        ``signature``: its MinHash signature (none: never grouped); ``story``: its story id
+        (default: its own id)."""
 
     @abstractmethod
     def remove_article(self, article_id: str) -> None: ...
+
+    @abstractmethod
+    def set_stories(self, stories: Mapping[str, str]) -> None:
+        """Set the story id of stored articles (article id -> story id; ids not stored are
+        ignored)."""
 
     def set_chunking(self, chunking: dict[str, int]) -> None:  # noqa: B027 - optional
         """Record the chunking the archive's articles are being brought to."""

@@ -7,7 +7,7 @@ live as one new version (:mod:`retrieval.store.snapshots`) when the run ends.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -19,7 +19,8 @@ from retrieval.articles import Article
 from retrieval.dates import published_span
 from retrieval.errors import IndexMissingError
 from retrieval.lexical import LexicalIndex
-from retrieval.store.base import StoreStats, StoreWriter, VectorStore, stats_of
+from retrieval.near_duplicates import DuplicateParams
+from retrieval.store.base import StoreStats, StoreWriter, Story, VectorStore, stats_of
 from retrieval.store.faiss_index import INDEX_TYPES, build_faiss, search_index
 from retrieval.store.manifest import ArticleEntry, Manifest, metadata_hash
 from retrieval.store.rows import KEY_DTYPE, SPAN_DTYPE, Located, Ranked, passage_key, top_k, vectors_by_key
@@ -43,6 +44,7 @@ class FaissStore(VectorStore):
         self._by_key: dict[bytes, int] | None = None
         self._filtered: tuple[Filters, np.ndarray] | None = None
         self._days: tuple[np.ndarray, np.ndarray] | None = None  # per article: first, last day
+        self._stories: dict[str, Story] | None = None  # article id -> its story of several copies
 
     @property
     def snapshot(self) -> Snapshot:
@@ -155,6 +157,22 @@ class FaissStore(VectorStore):
     def catalog(self) -> list[Article]:
         return self.snapshot.articles
 
+    def stories(self, article_ids: Sequence[str]) -> dict[str, Story]:
+        if self._stories is None:
+            snap = self.snapshot
+            entries = snap.manifest.articles
+            members: dict[str, list[Article]] = {}
+            for a in snap.articles:
+                entry = entries.get(a.id)
+                members.setdefault((entry.story if entry else "") or a.id, []).append(a)
+            by_article: dict[str, Story] = {}
+            for story_id, group in members.items():
+                if len(group) > 1:
+                    story = Story(story_id, tuple(replace(a, text="") for a in group))
+                    by_article.update((a.id, story) for a in group)
+            self._stories = by_article
+        return {i: self._stories[i] for i in article_ids if i in self._stories}
+
     def stats(self) -> StoreStats:
         snap = self.snapshot
         return stats_of(self.location, snap.articles, snap.size, snap.manifest, len(snap.sentences or ()))
@@ -182,6 +200,8 @@ class _Put:
     vectors: np.ndarray
     sentences: SentenceTable | None
     layout: str
+    signature: np.ndarray | None = None
+    story: str = ""
 
 
 class FaissWriter(StoreWriter):
@@ -195,6 +215,7 @@ class FaissWriter(StoreWriter):
         self._puts: dict[str, _Put] = {}
         self._removed: set[str] = set()
         self._chunking: dict[str, int] | None = None
+        self._stories: dict[str, str] = {}  # set_stories of live articles
 
     def manifest(self) -> Manifest | None:
         if self._fresh is not None:
@@ -207,10 +228,21 @@ class FaissWriter(StoreWriter):
     def known_sentence_vectors(self, keys: Sequence[bytes]) -> dict[bytes, np.ndarray]:
         return self._live.sentence_vectors(keys) if self._live is not None and self._fresh is None else {}
 
+    def signatures(self) -> dict[str, np.ndarray]:
+        if self._live is None or self._fresh is not None:
+            return {}
+        snap = self._live.snapshot
+        if snap.signatures is None:
+            return {}
+        sigs = np.asarray(snap.signatures)
+        present = ~np.all(sigs == np.uint32(0xFFFFFFFF), axis=1)
+        return {snap.articles[i].id: sigs[i].copy() for i in np.flatnonzero(present).tolist()}
+
     def reset(self, model: str, dim: int, chunking: dict[str, int]) -> None:
         self._fresh = Manifest(model=model, dim=dim, chunking=dict(chunking), index_type=self._index_type)
         self._puts.clear()
         self._removed.clear()
+        self._stories.clear()
 
     def set_chunking(self, chunking: dict[str, int]) -> None:
         self._chunking = dict(chunking)
@@ -222,17 +254,30 @@ class FaissWriter(StoreWriter):
         vectors: np.ndarray,
         sentences: SentenceTable | None = None,
         layout: str = "",
+        signature: np.ndarray | None = None,
+        story: str = "",
     ) -> None:
         if len(spans) != len(vectors):
             raise ValueError(f"{len(spans)} passages but {len(vectors)} vectors")
         self._removed.discard(article.id)
+        self._stories.pop(article.id, None)
+        sig = None if signature is None else np.asarray(signature, dtype=np.uint32).ravel()
         self._puts[article.id] = _Put(
-            article, list(spans), np.asarray(vectors, np.float32), sentences, layout
+            article, list(spans), np.asarray(vectors, np.float32), sentences, layout, sig, story or article.id
         )
 
     def remove_article(self, article_id: str) -> None:
         self._puts.pop(article_id, None)
+        self._stories.pop(article_id, None)
         self._removed.add(article_id)
+
+    def set_stories(self, stories: Mapping[str, str]) -> None:
+        for article_id, story in stories.items():
+            put = self._puts.get(article_id)
+            if put is not None:
+                put.story = story or article_id
+            elif article_id not in self._removed:
+                self._stories[article_id] = story or article_id
 
     def commit(self) -> bool:
         """Write the new version (nothing when nothing changed); True when one was written."""
@@ -247,12 +292,18 @@ class FaissWriter(StoreWriter):
             and not self._puts
             and not self._removed
             and self._chunking in (None, manifest.chunking)
+            and not self._changed_stories(base)
         ):
             return False
         if self._chunking is not None:
             manifest = replace(manifest, chunking=self._chunking)
-        _Version(manifest, base, self._puts, self._removed, self._index_type).write(self.index_dir)
+        stories = self._stories if base is not None else {}
+        _Version(manifest, base, self._puts, self._removed, self._index_type, stories).write(self.index_dir)
         return True
+
+    def _changed_stories(self, base: Snapshot | None) -> bool:
+        entries = base.manifest.articles if base is not None else {}
+        return any(i in entries and entries[i].story != s for i, s in self._stories.items())
 
 
 class _Version:
@@ -266,12 +317,14 @@ class _Version:
         puts: dict[str, _Put],
         removed: set[str],
         index_type: str,
+        stories: Mapping[str, str],
     ) -> None:
         self.manifest = manifest
         self.base = base
         self.puts = puts
         self.removed = removed
         self.index_type = index_type
+        self.stories = stories
 
     def write(self, index_dir: Path) -> None:
         base, dim = self.base, self.manifest.dim
@@ -286,6 +339,7 @@ class _Version:
         texts: list[str] = []
         sentences = None
         entries: dict[str, ArticleEntry] = {}
+        signatures = self._signatures(kept)
         if base is not None and kept:
             positions = {a.id: i for i, a in enumerate(kept)}
             remap = np.array([positions.get(a.id, -1) for a in base.articles], dtype=np.int64)
@@ -302,6 +356,9 @@ class _Version:
             entries.update(
                 (a.id, base.manifest.articles[a.id]) for a in kept if a.id in base.manifest.articles
             )
+            for article_id, story in self.stories.items():
+                if article_id in entries:
+                    entries[article_id] = replace(entries[article_id], story=story)
         reusable = self._reusable_rows()
         for position, put in enumerate(self.puts.values(), start=len(kept)):
             fresh = np.zeros(len(put.spans), dtype=SPAN_DTYPE)
@@ -325,6 +382,7 @@ class _Version:
                 path=put.article.path,
                 layout=put.layout,
                 meta=metadata_hash(put.article),
+                story=put.story or put.article.id,
             )
         passages = np.concatenate(tables) if tables else np.zeros(0, SPAN_DTYPE)
         all_vectors = np.concatenate(vectors) if vectors else np.zeros((0, dim), np.float32)
@@ -348,8 +406,42 @@ class _Version:
         )
         all_keys = np.concatenate(keys) if keys else np.zeros(0, KEY_DTYPE)
         write_snapshot(
-            index_dir, manifest, articles, passages, all_keys, index, lexical, all_vectors, sentences
+            index_dir,
+            manifest,
+            articles,
+            passages,
+            all_keys,
+            index,
+            lexical,
+            all_vectors,
+            sentences,
+            signatures,
         )
+
+    def _signatures(self, kept: list[Article]) -> np.ndarray:
+        """One row per article of the new version (kept, then put); the empty signature
+        (never grouped) for articles stored without one."""
+        base = self.base
+        known = [p.signature for p in self.puts.values() if p.signature is not None]
+        width = (
+            base.signatures.shape[1]
+            if base is not None and base.signatures is not None
+            else len(known[0])
+            if known
+            else DuplicateParams().num_perm
+        )
+        out = np.full((len(kept) + len(self.puts), width), 0xFFFFFFFF, dtype=np.uint32)
+        if base is not None and base.signatures is not None and kept:
+            position = {a.id: i for i, a in enumerate(base.articles)}
+            out[: len(kept)] = base.signatures[[position[a.id] for a in kept]]
+        for row, put in enumerate(self.puts.values(), start=len(kept)):
+            if put.signature is not None:
+                if len(put.signature) != width:
+                    raise ValueError(
+                        f"signature of {put.article.id!r} has {len(put.signature)} values, not {width}"
+                    )
+                out[row] = put.signature
+        return out
 
     def _reusable_rows(self) -> dict[tuple[bytes, str], int]:
         """Rows of the live version by (passage key, language): their BM25 terms are reused."""

@@ -1,5 +1,5 @@
 """What an archive holds and how it was built: model, dimension, chunking, and per article
-its content hash, passage count, path and layout. Both stores answer with a :class:`Manifest`;
+its content hash, passage count, path, layout and story. Both stores answer with a :class:`Manifest`;
 the FAISS store keeps it as JSON beside the index files."""
 
 from __future__ import annotations
@@ -27,6 +27,9 @@ class ArticleEntry:
     layout: str = ""
     #: hash of its metadata (title, source, date, ...): a change rewrites it without embedding
     meta: str = ""
+    #: its story: the id of the earliest article of its near-duplicate group (its own id when
+    #: it has no copies; "" when never grouped). See :mod:`retrieval.near_duplicates`.
+    story: str = ""
 
 
 @dataclass(frozen=True)

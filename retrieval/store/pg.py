@@ -16,7 +16,7 @@ import re
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -30,7 +30,7 @@ from retrieval.articles import Article
 from retrieval.dates import published_span
 from retrieval.errors import IndexMismatchError, IndexMissingError, StoreUnavailableError
 from retrieval.lexical import K1, TOKENIZER, B, bm25_idf
-from retrieval.store.base import StoreStats, StoreWriter, VectorStore
+from retrieval.store.base import StoreStats, StoreWriter, Story, VectorStore
 from retrieval.store.manifest import ArticleEntry, Manifest, metadata_hash
 from retrieval.store.pg_schema import (
     DATA_TABLES,
@@ -174,7 +174,7 @@ class PgStore(VectorStore):
             with conn.transaction():  # one snapshot of meta and articles
                 meta = self._meta(conn)
                 rows = conn.execute(
-                    f"SELECT id, hash, passages, path, layout, meta FROM {SCHEMA}.articles"
+                    f"SELECT id, hash, passages, path, layout, meta, story FROM {SCHEMA}.articles"
                 ).fetchall()
                 (passages,) = conn.execute(f"SELECT passages FROM {SCHEMA}.totals").fetchone() or (0,)
             return Manifest(
@@ -182,7 +182,9 @@ class PgStore(VectorStore):
                 dim=int(meta["dim"]),
                 chunking=meta["chunking"],
                 articles={
-                    r[0]: ArticleEntry(hash=r[1], passages=r[2], path=r[3], layout=r[4], meta=r[5])
+                    r[0]: ArticleEntry(
+                        hash=r[1], passages=r[2], path=r[3], layout=r[4], meta=r[5], story=r[6]
+                    )
                     for r in rows
                 },
                 passages=int(passages),
@@ -336,6 +338,29 @@ class PgStore(VectorStore):
 
         return self._run(read)
 
+    def stories(self, article_ids: Sequence[str]) -> dict[str, Story]:
+        wanted = list(dict.fromkeys(article_ids))
+        if not wanted:
+            return {}
+        cols = [c for c in _ARTICLE_COLUMNS if c != "text"]
+        query = (
+            f"SELECT q.id, m.story, m.hash, {', '.join(f'm.{c}' for c in cols)} FROM {SCHEMA}.articles q "
+            f"JOIN {SCHEMA}.articles m ON m.story = q.story "
+            "WHERE q.id = ANY(%s) AND q.story <> '' ORDER BY q.id, m.id"
+        )
+
+        def read(conn: psycopg.Connection[Any]) -> dict[str, Story]:
+            members: dict[str, list[Article]] = {}
+            story_of: dict[str, str] = {}
+            for asked, story, content_hash, *values in conn.execute(query, [wanted]).fetchall():
+                story_of[asked] = story
+                members.setdefault(asked, []).append(
+                    Article(text="", content_hash=content_hash, **dict(zip(cols, values, strict=True)))
+                )
+            return {i: Story(story_of[i], tuple(m)) for i, m in members.items() if len(m) > 1}
+
+        return self._run(read)
+
     def stats(self) -> StoreStats:
         def read(conn: psycopg.Connection[Any]) -> StoreStats:
             with conn.transaction():
@@ -468,6 +493,8 @@ class PgStore(VectorStore):
         sentences: SentenceTable | None,
         layout: str,
         meta_hash: str,
+        signature: np.ndarray | None = None,
+        story: str = "",
     ) -> None:
         if len(spans) != len(vectors):
             raise ValueError(f"{len(spans)} passages but {len(vectors)} vectors")
@@ -481,6 +508,8 @@ class PgStore(VectorStore):
         values = [getattr(article, c) for c in _ARTICLE_COLUMNS]
         first, last = span if span is not None else (None, None)
         values += [article.content_hash, first, last, len(spans), layout, meta_hash]
+        columns += ["story", "signature"]
+        values += [story or article.id, None if signature is None else _signature_bytes(signature)]
 
         def write(conn: psycopg.Connection[Any]) -> None:
             with conn.transaction():
@@ -544,6 +573,32 @@ class PgStore(VectorStore):
 
         self._run(write)
 
+    def _signatures(self) -> dict[str, np.ndarray]:
+        def read(conn: psycopg.Connection[Any]) -> dict[str, np.ndarray]:
+            found = conn.execute(
+                f"SELECT id, signature FROM {SCHEMA}.articles WHERE signature IS NOT NULL"
+            ).fetchall()
+            return {i: np.frombuffer(bytes(sig), dtype="<u4").astype(np.uint32) for i, sig in found}
+
+        return self._run(read)
+
+    def _set_stories(self, stories: Mapping[str, str]) -> None:
+        ids = list(stories)
+        values = [stories[i] or i for i in ids]
+
+        def write(conn: psycopg.Connection[Any]) -> None:
+            with conn.transaction():
+                conn.execute("SELECT pg_advisory_xact_lock(%s)", [WRITE_LOCK])
+                self._meta(conn)
+                conn.execute(
+                    f"UPDATE {SCHEMA}.articles a SET story = s.story "
+                    "FROM unnest(%s::text[], %s::text[]) AS s(id, story) WHERE a.id = s.id",
+                    [ids, values],
+                )
+
+        if ids:
+            self._run(write)
+
     def _remove(self, article_id: str) -> None:
         def write(conn: psycopg.Connection[Any]) -> None:
             with conn.transaction():
@@ -597,6 +652,9 @@ class PgWriter(StoreWriter):
     def known_sentence_vectors(self, keys: Sequence[bytes]) -> dict[bytes, np.ndarray]:
         return self.store.sentence_vectors(keys)
 
+    def signatures(self) -> dict[str, np.ndarray]:
+        return self.store._signatures()
+
     def reset(self, model: str, dim: int, chunking: dict[str, int]) -> None:
         self.store._reset(model, dim, chunking)
         self.written = True
@@ -611,13 +669,19 @@ class PgWriter(StoreWriter):
         vectors: np.ndarray,
         sentences: SentenceTable | None = None,
         layout: str = "",
+        signature: np.ndarray | None = None,
+        story: str = "",
     ) -> None:
-        self.store._put(article, spans, vectors, sentences, layout, metadata_hash(article))
+        self.store._put(article, spans, vectors, sentences, layout, metadata_hash(article), signature, story)
         self.written = True
 
     def remove_article(self, article_id: str) -> None:
         self.store._remove(article_id)
         self.written = True
+
+    def set_stories(self, stories: Mapping[str, str]) -> None:
+        self.store._set_stories(stories)
+        self.written = self.written or bool(stories)
 
 
 def _now() -> str:
@@ -629,6 +693,10 @@ def _set_meta(conn: psycopg.Connection[Any], key: str, value: Any) -> None:
         f"INSERT INTO {SCHEMA}.meta VALUES (%s, %s) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
         [key, json.dumps(value)],
     )
+
+
+def _signature_bytes(signature: np.ndarray) -> bytes:
+    return np.asarray(signature, dtype="<u4").ravel().tobytes()
 
 
 def _where(filters: Filters | None) -> tuple[str, dict[str, Any]]:

@@ -4,7 +4,8 @@ Everything lives in the schema ``newsbot``::
 
     meta       key → jsonb: schema_version, model, dim, chunking, tokenizer, created
     articles   id, content hash, metadata, text, passage count, layout, metadata hash,
-               published_from / published_to (the days its date covers)
+               published_from / published_to (the days its date covers), story (the id
+               of its near-duplicate group) and MinHash signature (uint32 little-endian)
     passages   id, article, start, end, text hash, length in terms, embedding vector(dim)
                (HNSW index, cosine)
     sentences  article, start, end, text hash, embedding vector(dim)  -- models that
@@ -13,8 +14,8 @@ Everything lives in the schema ``newsbot``::
     lexicon    term, document frequency
     totals     passages and their total length (BM25's average passage length)
 
-Version 2 added the sentences table, the articles' layout and metadata hash, and the
-date span; :func:`upgrade` brings a version-1 schema there in place.
+Version 2 added the sentences table, the articles' layout, metadata hash, story and
+signature, and the date span; :func:`upgrade` brings a version-1 schema there in place.
 """
 
 from __future__ import annotations
@@ -52,9 +53,12 @@ CREATE TABLE {s}.articles (
     published_to date,
     passages integer NOT NULL,
     layout text NOT NULL DEFAULT '',
-    meta text NOT NULL DEFAULT ''
+    meta text NOT NULL DEFAULT '',
+    story text NOT NULL DEFAULT '',
+    signature bytea
 );
 CREATE INDEX ON {s}.articles (published_from);
+CREATE INDEX articles_story ON {s}.articles (story);
 CREATE TABLE {s}.passages (
     id bigserial PRIMARY KEY,
     article_id text NOT NULL REFERENCES {s}.articles (id) ON DELETE CASCADE,
@@ -102,6 +106,9 @@ ALTER TABLE {s}.articles ADD COLUMN IF NOT EXISTS meta text NOT NULL DEFAULT '';
 ALTER TABLE {s}.articles RENAME COLUMN published_date TO published_from;
 ALTER TABLE {s}.articles ADD COLUMN published_to date;
 UPDATE {s}.articles SET published_to = published_from;
+ALTER TABLE {s}.articles ADD COLUMN IF NOT EXISTS story text NOT NULL DEFAULT '';
+ALTER TABLE {s}.articles ADD COLUMN IF NOT EXISTS signature bytea;
+CREATE INDEX IF NOT EXISTS articles_story ON {s}.articles (story);
 """
 
 

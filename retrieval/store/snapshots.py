@@ -5,8 +5,9 @@ Layout of an index folder::
     index/
       CURRENT              name of the live version (replaced atomically)
       versions/<name>/     manifest.json, vectors.faiss, passages.npy, keys.npy,
-                           articles.jsonl, bm25/, and for models that index
-                           sentences sentences.npy, sentence_keys.npy,
+                           articles.jsonl, signatures.npy (the articles' MinHash
+                           signatures, in their order), bm25/, and for models that
+                           index sentences sentences.npy, sentence_keys.npy,
                            sentence_vectors.npy (written complete, then renamed)
       .lock                held by the one writer at a time
 
@@ -44,6 +45,7 @@ CURRENT = "CURRENT"
 PREVIOUS = ".PREVIOUS"
 VERSIONS = "versions"
 EXACT_VECTORS = "vectors.npy"
+SIGNATURES = "signatures.npy"
 
 
 class IndexWriteError(ArchiveError):
@@ -63,6 +65,9 @@ class Snapshot:
     lexical: LexicalIndex
     #: one vector per article sentence, for models that index them (else None)
     sentences: SentenceTable | None = None
+    #: uint32 MinHash signature per article, in article order (None: a version written
+    #: before stories; an article stored without one has the empty signature)
+    signatures: np.ndarray | None = None
     _exact: np.ndarray | None = field(default=None, repr=False)  # vectors.npy, mapped
 
     @property
@@ -149,6 +154,9 @@ def _load_version(index_dir: Path, folder: Path, mmap: bool) -> Snapshot:
         index = _read_faiss(folder / "vectors.faiss", mmap)
         lexical = LexicalIndex.load(folder / "bm25", len(passages))
         sentences = SentenceTable.load(folder, mmap)
+        signatures = (
+            np.load(folder / SIGNATURES, allow_pickle=False) if (folder / SIGNATURES).exists() else None
+        )
     except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
         raise IndexMismatchError(
             f"the index in {index_dir} is damaged ({exc}); rebuild it with `newsbot index --full`"
@@ -164,7 +172,13 @@ def _load_version(index_dir: Path, folder: Path, mmap: bool) -> Snapshot:
         raise IndexMismatchError(
             f"the sentence vectors in {index_dir} do not fit its articles; rebuild it with `newsbot index --full`"
         )
-    return Snapshot(folder, manifest, articles, passages, keys, index, lexical, sentences=sentences)
+    if signatures is not None and (signatures.dtype != np.uint32 or len(signatures) != len(articles)):
+        raise IndexMismatchError(
+            f"the signatures in {index_dir} do not fit its articles; rebuild it with `newsbot index --full`"
+        )
+    return Snapshot(
+        folder, manifest, articles, passages, keys, index, lexical, sentences=sentences, signatures=signatures
+    )
 
 
 def _read_faiss(path: Path, mmap: bool) -> Any:
@@ -210,10 +224,12 @@ def write_snapshot(
     lexical: LexicalIndex,
     vectors: np.ndarray | None = None,
     sentences: SentenceTable | None = None,
+    signatures: np.ndarray | None = None,
 ) -> Path:
     """Write a complete new version and make it live. Call under :func:`writer_lock`.
 
-    ``vectors`` (exact, row order) is required for the lossy index types. On any
+    ``vectors`` (exact, row order) is required for the lossy index types; ``signatures``
+    (uint32, one row per article) are the articles' MinHash signatures. On any
     failure nothing is left behind and the previous version stays live.
     """
     import faiss
@@ -231,6 +247,10 @@ def write_snapshot(
                 fh.write(json.dumps(data, ensure_ascii=False) + "\n")
         np.save(tmp / "passages.npy", passages.astype(SPAN_DTYPE, copy=False), allow_pickle=False)
         np.save(tmp / "keys.npy", keys.astype(KEY_DTYPE, copy=False), allow_pickle=False)
+        if signatures is not None:
+            if len(signatures) != len(articles):
+                raise ValueError(f"{len(signatures)} signatures for {len(articles)} articles")
+            np.save(tmp / SIGNATURES, np.asarray(signatures, dtype=np.uint32), allow_pickle=False)
         faiss.write_index(faiss_index, str(tmp / "vectors.faiss"))
         if manifest.index_type in LOSSY_TYPES:
             if vectors is None:

@@ -251,3 +251,47 @@ def test_console_sources_with_markup_in_titles(tmp_path: Path, runner: CliRunner
     assert "Q: bridge [/]?" in result.output
     assert "1. [link=https://evil.example]X[/link] · “Bridge [/] opens”" in result.output
     assert "Filter: source=[/]" in result.output
+
+
+def _wire_index(tmp_path: Path, runner: CliRunner) -> Path:
+    """Three outlets' copies of one wire story (one with markup and an escape in its name)."""
+    from tests.retrieval.test_store_contract import COPIES, write_copy
+
+    src = tmp_path / "src"
+    names = {"ap": "AP", "reuters": "[bold]Reuters[/bold]", "npr": "NPR\x1b[2J"}
+    for article_id, (_, url, published, text) in COPIES.items():
+        write_copy(src, article_id, names[article_id], url, published, text)
+    idx = tmp_path / "index"
+    args = ["index", "-a", str(src), "--index", str(idx), "--model", MODEL, "--json"]
+    result = runner.invoke(main, args)
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert (report["stories"], report["grouped"]) == (1, 3)
+    return idx
+
+
+def test_ask_json_lists_the_other_copies_of_a_quoted_story(tmp_path: Path, runner: CliRunner) -> None:
+    from tests.retrieval.test_store_contract import BRIDGES, COPIES
+
+    idx = _wire_index(tmp_path, runner)
+    result = runner.invoke(main, ["ask", BRIDGES, "--index", str(idx), "--json", "-k", "3"])
+    assert result.exit_code == 0, result.output
+    quotes = json.loads(result.output)["quotes"]
+    assert quotes and len({q["article_id"] for q in quotes}) == 1  # one copy quoted
+    also = quotes[0]["also"]
+    assert sorted(c["article_id"] for c in also) == sorted(set(COPIES) - {quotes[0]["article_id"]})
+    for c in also:
+        assert set(c) == {"article_id", "source", "title", "url", "published"}
+        assert c["url"] == COPIES[c["article_id"]][1]
+
+
+def test_ask_terminal_says_who_else_reported_it_literally(tmp_path: Path, runner: CliRunner) -> None:
+    from tests.retrieval.test_store_contract import BRIDGES
+
+    idx = _wire_index(tmp_path, runner)
+    result = runner.invoke(main, ["ask", BRIDGES, "--index", str(idx), "-k", "1"])
+    assert result.exit_code == 0, result.output
+    line = next(x for x in result.output.splitlines() if "also reported by" in x)
+    assert line.strip().startswith("also reported by ")
+    assert len([n for n in ("AP", "[bold]Reuters[/bold]", "NPR␛[2J") if n in line]) == 2
+    assert "\x1b" not in result.output

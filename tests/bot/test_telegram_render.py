@@ -261,3 +261,40 @@ def test_escape_sequences_are_stripped_and_html_stays_escaped() -> None:
     out = tg.quote_html(Quote(art, 0, len(text), 1.0, (0, len(text))))
     assert visible_text(out) == "Council met. [2J]8;;https://evil.exampleclick]8;; <b>Vote</b> passed."
     assert tg.source_html(art) == "<b>Wire</b> · <i>T[31m</i>"
+
+
+def _wire_answer(n_copies: int, *, url: str = "https://wire.example/story?id=1&x=2") -> Answer:
+    from retrieval.types import Copy
+
+    text = "The Senate approved the bridge bill on Thursday."
+    art = Article(id="ap", text=text, title="Bridges", source="AP", url="https://apnews.com/a")
+    also = tuple(
+        Copy(f"c{i}", source=f"Outlet <{i}> & Co", url=url if i % 2 == 0 else "javascript:alert(1)")
+        for i in range(n_copies)
+    )
+    return Answer("q", (Quote(art, 0, len(text), 1.0, (0, len(text)), also=also),), answered=True)
+
+
+def test_the_other_copies_of_a_story_follow_the_source_line_escaped_and_linked() -> None:
+    part = tg.answer_parts(_wire_answer(3))[0]
+    source, also = part.split("\n")[-2:]
+    assert source.startswith("[1] <b>AP</b>")
+    assert also == (
+        'also reported by <a href="https://wire.example/story?id=1&amp;x=2">Outlet &lt;0&gt; &amp; Co</a>, '
+        'Outlet &lt;1&gt; &amp; Co, <a href="https://wire.example/story?id=1&amp;x=2">Outlet &lt;2&gt; &amp; Co</a>'
+    )
+    assert visible_text(also) == "also reported by Outlet <0> & Co, Outlet <1> & Co, Outlet <2> & Co"
+    assert "javascript" not in part
+    assert "also reported" not in tg.answer_parts(_wire_answer(0))[0]
+
+
+def test_a_story_with_forty_copies_stays_within_the_limit() -> None:
+    long_url = "https://wire.example/" + "a" * 1900
+    parts = tg.answer_parts(_wire_answer(40, url=long_url))
+    assert len(parts) > 1
+    for p in parts:
+        assert utf16_len(p) <= tg.LIMIT
+        visible_text(p)
+    seen = visible_text("\n".join(parts))
+    names = re.findall(r"Outlet <(\d+)>", seen)
+    assert names == [str(i) for i in range(tg.ALSO_SHOWN)] and seen.rstrip().endswith("and 30 more")

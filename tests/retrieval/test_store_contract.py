@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -14,13 +17,13 @@ from retrieval.articles import Article
 from retrieval.chunking import ChunkingParams, chunk_text
 from retrieval.embedding import Embedder, HashingEmbedder
 from retrieval.errors import IndexMismatchError, IndexMissingError
-from retrieval.indexer import refresh
+from retrieval.indexer import IndexReport, refresh
 from retrieval.language import detect
 from retrieval.retriever import Retriever
-from retrieval.store import VectorStore, open_store, passage_key
+from retrieval.store import StoreWriter, VectorStore, open_store, passage_key
 from retrieval.store.sentences import SentenceTable
 from retrieval.text import terms
-from retrieval.types import Filters
+from retrieval.types import Filters, Quote
 from tests.conftest import write
 
 DIM = 64
@@ -409,3 +412,168 @@ def test_partial_dates_and_published_by_filter_alike(store: VectorStore, embedde
     # harbour (May) is known to be later; the undated budget and the year that began in
     # January may be older, so they stay
     assert found(Filters(published_by=date(2023, 3, 31))) == {"glacier", "budget", "yearly"}
+
+
+# --------------------------------------------------------------------------- stories
+
+WIRE = (
+    "WASHINGTON — The Senate on Thursday approved a bill that sets aside 12 billion dollars for repairing "
+    "the nation's aging bridges, sending the measure to the House after a vote of 71 to 27. Supporters said "
+    "the money would fix more than four thousand bridges rated in poor condition by federal inspectors. "
+    "The bill's sponsor, Senator Maria Delgado of New Mexico, said the repairs could not wait another winter. "
+    "Opponents argued that the spending should be offset by cuts elsewhere in the budget. The House is "
+    "expected to take up the bill next month, and the White House has said the president would sign it. "
+    "Engineers have warned for years that many bridges built in the 1950s and 1960s are near the end of "
+    "their design life. The Transportation Department will distribute the money to states according to "
+    "the number of bridges in poor condition."
+)
+#: the wire story as three outlets ran it: (outlet, url, published, text)
+COPIES = {
+    "ap": ("AP", "https://apnews.com/article/senate-bridges", "2024-03-07", WIRE),
+    "reuters": (
+        "Reuters",
+        "https://www.reuters.com/world/us/senate-bridges",
+        "2024-03-07",
+        WIRE.replace("WASHINGTON —", "WASHINGTON (Reuters) -").replace(" next month", " in March"),
+    ),
+    "npr": (
+        "NPR",
+        "https://www.npr.org/2024/03/08/senate-bridges",
+        "2024-03-08",
+        WIRE.rsplit(" The Transportation", 1)[0] + " Lawmakers from both parties praised the vote.",
+    ),
+}
+BRIDGES = "How much money did the Senate set aside for repairing bridges?"
+
+
+def write_copy(src: Path, article_id: str, outlet: str, url: str, published: str, text: str) -> None:
+    data = {"id": article_id, "title": f"Senate passes bridge bill ({outlet})", "source": outlet}
+    write(src / f"{article_id}.json", json.dumps(data | {"url": url, "published": published, "text": text}))
+
+
+def wire_archive(src: Path, *names: str) -> Path:
+    """The named copies of the wire story, and three other articles."""
+    for a in (HARBOUR, GLACIER, BUDGET):
+        write(src / f"{a.id}.txt", a.text)
+    for name in names:
+        write_copy(src, name, *COPIES[name])
+    return src
+
+
+def index(store: VectorStore, src: Path, embedder: Embedder | None = None) -> IndexReport:
+    return refresh(store, [src], embedder or HashingEmbedder(DIM), ChunkingParams(max_words=30))
+
+
+def stories_of(store: VectorStore) -> dict[str, str]:
+    return {i: e.story for i, e in store.reopened().manifest().articles.items()}
+
+
+def story_quotes(store: VectorStore, question: str = BRIDGES) -> list[Quote]:
+    """The answer's quotes (and further ones) from copies of the wire story."""
+    answer = Archive(Retriever(store.reopened(), HashingEmbedder(DIM))).ask(question, k=3)
+    return [q for q in (*answer.quotes, *answer.more) if q.article.id in COPIES]
+
+
+def test_syndicated_copies_are_quoted_once_with_the_other_outlets(store: VectorStore, tmp_path: Path) -> None:
+    report = index(store, wire_archive(tmp_path / "src", "ap", "reuters", "npr"))
+    assert (report.stories, report.grouped) == (1, 3)
+    assert stories_of(store) == {"ap": "ap", "reuters": "ap", "npr": "ap"} | {
+        a.id: a.id for a in (HARBOUR, GLACIER, BUDGET)
+    }
+    found = store.reopened().stories(["npr", "harbour", "nope"])
+    assert list(found) == ["npr"] and found["npr"].id == "ap"
+    assert sorted(m.id for m in found["npr"].members) == ["ap", "npr", "reuters"]
+    assert all(m.text == "" and m.source for m in found["npr"].members)  # metadata only
+    quotes = story_quotes(store)
+    assert quotes and {q.article.id for q in quotes} == {quotes[0].article.id}  # one copy quoted
+    quoted = quotes[0].article.id
+    others = sorted(set(COPIES) - {quoted}, key=lambda i: COPIES[i][0])
+    assert [c.article_id for c in quotes[0].also] == others
+    for c in quotes[0].also:
+        outlet, url, published, _ = COPIES[c.article_id]
+        assert (c.source, c.url, c.published, c.title) == (
+            outlet,
+            url,
+            published,
+            f"Senate passes bridge bill ({outlet})",
+        )
+
+
+def test_a_later_copy_joins_its_story_and_a_removed_one_leaves_it(store: VectorStore, tmp_path: Path) -> None:
+    src = wire_archive(tmp_path / "src", "ap", "reuters")
+    index(store, src)
+    assert {c.source for c in story_quotes(store)[0].also} <= {"AP", "Reuters"}
+    embedder = CountingEmbedder(DIM)
+    write_copy(src, "npr", *COPIES["npr"])
+    later = index(store, src, embedder)
+    assert (later.added, later.updated, later.grouped) == (["npr"], [], 3)
+    npr_text = COPIES["npr"][3]
+    assert embedder.embedded and all(t in npr_text for t in embedder.embedded)  # no other copy re-embedded
+    assert stories_of(store)["npr"] == "ap"
+    quotes = story_quotes(store)
+    assert {c.source for c in quotes[0].also} == {"AP", "Reuters", "NPR"} - {quotes[0].article.source}
+    (src / "reuters.json").unlink()
+    gone = index(store, src)
+    assert gone.removed == ["reuters"] and gone.grouped == 2
+    quotes = story_quotes(store)
+    assert [c.source for c in quotes[0].also] == [({"AP", "NPR"} - {quotes[0].article.source}).pop()]
+    assert "reuters" not in stories_of(store)
+
+
+def bridged_texts() -> tuple[str, str, str]:
+    """A story cut at the bottom, the same cut at the top (too different to group), and the
+    whole story that carries both."""
+    from tests.retrieval.test_near_duplicates import sentences
+
+    body = sentences(12, 340)[:20]
+    return " ".join(body[:15]), " ".join(body[5:]), " ".join(body)
+
+
+def test_a_bridging_copy_merges_two_stories(store: VectorStore, tmp_path: Path) -> None:
+    top, bottom, whole = bridged_texts()
+    src = tmp_path / "src"
+    write_copy(src, "top", "North Post", "https://north.example/a", "2024-01-01", top)
+    write_copy(src, "bottom", "South Post", "https://south.example/b", "2024-01-02", bottom)
+    first = index(store, src)
+    assert stories_of(store) == {"top": "top", "bottom": "bottom"} and first.stories == 0
+    embedder = CountingEmbedder(DIM)
+    write_copy(src, "whole", "Wire", "https://wire.example/c", "2024-01-03", whole)
+    merged = index(store, src, embedder)
+    assert (merged.added, merged.updated, merged.stories, merged.grouped) == (["whole"], [], 1, 3)
+    assert all(t in whole for t in embedder.embedded)
+    assert stories_of(store) == {"top": "top", "bottom": "top", "whole": "top"}  # bottom's id updated
+    assert store.reopened().stories(["bottom"])["bottom"].id == "top"
+
+
+def test_an_unchanged_archive_writes_no_story(
+    store: VectorStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    src = wire_archive(tmp_path / "src", "ap", "reuters", "npr")
+    index(store, src)
+    calls = spy_writes(store, monkeypatch)
+    again = index(store, src)
+    assert not again.wrote and calls == [] and (again.stories, again.grouped) == (1, 3)
+    assert stories_of(store)["npr"] == "ap"
+
+
+def spy_writes(store: VectorStore, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names of the writer methods that write, as the next runs call them."""
+    calls: list[str] = []
+    opened = store.writer
+
+    class Spy:
+        def __init__(self, writer: StoreWriter) -> None:
+            self.writer = writer
+
+        def __getattr__(self, name: str) -> Any:
+            if name in ("reset", "put_article", "remove_article", "set_stories", "set_chunking"):
+                calls.append(name)
+            return getattr(self.writer, name)
+
+    @contextmanager
+    def writer() -> Iterator[Spy]:
+        with opened() as w:
+            yield Spy(w)
+
+    monkeypatch.setattr(store, "writer", writer)
+    return calls
