@@ -1,0 +1,284 @@
+"""Topic alerts: precision / recall of the match threshold on the dev sets, and matching speed.
+
+    PYTHONPATH=. python bench/alerts.py [--set 2024|dev|both] [--index-2024 DIR] [--index-dev DIR]
+                                        [--sweep] [--topics 1000] [--new 100]
+
+Topics come from the quiz questions (the question without its wh-words, stopwords and
+quiz phrasing: its six rarest words in order; and, separately, its capitalised names).
+For each topic every article of the set is treated as newly arrived. An article is
+*about* the topic when it holds the question's gold answer and was published in the two
+weeks before the question (or the day after); an article holding the answer but
+published outside that window is older coverage of the same story and counts neither
+way; every other article is *not about* it. Precision = alerts on articles about the
+topic / all alerts (not-about and about); recall = articles about it that alerted.
+Speed: one refresh of ``--new`` articles matched against ``--topics`` topics with
+:class:`retrieval.alerts.TopicMatcher`, cold (topic vectors embedded) and warm.
+
+JSON on stdout, tables on stderr. Indexes: the real model's (all-MiniLM-L6-v2, 120-word
+passages); built under bench/results/ when not given.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import re
+import sys
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import CACHE, EVAL, percentile, print_table  # noqa: E402
+from retrieval.alerts import AlertParams, TopicMatcher, article_passages, scores, topic_queries  # noqa: E402
+from retrieval.archive import Archive  # noqa: E402
+from retrieval.text import STOPWORDS, terms  # noqa: E402
+
+SETS = {"dev": "realtimeqa-dev", "2024": "realtimeqa-2024"}
+WEIGHTS = (0.3, 0.4, 0.5, 0.6, 0.7)
+THRESHOLDS = tuple(round(0.30 + 0.02 * i, 2) for i in range(31))
+QUIZ_WORDS = {
+    "which",
+    "what",
+    "who",
+    "whom",
+    "whose",
+    "where",
+    "when",
+    "why",
+    "how",
+    "week",
+    "recently",
+    "latest",
+    "according",
+    "following",
+    "name",
+    "named",
+    "announced",
+    "reportedly",
+    "new",
+    "first",
+    "year",
+    "many",
+    "much",
+    "country",
+    "company",
+    "state",
+    "city",
+    "person",
+}
+_WORD = re.compile(r"[\w'’.-]+")
+_NAME = re.compile(r"\b[A-Z][\w'’.-]*(?:\s+(?:of\s+|the\s+|de\s+)?[A-Z][\w'’.-]*)*")
+
+
+def keyword_topic(question: str, idf: dict[str, float]) -> str:
+    """The question's six rarest content words, in their order."""
+    words = [w.strip(".'’-") for w in _WORD.findall(question)]
+    words = [w for w in words if w and w.lower() not in STOPWORDS and w.lower() not in QUIZ_WORDS]
+    ranked = sorted(
+        range(len(words)), key=lambda i: -max((idf.get(t, 0.0) for t in terms(words[i])), default=0.0)
+    )
+    keep = sorted(ranked[:6])
+    return " ".join(words[i] for i in keep)
+
+
+def name_topic(question: str) -> str:
+    """The question's capitalised names (its first word only when a name follows it)."""
+    found = []
+    for m in _NAME.finditer(question):
+        name = m.group(0).strip(".'’-")
+        first = name.split()[0]
+        if m.start() == 0 and (first.lower() in STOPWORDS or first.lower() in QUIZ_WORDS):
+            name = " ".join(name.split()[1:])
+        if name and name.lower() not in QUIZ_WORDS and name.lower() not in STOPWORDS:
+            found.append(name)
+    return " ".join(dict.fromkeys(found))
+
+
+def load(folder: Path) -> tuple[list[dict], list[dict]]:
+    def read(name: str) -> list[dict]:
+        with open(folder / name, encoding="utf-8") as fh:
+            return [json.loads(line) for line in fh if line.strip()]
+
+    return read("articles.jsonl"), read("questions.jsonl")
+
+
+def _day(value: str) -> date | None:
+    try:
+        return date.fromisoformat(value.replace("/", "-")[:10])
+    except ValueError:
+        return None
+
+
+def labels(articles: list[dict], questions: list[dict]) -> np.ndarray:
+    """(articles, questions): 1 about, 0 not about, -1 older coverage (ignored)."""
+    out = np.zeros((len(articles), len(questions)), dtype=np.int8)
+    lowered = [a["text"].lower() for a in articles]
+    days = [_day(a.get("published") or "") for a in articles]
+    for j, q in enumerate(questions):
+        gold = q["answer"].lower()
+        asked = _day(q["date"])
+        pattern = re.compile(r"(?<!\w)" + re.escape(gold) + r"(?!\w)")
+        for i, text in enumerate(lowered):
+            if gold in text and pattern.search(text):
+                d = days[i]
+                recent = asked is not None and d is not None and asked - timedelta(days=14) <= d <= asked + timedelta(days=1)
+                out[i, j] = 1 if recent else -1
+    return out
+
+
+def open_index(name: str, given: Path | None) -> Archive:
+    from retrieval.indexer import refresh
+
+    index = given or CACHE / f"alerts-{name}"
+    if given is None:
+        refresh(index, [EVAL / SETS[name] / "articles.jsonl"], None, cache_dir=CACHE / "models")
+    return Archive.open(index, cache_dir=CACHE / "models")
+
+
+def best_scores(
+    archive: Archive, article_ids: list[str], topics: list[str], chunk: int = 250
+) -> tuple[dict[float, np.ndarray], list[str]]:
+    """Per dense weight, the best passage's fused score of every (article, topic); and the
+    article ids in row order (articles the index lacks are left out)."""
+    queries = topic_queries(archive, topics)
+    best = {w: [] for w in WEIGHTS}
+    order: list[str] = []
+    for lo in range(0, len(article_ids), chunk):
+        passages = article_passages(archive, article_ids[lo : lo + chunk])
+        dense, coverage = scores(queries, passages)
+        for w in WEIGHTS:
+            fused = w * dense + (1 - w) * coverage
+            rows = np.full((len(passages.articles), len(topics)), -1.0, dtype=np.float32)
+            np.maximum.at(rows, passages.owner, fused)
+            best[w].append(rows)
+        order.extend(a.id for a in passages.articles)
+    return {w: np.concatenate(v) for w, v in best.items()}, order
+
+
+def precision_recall(best: np.ndarray, truth: np.ndarray, threshold: float) -> dict:
+    alert = best >= threshold
+    about, not_about = truth == 1, truth == 0
+    tp = int((alert & about).sum())
+    fp = int((alert & not_about).sum())
+    alerts = tp + fp
+    return {
+        "threshold": threshold,
+        "alerts": alerts,
+        "older_coverage_alerts": int((alert & (truth == -1)).sum()),
+        "precision": round(tp / alerts, 3) if alerts else 1.0,
+        "recall": round(tp / int(about.sum()), 3) if about.any() else 0.0,
+    }
+
+
+def evaluate(name: str, archive: Archive, sweep: bool) -> dict:
+    articles, questions = load(EVAL / SETS[name])
+    idf = archive.store.idfs(sorted({t for q in questions for t in terms(q["question"])}))
+    styles = {
+        "keywords": [keyword_topic(q["question"], idf) for q in questions],
+        "names": [name_topic(q["question"]) for q in questions],
+    }
+    truth_all = labels(articles, questions)
+    by_id = {a["id"]: i for i, a in enumerate(articles)}
+    result: dict = {"set": name, "articles": len(articles), "questions": len(questions), "styles": {}}
+    params = AlertParams()
+    for style, topics in styles.items():
+        kept = [j for j, t in enumerate(topics) if t.strip()]
+        started = time.perf_counter()
+        best, order = best_scores(archive, [a["id"] for a in articles], [topics[j] for j in kept])
+        seconds = time.perf_counter() - started
+        rows = [by_id[i] for i in order]
+        truth = truth_all[np.ix_(rows, kept)]
+        chosen = precision_recall(best[params.dense_weight], truth, params.threshold)
+        entry = {
+            "topics": len(kept),
+            "about_pairs": int((truth == 1).sum()),
+            "at_default": chosen,
+            "alerts_per_topic": round(chosen["alerts"] / max(1, len(kept)), 2),
+            "score_seconds": round(seconds, 1),
+            "examples": [topics[j] for j in kept[:5]],
+        }
+        if sweep:
+            entry["sweep"] = {
+                str(w): [precision_recall(best[w], truth, t) for t in THRESHOLDS] for w in WEIGHTS
+            }
+        result["styles"][style] = entry
+    return result
+
+
+def speed(archive: Archive, n_topics: int, n_new: int, seed: int = 7) -> dict:
+    """One refresh of ``n_new`` articles matched against ``n_topics`` topics."""
+    articles, questions = load(EVAL / SETS["2024"])
+    dev_articles, dev_questions = load(EVAL / SETS["dev"])
+    idf = archive.store.idfs(sorted({t for q in questions for t in terms(q["question"])}))
+    pool = [keyword_topic(q["question"], idf) for q in questions + dev_questions]
+    pool += [name_topic(q["question"]) for q in questions + dev_questions]
+    pool = [t for t in dict.fromkeys(pool) if t]
+    topics = pool[:n_topics]
+    rng = random.Random(seed)
+    ids = [a["id"] for a in rng.sample(articles, n_new)]
+    matcher = TopicMatcher()
+    runs = []
+    for _ in range(4):
+        started = time.perf_counter()
+        found = matcher.match(archive, topics, ids)
+        runs.append(time.perf_counter() - started)
+    warm = runs[1:]
+    return {
+        "topics": len(topics),
+        "new_articles": n_new,
+        "cold_seconds": round(runs[0], 3),
+        "warm_seconds_median": round(sorted(warm)[len(warm) // 2], 3),
+        "warm_seconds_max": round(max(warm), 3),
+        "alerts": len(found),
+        "p50_s": round(percentile(warm, 50), 3),
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--set", choices=["dev", "2024", "both"], default="both")
+    ap.add_argument("--index-dev", type=Path)
+    ap.add_argument("--index-2024", type=Path)
+    ap.add_argument("--sweep", action="store_true", help="precision/recall over weights and thresholds")
+    ap.add_argument("--topics", type=int, default=1000)
+    ap.add_argument("--new", type=int, default=100)
+    ap.add_argument("--no-speed", action="store_true")
+    args = ap.parse_args()
+    names = ["2024", "dev"] if args.set == "both" else [args.set]
+    out: dict = {"params": AlertParams().__dict__, "quality": [], "speed": None}
+    archives: dict[str, Archive] = {}
+    for name in names:
+        archives[name] = open_index(name, getattr(args, f"index_{name}"))
+        out["quality"].append(evaluate(name, archives[name], args.sweep))
+        out["quality"][-1]["index"] = archives[name].location
+    if not args.no_speed and "2024" in archives:
+        out["speed"] = speed(archives["2024"], args.topics, args.new)
+    rows = []
+    for q in out["quality"]:
+        for style, e in q["styles"].items():
+            rows.append(
+                {"set": q["set"], "topics": style, "n": e["topics"], "about": e["about_pairs"]}
+                | {k: v for k, v in e["at_default"].items()}
+                | {"alerts/topic": e["alerts_per_topic"]}
+            )
+    print_table(rows, f"alert precision at dense_weight {AlertParams().dense_weight}, threshold {AlertParams().threshold}")
+    if args.sweep:
+        for q in out["quality"]:
+            for style, e in q["styles"].items():
+                table = []
+                for w, points in e["sweep"].items():
+                    for p in points[::2]:
+                        table.append({"w": w} | p)
+                print_table(table, f"sweep: {q['set']} / {style}")
+    if out["speed"]:
+        print_table([out["speed"]], "matching one refresh")
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()
