@@ -135,6 +135,11 @@ class TelegramSettings:
     concurrent_updates: int = 64
     #: show "typing…" when an answer takes longer than this (seconds)
     typing_after: float = 0.4
+    #: topic alerts: topics one chat may follow; the UTC hour from which daily digests go out,
+    #: and how often (seconds) the bot checks whether one is due
+    max_follows: int = 20
+    digest_hour: int = 8
+    digest_check_every: float = 300.0
 
     @property
     def file_url(self) -> str:

@@ -258,6 +258,13 @@ def by_article(article_id: str) -> str:
     return article_id
 
 
+def story_key_of(archive: Archive) -> Callable[[str], str]:
+    """How the archive groups syndicated copies into stories: article id -> story key.
+    The one place where the store's story ids plug in; until it has them, each article is
+    a story of its own."""
+    return by_article
+
+
 def group_stories(matches: Sequence[Match], story_key: Callable[[str], str] = by_article) -> list[StoryMatch]:
     """One :class:`StoryMatch` per (topic, story): its best match, the other copies after it
     (their outlets are named in the alert). Order: the best match first."""
