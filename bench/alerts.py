@@ -33,10 +33,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import CACHE, EVAL, percentile, print_table  # noqa: E402
-from retrieval.alerts import AlertParams, TopicMatcher, article_passages, scores, topic_queries  # noqa: E402
-from retrieval.archive import Archive  # noqa: E402
-from retrieval.text import STOPWORDS, terms  # noqa: E402
+from bench.common import CACHE, EVAL, percentile, print_table
+from retrieval.alerts import AlertParams, TopicMatcher, article_passages, scores, topic_queries
+from retrieval.archive import Archive
+from retrieval.text import STOPWORDS, terms
 
 SETS = {"dev": "realtimeqa-dev", "2024": "realtimeqa-2024"}
 WEIGHTS = (0.3, 0.4, 0.5, 0.6, 0.7)
@@ -126,7 +126,11 @@ def labels(articles: list[dict], questions: list[dict]) -> np.ndarray:
         for i, text in enumerate(lowered):
             if gold in text and pattern.search(text):
                 d = days[i]
-                recent = asked is not None and d is not None and asked - timedelta(days=14) <= d <= asked + timedelta(days=1)
+                recent = (
+                    asked is not None
+                    and d is not None
+                    and asked - timedelta(days=14) <= d <= asked + timedelta(days=1)
+                )
                 out[i, j] = 1 if recent else -1
     return out
 
@@ -213,7 +217,7 @@ def evaluate(name: str, archive: Archive, sweep: bool) -> dict:
 def speed(archive: Archive, n_topics: int, n_new: int, seed: int = 7) -> dict:
     """One refresh of ``n_new`` articles matched against ``n_topics`` topics."""
     articles, questions = load(EVAL / SETS["2024"])
-    dev_articles, dev_questions = load(EVAL / SETS["dev"])
+    _, dev_questions = load(EVAL / SETS["dev"])
     idf = archive.store.idfs(sorted({t for q in questions for t in terms(q["question"])}))
     pool = [keyword_topic(q["question"], idf) for q in questions + dev_questions]
     pool += [name_topic(q["question"]) for q in questions + dev_questions]
@@ -266,7 +270,10 @@ def main() -> None:
                 | {k: v for k, v in e["at_default"].items()}
                 | {"alerts/topic": e["alerts_per_topic"]}
             )
-    print_table(rows, f"alert precision at dense_weight {AlertParams().dense_weight}, threshold {AlertParams().threshold}")
+    print_table(
+        rows,
+        f"alert precision at dense_weight {AlertParams().dense_weight}, threshold {AlertParams().threshold}",
+    )
     if args.sweep:
         for q in out["quality"]:
             for style, e in q["styles"].items():

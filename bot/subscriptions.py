@@ -137,7 +137,11 @@ class Subscriptions:
 
         from retrieval.store.pg import redact
 
-        return cls(lambda: psycopg.connect(url, autocommit=True, connect_timeout=5), postgres=True, location=redact(url))
+        return cls(
+            lambda: psycopg.connect(url, autocommit=True, connect_timeout=5),
+            postgres=True,
+            location=redact(url),
+        )
 
     # ------------------------------------------------------------------ plumbing
 
@@ -147,7 +151,9 @@ class Subscriptions:
         statements = [s.strip() for s in ddl.split(";") if s.strip()]
         if self.postgres:
             # index names are schema-local: no schema prefix on them
-            statements = [s.replace(f"INDEX IF NOT EXISTS {self._p}", "INDEX IF NOT EXISTS ") for s in statements]
+            statements = [
+                s.replace(f"INDEX IF NOT EXISTS {self._p}", "INDEX IF NOT EXISTS ") for s in statements
+            ]
             statements.insert(0, f"CREATE SCHEMA IF NOT EXISTS {PG_SCHEMA}")
             with self._cursor() as cur:
                 cur.execute("SELECT pg_advisory_lock(hashtext('newsbot_alerts schema'))")
@@ -203,7 +209,13 @@ class Subscriptions:
     # ------------------------------------------------------------------ following
 
     def follow(
-        self, chat_id: int, topic: str, *, daily: bool = False, cap: int = DEFAULT_MAX_FOLLOWS, now: float | None = None
+        self,
+        chat_id: int,
+        topic: str,
+        *,
+        daily: bool = False,
+        cap: int = DEFAULT_MAX_FOLLOWS,
+        now: float | None = None,
     ) -> Subscription:
         """Follow ``topic`` (cleaned with :func:`clean_topic`) in ``chat_id``; FollowError when the chat
         follows ``cap`` topics already or this one."""
@@ -212,7 +224,10 @@ class Subscriptions:
         created = time.time() if now is None else now
 
         def work(cur: _Cursor) -> Subscription:
-            cur.execute(f"SELECT id FROM {self._t('subscriptions')} WHERE chat_id = ? AND topic_key = ?", (chat_id, key))
+            cur.execute(
+                f"SELECT id FROM {self._t('subscriptions')} WHERE chat_id = ? AND topic_key = ?",
+                (chat_id, key),
+            )
             row = cur.fetchone()
             if row is not None:
                 raise FollowError(f"This chat already follows that topic (#{row[0]}).")
@@ -229,7 +244,9 @@ class Subscriptions:
             made = cur.fetchone()
             if made is None:  # another process followed it just now
                 raise FollowError("This chat already follows that topic.")
-            cur.execute(f"INSERT INTO {self._t('chats')} (chat_id) VALUES (?) ON CONFLICT DO NOTHING", (chat_id,))
+            cur.execute(
+                f"INSERT INTO {self._t('chats')} (chat_id) VALUES (?) ON CONFLICT DO NOTHING", (chat_id,)
+            )
             return Subscription(int(made[0]), chat_id, topic, daily, created)
 
         result: Subscription = self._run(work)
@@ -269,14 +286,18 @@ class Subscriptions:
 
         def work(cur: _Cursor) -> None:
             for s in mine:
-                cur.execute(f"DELETE FROM {self._t('subscriptions')} WHERE id = ? AND chat_id = ?", (s.id, chat_id))
+                cur.execute(
+                    f"DELETE FROM {self._t('subscriptions')} WHERE id = ? AND chat_id = ?", (s.id, chat_id)
+                )
 
         self._run(work)
         return mine
 
     # ------------------------------------------------------------------ alerts
 
-    def claim(self, sub: Subscription, story: str, article_id: str, block: str, now: float | None = None) -> int | None:
+    def claim(
+        self, sub: Subscription, story: str, article_id: str, block: str, now: float | None = None
+    ) -> int | None:
         """Record an alert for ``sub`` about ``story``; its id when this call recorded it,
         None when it was recorded before (by this process or another)."""
         at = time.time() if now is None else now
@@ -286,7 +307,16 @@ class Subscriptions:
                 f"INSERT INTO {self._t('sent')} "
                 "(chat_id, topic_key, story, subscription_id, article_id, kind, block, claimed) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id",
-                (sub.chat_id, topic_key(sub.topic), story, sub.id, article_id, DAILY if sub.daily else NOW, block, at),
+                (
+                    sub.chat_id,
+                    topic_key(sub.topic),
+                    story,
+                    sub.id,
+                    article_id,
+                    DAILY if sub.daily else NOW,
+                    block,
+                    at,
+                ),
             )
             row = cur.fetchone()
             return int(row[0]) if row is not None else None
@@ -341,7 +371,9 @@ class Subscriptions:
             )
             if not cur.fetchone()[0]:
                 return []
-            cur.execute(f"INSERT INTO {self._t('chats')} (chat_id) VALUES (?) ON CONFLICT DO NOTHING", (chat_id,))
+            cur.execute(
+                f"INSERT INTO {self._t('chats')} (chat_id) VALUES (?) ON CONFLICT DO NOTHING", (chat_id,)
+            )
             cur.execute(
                 f"UPDATE {self._t('chats')} SET last_digest = ? WHERE chat_id = ? "
                 "AND (last_digest IS NULL OR last_digest <> ?) AND paused IS NULL",
@@ -366,8 +398,13 @@ class Subscriptions:
         at = time.time() if now is None else now
 
         def work(cur: _Cursor) -> None:
-            cur.execute(f"INSERT INTO {self._t('chats')} (chat_id) VALUES (?) ON CONFLICT DO NOTHING", (chat_id,))
-            cur.execute(f"UPDATE {self._t('chats')} SET paused = ? WHERE chat_id = ? AND paused IS NULL", (at, chat_id))
+            cur.execute(
+                f"INSERT INTO {self._t('chats')} (chat_id) VALUES (?) ON CONFLICT DO NOTHING", (chat_id,)
+            )
+            cur.execute(
+                f"UPDATE {self._t('chats')} SET paused = ? WHERE chat_id = ? AND paused IS NULL",
+                (at, chat_id),
+            )
 
         self._run(work)
 
@@ -375,7 +412,10 @@ class Subscriptions:
         """True when the chat was paused."""
 
         def work(cur: _Cursor) -> bool:
-            cur.execute(f"UPDATE {self._t('chats')} SET paused = NULL WHERE chat_id = ? AND paused IS NOT NULL", (chat_id,))
+            cur.execute(
+                f"UPDATE {self._t('chats')} SET paused = NULL WHERE chat_id = ? AND paused IS NOT NULL",
+                (chat_id,),
+            )
             return bool(cur.rowcount == 1)
 
         result: bool = self._run(work)

@@ -93,7 +93,10 @@ async def start(app: Application[Any, Any, Any, Any, Any, Any], archive: Archive
         log.info("topic alerts: subscriptions in %s", subs.location)
     if app.job_queue is not None:
         app.job_queue.run_repeating(
-            _digest_job, interval=settings.digest_check_every, first=settings.digest_check_every, name="digests"
+            _digest_job,
+            interval=settings.digest_check_every,
+            first=settings.digest_check_every,
+            name="digests",
         )
 
 
@@ -104,7 +107,9 @@ async def stop(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         await asyncio.to_thread(service.subscriptions.close)
 
 
-def service_of(context: ContextTypes.DEFAULT_TYPE | Application[Any, Any, Any, Any, Any, Any]) -> AlertService:
+def service_of(
+    context: ContextTypes.DEFAULT_TYPE | Application[Any, Any, Any, Any, Any, Any],
+) -> AlertService:
     return context.bot_data[ALERTS]
 
 
@@ -133,9 +138,7 @@ async def on_follow(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     with contextlib.suppress(Exception):  # warm the topic's vector now; matching would do it anyway
         await asyncio.to_thread(service.matcher.cache.vectors, archive, [sub.topic])
     how = (
-        f"once a day (after {settings.digest_hour:02d}:00 UTC), in one digest"
-        if daily
-        else "as they arrive"
+        f"once a day (after {settings.digest_hour:02d}:00 UTC), in one digest" if daily else "as they arrive"
     )
     text = f"Following <b>{tg.esc(sub.topic)}</b> (#{sub.id}): I'll send new articles about it {how}."
     if settings.every is None:
@@ -227,7 +230,9 @@ async def on_article_button(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     query = update.callback_query
     assert query is not None and query.data is not None
     message = query.message if isinstance(query.message, Message) else None
-    sent = await asyncio.to_thread(service_of(context).subscriptions.sent_article, int(query.data.split(":")[2]))
+    sent = await asyncio.to_thread(
+        service_of(context).subscriptions.sent_article, int(query.data.split(":")[2])
+    )
     archive = archive_of(context)
     article = archive.article(sent[1]) if sent is not None else None
     if message is None or sent is None or sent[0] != message.chat.id or article is None:
@@ -238,7 +243,9 @@ async def on_article_button(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     if len(parts) > MAX_ARTICLE_PARTS:
         url = tg.link_url(article.url)
         parts = (
-            [f'{tg.source_html(article)}\n\nThis article is long: <a href="{tg.attr(url)}">read it at the source</a>.']
+            [
+                f'{tg.source_html(article)}\n\nThis article is long: <a href="{tg.attr(url)}">read it at the source</a>.'
+            ]
             if url
             else [*parts[:MAX_ARTICLE_PARTS], "<i>(The article continues; the rest is not sent.)</i>"]
         )
@@ -266,7 +273,9 @@ async def on_unfollow_button(update: Update, context: ContextTypes.DEFAULT_TYPE)
 # --------------------------------------------------------------------------- delivery
 
 
-async def after_round(app: Application[Any, Any, Any, Any, Any, Any], report: UpdateReport, archive: Archive) -> None:
+async def after_round(
+    app: Application[Any, Any, Any, Any, Any, Any], report: UpdateReport, archive: Archive
+) -> None:
     """Match the round's new and updated articles; send each chat its alerts in one message."""
     index = report.index
     new = [*index.added, *index.updated]
@@ -316,7 +325,12 @@ def _chat_allowed(settings: TelegramSettings, chat_id: int) -> bool:
 
 
 async def _deliver(
-    app: Application[Any, Any, Any, Any, Any, Any], chat_id: int, items: Sequence[_Item], *, header: str, one: bool = False
+    app: Application[Any, Any, Any, Any, Any, Any],
+    chat_id: int,
+    items: Sequence[_Item],
+    *,
+    header: str,
+    one: bool = False,
 ) -> None:
     """Send ``items`` to the chat (``one``: in one message, dropping what does not fit)."""
     subs = service_of(app).subscriptions
@@ -399,7 +413,9 @@ async def send_digests(app: Application[Any, Any, Any, Any, Any, Any]) -> int:
         if not items:
             continue
         count = f"{len(items)} new article" + ("s" if len(items) != 1 else "")
-        await _deliver(app, chat_id, items, header=f"📰 <b>Daily digest</b> — {count} on topics you follow", one=True)
+        await _deliver(
+            app, chat_id, items, header=f"📰 <b>Daily digest</b> — {count} on topics you follow", one=True
+        )
         served += 1
     return served
 

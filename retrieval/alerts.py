@@ -201,7 +201,9 @@ class TopicMatcher:
             rows = np.flatnonzero(passages.owner == a)
             best = fused[rows].max(axis=0)
             for j in np.flatnonzero(best >= self.params.threshold):
-                match = self._match(archive, queries[j], topics[j], article, passages, rows, fused, dense, coverage, j)
+                match = self._match(
+                    archive, queries[j], topics[j], article, passages, rows, fused, dense, coverage, j
+                )
                 if match is not None:
                     found.append(match)
         found.sort(key=lambda m: (-m.score, m.topic, m.article.id))
@@ -238,7 +240,11 @@ class TopicMatcher:
             return archive.sentences.vectors(sentences) @ vector
 
         answer = compose_answer(
-            query, hits, k=1, params=archive.quote_params, similarity=similarity if vector is not None else None
+            query,
+            hits,
+            k=1,
+            params=archive.quote_params,
+            similarity=similarity if vector is not None else None,
         )
         if not answer.quotes:
             return None

@@ -39,7 +39,16 @@ _JSON_PARAMS = {
     "allowed_updates",
     "entities",
 }
-_INT_PARAMS = {"chat_id", "user_id", "message_id", "offset", "limit", "timeout", "cache_time", "message_thread_id"}
+_INT_PARAMS = {
+    "chat_id",
+    "user_id",
+    "message_id",
+    "offset",
+    "limit",
+    "timeout",
+    "cache_time",
+    "message_thread_id",
+}
 _MESSAGE_METHODS = {"sendMessage", "editMessageText", "editMessageReplyMarkup"}
 _TRUE_METHODS = {
     "answerCallbackQuery",
@@ -334,7 +343,7 @@ class FakeTelegram:
             rights = ("can_be_edited", "is_anonymous", "can_manage_chat", "can_delete_messages")
             rights += ("can_manage_video_chats", "can_restrict_members", "can_promote_members")
             rights += ("can_change_info", "can_invite_users", "can_post_stories", "can_edit_stories")
-            member |= dict.fromkeys(rights + ("can_delete_stories",), False)
+            member |= dict.fromkeys((*rights, "can_delete_stories"), False)
         return member
 
     def _message(self, method: str, params: dict[str, Any]) -> dict[str, Any]:

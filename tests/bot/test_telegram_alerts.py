@@ -39,7 +39,9 @@ HARBOUR = (
 )
 
 
-async def say(fake: FakeTelegram, text: str, chat: int, user: int | None = None, chat_type: str = "private") -> str:
+async def say(
+    fake: FakeTelegram, text: str, chat: int, user: int | None = None, chat_type: str = "private"
+) -> str:
     """Send a message; the bot's reply as users see it."""
     before = len(fake.sent(chat))
     await fake.send_text(text, chat_id=chat, user_id=user, chat_type=chat_type)
@@ -58,7 +60,9 @@ def folder_archive(tmp_path: Path) -> tuple[Path, Path, Archive]:
     return articles, index, Archive.open(index, HashingEmbedder(256))
 
 
-async def test_an_article_arriving_by_feed_alerts_the_chat_that_follows_it(fake_tg: FakeTelegram, tmp_path: Path) -> None:
+async def test_an_article_arriving_by_feed_alerts_the_chat_that_follows_it(
+    fake_tg: FakeTelegram, tmp_path: Path
+) -> None:
     from tests.feed_server import Entry, FeedServer
 
     articles, index = build_index(tmp_path, extra={})
@@ -68,7 +72,9 @@ async def test_an_article_arriving_by_feed_alerts_the_chat_that_follows_it(fake_
         listing = write(tmp_path / "feeds.txt", server.url("/news.xml") + "\n")
         settings = {"sources": (articles,), "feeds": listing, "feeds_dir": tmp_path / "state", "every": 0.3}
         async with running_bot(fake_tg, archive, **settings) as app:
-            assert "Following Velmora orchard festival" in await say(fake_tg, "/follow Velmora orchard festival", A)
+            assert "Following Velmora orchard festival" in await say(
+                fake_tg, "/follow Velmora orchard festival", A
+            )
             assert "Following" in await say(fake_tg, "/follow Baku climate summit", B)
             await fake_tg.wait_for(lambda: app.bot_data.get("last_round") is not None, timeout=30)
             rounds = app.bot_data["last_round"]
@@ -92,7 +98,14 @@ async def test_an_article_arriving_by_feed_alerts_the_chat_that_follows_it(fake_
 
             # an article about something else sends nothing
             before = app.bot_data["archive"].stats().articles
-            feed.add(Entry("h1", "Harbour", server.url("/h1"), content="<p>The harbour in Port Marlow will be dredged.</p>"))
+            feed.add(
+                Entry(
+                    "h1",
+                    "Harbour",
+                    server.url("/h1"),
+                    content="<p>The harbour in Port Marlow will be dredged.</p>",
+                )
+            )
             await fake_tg.wait_for(lambda: app.bot_data["archive"].stats().articles > before, timeout=30)
             await asyncio.sleep(0.5)
             assert len(fake_tg.sent(A)) == 3 and len(fake_tg.sent(B)) == 1
@@ -130,7 +143,9 @@ async def test_several_matches_are_one_message_split_under_4096_and_valid_html(
         confirm = await say(fake_tg, "/follow Velmora orchard <festival> & AT&T", A)
         assert "Velmora orchard <festival> & AT&T" in confirm
         await say(fake_tg, "/follow Velmora orchard festival", B)
-        long = " ".join(f"At the Velmora orchard festival grower {i} brought <fruit> & cider." for i in range(5))
+        long = " ".join(
+            f"At the Velmora orchard festival grower {i} brought <fruit> & cider." for i in range(5)
+        )
         for n in range(12):
             write(articles / f"velmora{n}.md", festival(n, extra=long))
         await run_round(app)
@@ -147,7 +162,9 @@ async def test_several_matches_are_one_message_split_under_4096_and_valid_html(
         assert len(buttons(sent[-1])) == telegram_alerts.MAX_BUTTONS + 1  # articles, then unfollow
         for call in fake_tg.sent(A)[1:]:
             visible_text(call.params["text"])
-            assert "Velmora orchard &lt;festival&gt; &amp; AT&amp;T" in call.params["text"] or "🔔" not in visible_text(call.params["text"])
+            assert "Velmora orchard &lt;festival&gt; &amp; AT&amp;T" in call.params[
+                "text"
+            ] or "🔔" not in visible_text(call.params["text"])
 
 
 async def test_a_chat_that_blocked_the_bot_is_paused_until_it_writes_again(
@@ -182,7 +199,9 @@ async def test_in_groups_only_admins_change_what_is_followed(
     async with running_bot(fake_tg, archive, sources=(articles,)) as app:
         refused = await say(fake_tg, "/follow Velmora orchard festival", GROUP, MEMBER, "supergroup")
         assert "Only this group's admins" in refused
-        assert "Following" in await say(fake_tg, "/follow Velmora orchard festival", GROUP, ADMIN, "supergroup")
+        assert "Following" in await say(
+            fake_tg, "/follow Velmora orchard festival", GROUP, ADMIN, "supergroup"
+        )
         assert "#1" in await say(fake_tg, "/following", GROUP, MEMBER, "supergroup")  # anyone may look
         assert "Only this group's admins" in await say(fake_tg, "/unfollow all", GROUP, MEMBER, "supergroup")
         write(articles / "v1.md", festival(1))
@@ -198,10 +217,15 @@ async def test_in_groups_only_admins_change_what_is_followed(
         assert "No longer following" in answers[-1].params["text"]
         assert telegram_alerts.service_of(app).subscriptions.following(GROUP) == []
         member_checks = fake_tg.called("getChatMember")
-        assert {(c.params["chat_id"], c.params["user_id"]) for c in member_checks} == {(GROUP, MEMBER), (GROUP, ADMIN)}
+        assert {(c.params["chat_id"], c.params["user_id"]) for c in member_checks} == {
+            (GROUP, MEMBER),
+            (GROUP, ADMIN),
+        }
 
 
-async def test_caps_and_usage_messages(fake_tg: FakeTelegram, folder_archive: tuple[Path, Path, Archive]) -> None:
+async def test_caps_and_usage_messages(
+    fake_tg: FakeTelegram, folder_archive: tuple[Path, Path, Archive]
+) -> None:
     _, _, archive = folder_archive
     async with running_bot(fake_tg, archive, max_follows=2) as app:
         assert "Usage: /follow TOPIC" in await say(fake_tg, "/follow", A)
@@ -212,7 +236,10 @@ async def test_caps_and_usage_messages(fake_tg: FakeTelegram, folder_archive: tu
         assert "Following" in await say(fake_tg, "/follow Baku conference --daily", A)
         assert "follows 2 topics, the most" in await say(fake_tg, "/follow Port Marlow harbour", A)
         listing = await say(fake_tg, "/following", A)
-        assert "#1 Velmora orchard festival — 0 alerts" in listing and "#2 Baku conference — 0 alerts · daily digest" in listing
+        assert (
+            "#1 Velmora orchard festival — 0 alerts" in listing
+            and "#2 Baku conference — 0 alerts · daily digest" in listing
+        )
         assert "Usage: /unfollow ID" in await say(fake_tg, "/unfollow", A)
         assert "no such topic" in await say(fake_tg, "/unfollow 99", A)
         assert "No longer following Baku conference" in await say(fake_tg, "/unfollow 2", A)
@@ -254,7 +281,9 @@ async def test_a_daily_digest_collects_matches_and_goes_out_once_a_day(
         assert "3 alerts" in await say(fake_tg, "/following", A)
 
 
-async def test_a_digest_is_one_message_even_when_long(fake_tg: FakeTelegram, folder_archive: tuple[Path, Path, Archive]) -> None:
+async def test_a_digest_is_one_message_even_when_long(
+    fake_tg: FakeTelegram, folder_archive: tuple[Path, Path, Archive]
+) -> None:
     articles, _, archive = folder_archive
     async with running_bot(fake_tg, archive, sources=(articles,), digest_hour=0) as app:
         await say(fake_tg, "/follow Velmora orchard festival --daily", A)
@@ -274,7 +303,9 @@ async def test_with_an_allow_list_only_allowed_chats_follow(
     articles, _, archive = folder_archive
     allowed = {"allowed_ids": frozenset({A, GROUP}), "sources": (articles,)}
     async with running_bot(fake_tg, archive, **allowed) as app:
-        assert "answers only the people its owner has allowed" in await say(fake_tg, "/follow Velmora orchard festival", B)
+        assert "answers only the people its owner has allowed" in await say(
+            fake_tg, "/follow Velmora orchard festival", B
+        )
         assert "Following" in await say(fake_tg, "/follow Velmora orchard festival", A)
         # the allowed user in a group that is not allowed: the guard lets A in, following is refused
         other_group = -100999
@@ -285,14 +316,18 @@ async def test_with_an_allow_list_only_allowed_chats_follow(
         await run_round(app)
         alert = fake_tg.sent(A)[-1]
         unfollow = next(d for label, d in buttons(alert) if label.startswith("🔕"))
-        await fake_tg.press({**alert.result, "chat": fake_tg.chat(B)}, unfollow, B)  # a stranger's button press
+        await fake_tg.press(
+            {**alert.result, "chat": fake_tg.chat(B)}, unfollow, B
+        )  # a stranger's button press
         (answer,) = await fake_tg.wait_called("answerCallbackQuery")
         assert "this bot is private" in answer.params["text"]
         assert telegram_alerts.service_of(app).subscriptions.following(A)
 
 
 @pytest.mark.postgresql
-async def test_two_bot_processes_on_one_database_send_each_alert_once(fake_tg: FakeTelegram, pg_url: str, tmp_path: Path) -> None:
+async def test_two_bot_processes_on_one_database_send_each_alert_once(
+    fake_tg: FakeTelegram, pg_url: str, tmp_path: Path
+) -> None:
     import shutil
 
     from retrieval.indexer import refresh
@@ -323,10 +358,62 @@ async def test_two_bot_processes_on_one_database_send_each_alert_once(fake_tg: F
                 telegram_alerts.after_round(two, round_, archives[1]),
             )
             alerts = [c for f in (fake_tg, other) for c in f.sent() if "🔔" in c.params["text"]]
-            per_chat = {chat: sum(visible_text(c.params["text"]).count("🔔") for c in alerts if c.params["chat_id"] == chat) for chat in (A, B)}
+            per_chat = {
+                chat: sum(
+                    visible_text(c.params["text"]).count("🔔") for c in alerts if c.params["chat_id"] == chat
+                )
+                for chat in (A, B)
+            }
             assert per_chat == {A: 2, B: 2}  # each alert once, from one process or the other
             assert "2 alerts" in await say(other, "/following", A)
     finally:
         await other.close()
         for s in stores:
             s.close()
+
+
+def test_the_console_follows_and_prints_alerts_between_prompts(
+    folder_archive: tuple[Path, Path, Archive],
+) -> None:
+    import io
+
+    from rich.console import Console
+
+    from bot.console import Repl
+    from retrieval.indexer import refresh
+    from retrieval.updates import UpdateReport
+
+    articles, index, archive = folder_archive
+    rounds: list[tuple[UpdateReport, Archive]] = []
+
+    class Refresher:
+        def take(self) -> tuple[list[UpdateReport], Archive | None, list[str]]:
+            ready = list(rounds)
+            rounds.clear()
+            return [r for r, _ in ready], (ready[-1][1] if ready else None), []
+
+    out = io.StringIO()
+    repl = Repl(archive, stdin=io.StringIO(), out=Console(file=out, width=200), refresher=Refresher())  # type: ignore[arg-type]
+    repl.handle("/follow Velmora orchard festival")
+    repl.handle("/follow Velmora orchard festival --daily")
+    repl.handle("/follow")
+    assert "Following Velmora orchard festival (#1)" in out.getvalue()
+    assert (
+        "Daily digests are for the Telegram bot" in out.getvalue()
+        and "Usage: /follow TOPIC" in out.getvalue()
+    )
+    write(articles / "v1.md", festival(1))
+    write(articles / "harbour.md", HARBOUR)
+    report = refresh(index, [articles], HashingEmbedder(256))
+    now = datetime.now(UTC)
+    rounds.append((UpdateReport(None, report, now, now), Archive.open(index, HashingEmbedder(256))))
+    repl.handle("")
+    shown = out.getvalue()
+    assert shown.count("🔔 Velmora orchard festival") == 1 and "opens on 15 October" in shown
+    assert "Velmora Herald" in shown and "dredged" not in shown
+    repl.handle("/following")
+    assert "#1 Velmora orchard festival — 1 alert(s)" in out.getvalue()
+    repl.handle("/unfollow all")
+    assert "No longer following Velmora orchard festival" in out.getvalue()
+    repl.handle("/help")
+    assert "/follow TOPIC" in out.getvalue()

@@ -60,7 +60,9 @@ def ids(archive: Archive) -> dict[str, str]:
 
 def test_a_matching_article_alerts_with_the_sentence_about_the_topic(archive: Archive) -> None:
     by_name = ids(archive)
-    found = TopicMatcher().match(archive, ["Serena Williams comeback"], [by_name["serena.md"], by_name["fed.md"]])
+    found = TopicMatcher().match(
+        archive, ["Serena Williams comeback"], [by_name["serena.md"], by_name["fed.md"]]
+    )
     assert [m.article.id for m in found] == [by_name["serena.md"]]
     match = found[0]
     assert match.topic == "Serena Williams comeback"
@@ -83,7 +85,9 @@ def test_an_unrelated_article_sends_nothing(archive: Archive) -> None:
 def test_each_topic_is_matched_on_its_own(archive: Archive) -> None:
     by_name = ids(archive)
     found = TopicMatcher().match(
-        archive, ["Federal Reserve interest rates", "Serena Williams comeback", "Baku conference"], list(by_name.values())
+        archive,
+        ["Federal Reserve interest rates", "Serena Williams comeback", "Baku conference"],
+        list(by_name.values()),
     )
     pairs = {(m.topic, Path(m.article.path).name) for m in found}
     assert pairs == {
@@ -115,7 +119,10 @@ def test_passage_vectors_come_from_the_store_not_the_model(archive: Archive) -> 
     counted = Archive(type(archive.retriever)(archive.store, Counting(256)))
     passages = article_passages(counted, [a.id for a in counted.articles()])
     assert Counting.passages == 0 and len(passages.spans) >= 4
-    keys = [passage_key(a.text[s:e]) for a, (s, e) in zip([passages.articles[i] for i in passages.owner], passages.spans, strict=True)]
+    keys = [
+        passage_key(a.text[s:e])
+        for a, (s, e) in zip([passages.articles[i] for i in passages.owner], passages.spans, strict=True)
+    ]
     stored = archive.store.known_vectors(keys)
     assert np.allclose(passages.vectors, np.array([stored[k] for k in keys]))
 
@@ -144,7 +151,12 @@ def test_copies_of_one_story_alert_once(archive: Archive) -> None:
     found = TopicMatcher().match(archive, ["Serena Williams comeback"], list(by_name.values()))
     assert len(found) == 2
     assert len(group_stories(found)) == 2  # default: every article is its own story
-    stories = group_stories(found, story_key=lambda article_id: "serena" if article_id in {by_name["serena.md"], by_name["serena_copy.md"]} else article_id)
+    stories = group_stories(
+        found,
+        story_key=lambda article_id: (
+            "serena" if article_id in {by_name["serena.md"], by_name["serena_copy.md"]} else article_id
+        ),
+    )
     assert len(stories) == 1
     best, others = stories[0].match, stories[0].others
     assert {best.article.id, *(a.id for a in others)} == {by_name["serena.md"], by_name["serena_copy.md"]}
@@ -156,4 +168,9 @@ def test_empty_inputs(archive: Archive) -> None:
     assert matcher.match(archive, [], [a.id for a in archive.articles()]) == []
     assert matcher.match(archive, ["Serena"], []) == []
     assert matcher.match(archive, ["Serena"], ["no-such-article"]) == []
-    assert all(isinstance(m, Match) for m in matcher.match(archive, ["   ", "Serena Williams comeback"], [a.id for a in archive.articles()]))
+    assert all(
+        isinstance(m, Match)
+        for m in matcher.match(
+            archive, ["   ", "Serena Williams comeback"], [a.id for a in archive.articles()]
+        )
+    )
