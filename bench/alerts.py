@@ -150,7 +150,7 @@ def best_scores(
     """Per dense weight, the best passage's fused score of every (article, topic); and the
     article ids in row order (articles the index lacks are left out)."""
     queries = topic_queries(archive, topics)
-    best = {w: [] for w in WEIGHTS}
+    best: dict = {w: [] for w in WEIGHTS}
     order: list[str] = []
     for lo in range(0, len(article_ids), chunk):
         passages = article_passages(archive, article_ids[lo : lo + chunk])
@@ -160,6 +160,10 @@ def best_scores(
             rows = np.full((len(passages.articles), len(topics)), -1.0, dtype=np.float32)
             np.maximum.at(rows, passages.owner, fused)
             best[w].append(rows)
+        for name, values in (("dense", dense), ("coverage", coverage)):
+            rows = np.full((len(passages.articles), len(topics)), -1.0, dtype=np.float32)
+            np.maximum.at(rows, passages.owner, values)
+            best.setdefault(name, []).append(rows)
         order.extend(a.id for a in passages.articles)
     return {w: np.concatenate(v) for w, v in best.items()}, order
 
@@ -179,7 +183,7 @@ def precision_recall(best: np.ndarray, truth: np.ndarray, threshold: float) -> d
     }
 
 
-def evaluate(name: str, archive: Archive, sweep: bool) -> dict:
+def evaluate(name: str, archive: Archive, sweep: bool, dump: Path | None = None) -> dict:
     articles, questions = load(EVAL / SETS[name])
     idf = archive.store.idfs(sorted({t for q in questions for t in terms(q["question"])}))
     styles = {
@@ -190,12 +194,27 @@ def evaluate(name: str, archive: Archive, sweep: bool) -> dict:
     by_id = {a["id"]: i for i, a in enumerate(articles)}
     result: dict = {"set": name, "articles": len(articles), "questions": len(questions), "styles": {}}
     params = AlertParams()
+    # one pass over the articles for every style's topics (columns split afterwards)
+    columns: list[tuple[str, int]] = [
+        (style, j) for style, topics in styles.items() for j, t in enumerate(topics) if t.strip()
+    ]
+    started = time.perf_counter()
+    best_all, order = best_scores(archive, [a["id"] for a in articles], [styles[s][j] for s, j in columns])
+    seconds = time.perf_counter() - started
+    rows = [by_id[i] for i in order]
+    result["score_seconds"] = round(seconds, 1)
+    if dump is not None:
+        np.savez_compressed(
+            dump,
+            truth=truth_all[rows],
+            styles=np.array([s for s, _ in columns]),
+            questions=np.array([j for _, j in columns]),
+            **{str(k): v for k, v in best_all.items()},
+        )
     for style, topics in styles.items():
-        kept = [j for j, t in enumerate(topics) if t.strip()]
-        started = time.perf_counter()
-        best, order = best_scores(archive, [a["id"] for a in articles], [topics[j] for j in kept])
-        seconds = time.perf_counter() - started
-        rows = [by_id[i] for i in order]
+        cols = [c for c, (s, _) in enumerate(columns) if s == style]
+        kept = [columns[c][1] for c in cols]
+        best = {w: b[:, cols] for w, b in best_all.items()}
         truth = truth_all[np.ix_(rows, kept)]
         chosen = precision_recall(best[params.dense_weight], truth, params.threshold)
         entry = {
@@ -203,7 +222,6 @@ def evaluate(name: str, archive: Archive, sweep: bool) -> dict:
             "about_pairs": int((truth == 1).sum()),
             "at_default": chosen,
             "alerts_per_topic": round(chosen["alerts"] / max(1, len(kept)), 2),
-            "score_seconds": round(seconds, 1),
             "examples": [topics[j] for j in kept[:5]],
         }
         if sweep:
@@ -252,13 +270,15 @@ def main() -> None:
     ap.add_argument("--topics", type=int, default=1000)
     ap.add_argument("--new", type=int, default=100)
     ap.add_argument("--no-speed", action="store_true")
+    ap.add_argument("--dump", type=Path, help="save the best scores and labels (numpy .npz) here")
     args = ap.parse_args()
     names = ["2024", "dev"] if args.set == "both" else [args.set]
     out: dict = {"params": AlertParams().__dict__, "quality": [], "speed": None}
     archives: dict[str, Archive] = {}
     for name in names:
         archives[name] = open_index(name, getattr(args, f"index_{name}"))
-        out["quality"].append(evaluate(name, archives[name], args.sweep))
+        dump = args.dump.with_suffix(f".{name}.npz") if args.dump else None
+        out["quality"].append(evaluate(name, archives[name], args.sweep, dump))
         out["quality"][-1]["index"] = archives[name].location
     if not args.no_speed and "2024" in archives:
         out["speed"] = speed(archives["2024"], args.topics, args.new)

@@ -138,6 +138,8 @@ class TelegramSettings:
     #: topic alerts: topics one chat may follow; the UTC hour from which daily digests go out,
     #: and how often (seconds) the bot checks whether one is due
     max_follows: int = 20
+    #: alerts one chat gets from one refresh round (the rest are counted in one line)
+    max_alerts_per_round: int = 20
     digest_hour: int = 8
     digest_check_every: float = 300.0
 

@@ -127,6 +127,9 @@ async def on_follow(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     settings = settings_of(context)
     service = service_of(context)
+    if settings.max_follows <= 0:
+        await message.reply_text("Topic alerts are turned off on this bot.")
+        return
     try:
         sub = await asyncio.to_thread(
             service.subscriptions.follow, message.chat.id, topic, daily=daily, cap=settings.max_follows
@@ -285,8 +288,11 @@ async def after_round(
     settings: TelegramSettings = app.bot_data[SETTINGS]
     now = app.bot_data[CLOCK]()
     by_chat = await asyncio.to_thread(_claim_round, service, settings, archive, new, now)
+    cap = settings.max_alerts_per_round
     for chat_id, items in by_chat.items():
-        await _deliver(app, chat_id, items, header="")
+        more = len(items) - cap
+        footer = f"<i>… and {more} more new articles on topics you follow.</i>" if more > 0 else ""
+        await _deliver(app, chat_id, items[:cap], header="", footer=footer)
 
 
 def _claim_round(
@@ -330,11 +336,13 @@ async def _deliver(
     items: Sequence[_Item],
     *,
     header: str,
+    footer: str = "",
     one: bool = False,
 ) -> None:
     """Send ``items`` to the chat (``one``: in one message, dropping what does not fit)."""
     subs = service_of(app).subscriptions
     blocks = [item.block.replace(_MARK, str(n)) for n, item in enumerate(items, 1)]
+    blocks += [footer] if footer else []
     parts = tg.alert_parts(blocks, header)
     if one and len(parts) > 1:
         parts = _one_message(blocks, header)

@@ -139,7 +139,7 @@ async def test_several_matches_are_one_message_split_under_4096_and_valid_html(
     fake_tg: FakeTelegram, folder_archive: tuple[Path, Path, Archive]
 ) -> None:
     articles, _, archive = folder_archive
-    async with running_bot(fake_tg, archive, sources=(articles,)) as app:
+    async with running_bot(fake_tg, archive, sources=(articles,), max_alerts_per_round=10) as app:
         confirm = await say(fake_tg, "/follow Velmora orchard <festival> & AT&T", A)
         assert "Velmora orchard <festival> & AT&T" in confirm
         await say(fake_tg, "/follow Velmora orchard festival", B)
@@ -157,8 +157,8 @@ async def test_several_matches_are_one_message_split_under_4096_and_valid_html(
             assert "<fruit> & cider" in text or "Velmora" in text
         assert [bool(buttons(c)) for c in sent] == [False] * (len(sent) - 1) + [True]
         joined = "\n".join(visible_text(c.params["text"]) for c in sent)
-        assert joined.count("🔔 Velmora orchard festival") == 12
-        assert all(f"[{n}]" in joined for n in range(1, 13))
+        assert joined.count("🔔 Velmora orchard festival") == 10  # the round's cap
+        assert all(f"[{n}]" in joined for n in range(1, 11)) and "… and 2 more new articles" in joined
         assert len(buttons(sent[-1])) == telegram_alerts.MAX_BUTTONS + 1  # articles, then unfollow
         for call in fake_tg.sent(A)[1:]:
             visible_text(call.params["text"])
