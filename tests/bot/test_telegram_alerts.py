@@ -140,8 +140,8 @@ async def test_several_matches_are_one_message_split_under_4096_and_valid_html(
 ) -> None:
     articles, _, archive = folder_archive
     async with running_bot(fake_tg, archive, sources=(articles,), max_alerts_per_round=10) as app:
-        confirm = await say(fake_tg, "/follow Velmora orchard <festival> & AT&T", A)
-        assert "Velmora orchard <festival> & AT&T" in confirm
+        confirm = await say(fake_tg, "/follow Velmora <orchard> festival & pumpkins", A)
+        assert "Velmora <orchard> festival & pumpkins" in confirm
         await say(fake_tg, "/follow Velmora orchard festival", B)
         long = " ".join(
             f"At the Velmora orchard festival grower {i} brought <fruit> & cider." for i in range(5)
@@ -160,11 +160,11 @@ async def test_several_matches_are_one_message_split_under_4096_and_valid_html(
         assert joined.count("🔔 Velmora orchard festival") == 10  # the round's cap
         assert all(f"[{n}]" in joined for n in range(1, 11)) and "… and 2 more new articles" in joined
         assert len(buttons(sent[-1])) == telegram_alerts.MAX_BUTTONS + 1  # articles, then unfollow
-        for call in fake_tg.sent(A)[1:]:
-            visible_text(call.params["text"])
-            assert "Velmora orchard &lt;festival&gt; &amp; AT&amp;T" in call.params[
-                "text"
-            ] or "🔔" not in visible_text(call.params["text"])
+        to_a = fake_tg.sent(A)[1:]
+        assert to_a and all(utf16_len(c.params["text"]) <= 4096 for c in to_a)
+        first = to_a[0].params["text"]
+        assert visible_text(first).startswith("🔔 Velmora <orchard> festival & pumpkins")
+        assert first.startswith("🔔 <b>Velmora &lt;orchard&gt; festival &amp; pumpkins</b>")
 
 
 async def test_a_chat_that_blocked_the_bot_is_paused_until_it_writes_again(
