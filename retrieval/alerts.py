@@ -13,6 +13,7 @@ hits, and it picks the sentence to quote (its ``matches`` are the words to bold)
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -68,8 +69,13 @@ class TopicVectors:
     def __init__(self, size: int = 20_000) -> None:
         self.size = size
         self._vectors: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
 
     def vectors(self, archive: Archive, texts: Sequence[str]) -> dict[str, np.ndarray]:
+        with self._lock:  # matching and a new follow may embed at the same time
+            return self._vectors_of(archive, texts)
+
+    def _vectors_of(self, archive: Archive, texts: Sequence[str]) -> dict[str, np.ndarray]:
         embedder = archive.embedder
         missing = list(dict.fromkeys(t for t in texts if (embedder.name, t) not in self._vectors))
         if missing:
