@@ -3,14 +3,19 @@
     PYTHONPATH=. python bench/alerts.py [--set 2024|dev|both] [--index-2024 DIR] [--index-dev DIR]
                                         [--sweep] [--topics 1000] [--new 100]
 
-Topics come from the quiz questions (the question without its wh-words, stopwords and
-quiz phrasing: its six rarest words in order; and, separately, its capitalised names).
-For each topic every article of the set is treated as newly arrived. An article is
-*about* the topic when it holds the question's gold answer and was published in the two
-weeks before the question (or the day after); an article holding the answer but
-published outside that window is older coverage of the same story and counts neither
-way; every other article is *not about* it. Precision = alerts on articles about the
-topic / all alerts (not-about and about); recall = articles about it that alerted.
+Topics come from the quiz questions: the question without its wh-words, stopwords and
+quiz phrasing, its six rarest words in their order ("keywords"), or its three rarest
+("short"). For each topic every article of the set is treated as newly arrived. An
+article is *about* the topic when it holds the question's gold answer or is among the ten
+articles newsbot's retrieval ranks first for the question, and was published in the two
+weeks before the question (or the day after); the same articles published outside that
+window (older coverage of the story) count neither way; every other article is *not
+about* it. As in live use, only the articles published from 30 days before the question
+to 7 days after count as arriving while the topic is followed (``whole_set_at_default``:
+every article of the set, from 2014 on, treated as new). Precision = alerts on articles
+about the topic / alerts on about + not-about; recall = articles about it that alerted. The labels are a proxy: an article of
+another week about the same ongoing story counts as not about it, so precision is a
+lower bound (bench/alerts.py --sample prints alerts to judge by eye).
 Speed: one refresh of ``--new`` articles matched against ``--topics`` topics with
 :class:`retrieval.alerts.TopicMatcher`, cold (topic vectors embedded) and warm.
 
@@ -39,6 +44,11 @@ from retrieval.archive import Archive
 from retrieval.text import STOPWORDS, terms
 
 SETS = {"dev": "realtimeqa-dev", "2024": "realtimeqa-2024"}
+WINDOW_DAYS = 14  # a question's "weeks": the fortnight before it (and the day after)
+RETRIEVED = 10  # articles retrieved for a question that count as about it
+#: the articles that "arrive" while a topic is followed: published from 30 days before its
+#: question to 7 days after (older articles of the set would never arrive as new)
+ARRIVALS = (30, 7)
 WEIGHTS = (0.3, 0.4, 0.5, 0.6, 0.7)
 THRESHOLDS = tuple(round(0.30 + 0.02 * i, 2) for i in range(31))
 QUIZ_WORDS = {
@@ -72,31 +82,17 @@ QUIZ_WORDS = {
     "person",
 }
 _WORD = re.compile(r"[\w'’.-]+")
-_NAME = re.compile(r"\b[A-Z][\w'’.-]*(?:\s+(?:of\s+|the\s+|de\s+)?[A-Z][\w'’.-]*)*")
 
 
-def keyword_topic(question: str, idf: dict[str, float]) -> str:
-    """The question's six rarest content words, in their order."""
+def keyword_topic(question: str, idf: dict[str, float], n: int = 6) -> str:
+    """The question's ``n`` rarest content words, in their order."""
     words = [w.strip(".'’-") for w in _WORD.findall(question)]
     words = [w for w in words if w and w.lower() not in STOPWORDS and w.lower() not in QUIZ_WORDS]
     ranked = sorted(
         range(len(words)), key=lambda i: -max((idf.get(t, 0.0) for t in terms(words[i])), default=0.0)
     )
-    keep = sorted(ranked[:6])
+    keep = sorted(ranked[:n])
     return " ".join(words[i] for i in keep)
-
-
-def name_topic(question: str) -> str:
-    """The question's capitalised names (its first word only when a name follows it)."""
-    found = []
-    for m in _NAME.finditer(question):
-        name = m.group(0).strip(".'’-")
-        first = name.split()[0]
-        if m.start() == 0 and (first.lower() in STOPWORDS or first.lower() in QUIZ_WORDS):
-            name = " ".join(name.split()[1:])
-        if name and name.lower() not in QUIZ_WORDS and name.lower() not in STOPWORDS:
-            found.append(name)
-    return " ".join(dict.fromkeys(found))
 
 
 def load(folder: Path) -> tuple[list[dict], list[dict]]:
@@ -114,8 +110,10 @@ def _day(value: str) -> date | None:
         return None
 
 
-def labels(articles: list[dict], questions: list[dict]) -> np.ndarray:
-    """(articles, questions): 1 about, 0 not about, -1 older coverage (ignored)."""
+def labels(articles: list[dict], questions: list[dict], retrieved: list[set[str]]) -> np.ndarray:
+    """(articles, questions): 1 about (holds the gold answer or is among the articles newsbot
+    retrieves for the question, and is of its weeks), 0 not about, -1 ignored (the same but
+    published outside those weeks: older or later coverage of the story)."""
     out = np.zeros((len(articles), len(questions)), dtype=np.int8)
     lowered = [a["text"].lower() for a in articles]
     days = [_day(a.get("published") or "") for a in articles]
@@ -124,15 +122,24 @@ def labels(articles: list[dict], questions: list[dict]) -> np.ndarray:
         asked = _day(q["date"])
         pattern = re.compile(r"(?<!\w)" + re.escape(gold) + r"(?!\w)")
         for i, text in enumerate(lowered):
-            if gold in text and pattern.search(text):
+            if articles[i]["id"] in retrieved[j] or (gold in text and pattern.search(text)):
                 d = days[i]
                 recent = (
                     asked is not None
                     and d is not None
-                    and asked - timedelta(days=14) <= d <= asked + timedelta(days=1)
+                    and asked - timedelta(days=WINDOW_DAYS) <= d <= asked + timedelta(days=1)
                 )
                 out[i, j] = 1 if recent else -1
     return out
+
+
+def retrieved_for(archive: Archive, questions: list[dict], k: int = RETRIEVED) -> list[set[str]]:
+    """The ``k`` articles newsbot's retrieval ranks first for each question."""
+    found = []
+    for q in questions:
+        hits = archive.retriever.search(archive.retriever.query(q["question"]), k=4 * k)
+        found.append(set(list(dict.fromkeys(h.article.id for h in hits))[:k]))
+    return found
 
 
 def open_index(name: str, given: Path | None) -> Archive:
@@ -177,20 +184,20 @@ def precision_recall(best: np.ndarray, truth: np.ndarray, threshold: float) -> d
     return {
         "threshold": threshold,
         "alerts": alerts,
-        "older_coverage_alerts": int((alert & (truth == -1)).sum()),
+        "ignored_alerts": int((alert & (truth == -1)).sum()),
         "precision": round(tp / alerts, 3) if alerts else 1.0,
         "recall": round(tp / int(about.sum()), 3) if about.any() else 0.0,
     }
 
 
-def evaluate(name: str, archive: Archive, sweep: bool, dump: Path | None = None) -> dict:
+def evaluate(name: str, archive: Archive, sweep: bool, dump: Path | None = None, sample: int = 0) -> dict:
     articles, questions = load(EVAL / SETS[name])
     idf = archive.store.idfs(sorted({t for q in questions for t in terms(q["question"])}))
     styles = {
         "keywords": [keyword_topic(q["question"], idf) for q in questions],
-        "names": [name_topic(q["question"]) for q in questions],
+        "short": [keyword_topic(q["question"], idf, 3) for q in questions],
     }
-    truth_all = labels(articles, questions)
+    truth_all = labels(articles, questions, retrieved_for(archive, questions))
     by_id = {a["id"]: i for i, a in enumerate(articles)}
     result: dict = {"set": name, "articles": len(articles), "questions": len(questions), "styles": {}}
     params = AlertParams()
@@ -215,15 +222,38 @@ def evaluate(name: str, archive: Archive, sweep: bool, dump: Path | None = None)
         cols = [c for c, (s, _) in enumerate(columns) if s == style]
         kept = [columns[c][1] for c in cols]
         best = {w: b[:, cols] for w, b in best_all.items()}
-        truth = truth_all[np.ix_(rows, kept)]
+        whole = truth_all[np.ix_(rows, kept)]
+        asked = np.array([(_day(questions[j]["date"]) or date.min).toordinal() for j in kept])
+        published = np.array(
+            [(_day(articles[r].get("published") or "") or date.min).toordinal() for r in rows]
+        )
+        lo, hi = ARRIVALS
+        arriving = (published[:, None] >= asked[None, :] - lo) & (published[:, None] <= asked[None, :] + hi)
+        truth = np.where(arriving, whole, -2)  # -2: never arrives while the topic is followed
         chosen = precision_recall(best[params.dense_weight], truth, params.threshold)
         entry = {
             "topics": len(kept),
+            "arrivals_per_topic": round(float(arriving.sum(axis=0).mean()), 1),
             "about_pairs": int((truth == 1).sum()),
             "at_default": chosen,
             "alerts_per_topic": round(chosen["alerts"] / max(1, len(kept)), 2),
+            "whole_set_at_default": precision_recall(best[params.dense_weight], whole, params.threshold),
             "examples": [topics[j] for j in kept[:5]],
         }
+        if sample:
+            rng = random.Random(11)
+            alerted = (best[params.dense_weight] >= params.threshold) & arriving
+            pairs = [tuple(p) for p in np.argwhere(alerted)]
+            entry["sample"] = [
+                {
+                    "label": int(truth[i, c]),
+                    "topic": topics[kept[c]],
+                    "title": articles[rows[i]]["title"],
+                    "published": articles[rows[i]].get("published") or "",
+                    "asked": questions[kept[c]]["date"],
+                }
+                for i, c in rng.sample(pairs, min(sample, len(pairs)))
+            ]
         if sweep:
             entry["sweep"] = {
                 str(w): [precision_recall(best[w], truth, t) for t in THRESHOLDS] for w in WEIGHTS
@@ -238,7 +268,7 @@ def speed(archive: Archive, n_topics: int, n_new: int, seed: int = 7) -> dict:
     _, dev_questions = load(EVAL / SETS["dev"])
     idf = archive.store.idfs(sorted({t for q in questions for t in terms(q["question"])}))
     pool = [keyword_topic(q["question"], idf) for q in questions + dev_questions]
-    pool += [name_topic(q["question"]) for q in questions + dev_questions]
+    pool += [keyword_topic(q["question"], idf, 3) for q in questions + dev_questions]
     pool = [t for t in dict.fromkeys(pool) if t]
     topics = pool[:n_topics]
     rng = random.Random(seed)
@@ -270,6 +300,7 @@ def main() -> None:
     ap.add_argument("--topics", type=int, default=1000)
     ap.add_argument("--new", type=int, default=100)
     ap.add_argument("--no-speed", action="store_true")
+    ap.add_argument("--sample", type=int, default=0, help="list N random alerts per topic style (to judge)")
     ap.add_argument("--dump", type=Path, help="save the best scores and labels (numpy .npz) here")
     args = ap.parse_args()
     names = ["2024", "dev"] if args.set == "both" else [args.set]
@@ -278,7 +309,7 @@ def main() -> None:
     for name in names:
         archives[name] = open_index(name, getattr(args, f"index_{name}"))
         dump = args.dump.with_suffix(f".{name}.npz") if args.dump else None
-        out["quality"].append(evaluate(name, archives[name], args.sweep, dump))
+        out["quality"].append(evaluate(name, archives[name], args.sweep, dump, args.sample))
         out["quality"][-1]["index"] = archives[name].location
     if not args.no_speed and "2024" in archives:
         out["speed"] = speed(archives["2024"], args.topics, args.new)
@@ -288,7 +319,10 @@ def main() -> None:
             rows.append(
                 {"set": q["set"], "topics": style, "n": e["topics"], "about": e["about_pairs"]}
                 | {k: v for k, v in e["at_default"].items()}
-                | {"alerts/topic": e["alerts_per_topic"]}
+                | {
+                    "alerts/topic": e["alerts_per_topic"],
+                    "whole-set P": e["whole_set_at_default"]["precision"],
+                }
             )
     print_table(
         rows,
@@ -302,6 +336,12 @@ def main() -> None:
                     for p in points[::2]:
                         table.append({"w": w} | p)
                 print_table(table, f"sweep: {q['set']} / {style}")
+    for q in out["quality"]:
+        for style, e in q["styles"].items():
+            if e.get("sample"):
+                print_table(
+                    e["sample"], f"random alerts: {q['set']} / {style} (label 1 about, 0 not, -1 ignored)"
+                )
     if out["speed"]:
         print_table([out["speed"]], "matching one refresh")
     print(json.dumps(out))

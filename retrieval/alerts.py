@@ -37,7 +37,7 @@ class AlertParams:
     #: score = dense_weight x cosine + (1 - dense_weight) x term coverage
     dense_weight: float = 0.5
     #: an article alerts when its best passage scores at least this
-    threshold: float = 0.6
+    threshold: float = 0.65
     #: best passages of a matching article handed to the quote composer
     hits: int = 2
 
