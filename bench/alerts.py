@@ -300,6 +300,7 @@ def main() -> None:
     ap.add_argument("--topics", type=int, default=1000)
     ap.add_argument("--new", type=int, default=100)
     ap.add_argument("--no-speed", action="store_true")
+    ap.add_argument("--speed-only", action="store_true")
     ap.add_argument("--sample", type=int, default=0, help="list N random alerts per topic style (to judge)")
     ap.add_argument("--dump", type=Path, help="save the best scores and labels (numpy .npz) here")
     args = ap.parse_args()
@@ -309,8 +310,9 @@ def main() -> None:
     for name in names:
         archives[name] = open_index(name, getattr(args, f"index_{name}"))
         dump = args.dump.with_suffix(f".{name}.npz") if args.dump else None
-        out["quality"].append(evaluate(name, archives[name], args.sweep, dump, args.sample))
-        out["quality"][-1]["index"] = archives[name].location
+        if not args.speed_only:
+            out["quality"].append(evaluate(name, archives[name], args.sweep, dump, args.sample))
+            out["quality"][-1]["index"] = archives[name].location
     if not args.no_speed and "2024" in archives:
         out["speed"] = speed(archives["2024"], args.topics, args.new)
     rows = []
