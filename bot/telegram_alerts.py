@@ -85,10 +85,16 @@ def install(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
 async def start(app: Application[Any, Any, Any, Any, Any, Any], archive: Archive) -> None:
     """Open the subscriptions beside the archive and schedule the digest check (post_init)."""
     settings: TelegramSettings = app.bot_data[SETTINGS]
+    if settings.max_follows <= 0:
+        return
     if ALERTS not in app.bot_data:
         store = archive.store
         location = getattr(store, "url", None) or store.location
-        subs = await asyncio.to_thread(open_subscriptions, location)
+        try:
+            subs = await asyncio.to_thread(open_subscriptions, location)
+        except Exception as exc:  # e.g. a read-only index folder or database role
+            log.warning("topic alerts are off: cannot open their tables beside %s: %s", store.location, exc)
+            return
         app.bot_data[ALERTS] = AlertService(subs)
         log.info("topic alerts: subscriptions in %s", subs.location)
     if app.job_queue is not None:
@@ -116,9 +122,23 @@ def service_of(
 # --------------------------------------------------------------------------- commands
 
 
+OFF = "Topic alerts are turned off on this bot."
+
+
+async def _off(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    """True (and says so) when alerts are off: no subscriptions could be opened."""
+    if ALERTS in context.bot_data:
+        return False
+    if update.callback_query:
+        await update.callback_query.answer(OFF, show_alert=True)
+    elif update.message:
+        await update.message.reply_text(OFF)
+    return True
+
+
 async def on_follow(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     message = update.message
-    if message is None:
+    if message is None or await _off(update, context):
         return
     words = (message.text or "").split()[1:]
     daily = "--daily" in words
@@ -127,9 +147,6 @@ async def on_follow(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     settings = settings_of(context)
     service = service_of(context)
-    if settings.max_follows <= 0:
-        await message.reply_text("Topic alerts are turned off on this bot.")
-        return
     try:
         sub = await asyncio.to_thread(
             service.subscriptions.follow, message.chat.id, topic, daily=daily, cap=settings.max_follows
@@ -151,7 +168,7 @@ async def on_follow(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def on_following(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     message = update.message
-    if message is None:
+    if message is None or await _off(update, context):
         return
     subs = await asyncio.to_thread(service_of(context).subscriptions.following, message.chat.id)
     if not subs:
@@ -169,7 +186,7 @@ async def on_following(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 
 async def on_unfollow(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     message = update.message
-    if message is None:
+    if message is None or await _off(update, context):
         return
     arg = " ".join((message.text or "").split()[1:]).strip().lstrip("#").lower()
     if arg != "all" and not arg.isdigit():
@@ -232,6 +249,8 @@ async def _unpause(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def on_article_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = update.callback_query
     assert query is not None and query.data is not None
+    if await _off(update, context):
+        return
     message = query.message if isinstance(query.message, Message) else None
     sent = await asyncio.to_thread(
         service_of(context).subscriptions.sent_article, int(query.data.split(":")[2])
@@ -259,6 +278,8 @@ async def on_article_button(update: Update, context: ContextTypes.DEFAULT_TYPE) 
 async def on_unfollow_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = update.callback_query
     assert query is not None and query.data is not None
+    if await _off(update, context):
+        return
     message = query.message if isinstance(query.message, Message) else None
     if message is None:
         await query.answer()

@@ -417,3 +417,20 @@ def test_the_console_follows_and_prints_alerts_between_prompts(
     assert "No longer following Velmora orchard festival" in out.getvalue()
     repl.handle("/help")
     assert "/follow TOPIC" in out.getvalue()
+
+
+async def test_alerts_are_off_when_their_tables_cannot_be_opened_and_the_bot_still_answers(
+    fake_tg: FakeTelegram, folder_archive: tuple[Path, Path, Archive], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, _, archive = folder_archive
+
+    def read_only(location: object) -> None:
+        raise PermissionError(f"read-only: {location}")
+
+    monkeypatch.setattr(telegram_alerts, "open_subscriptions", read_only)
+    async with running_bot(fake_tg, archive):
+        assert "Topic alerts are turned off" in await say(fake_tg, "/follow Velmora orchard festival", A)
+        assert "Topic alerts are turned off" in await say(fake_tg, "/following", A)
+        assert "Baku" in await say(fake_tg, "Where was the Afghanistan conference held?", A)
+    async with running_bot(fake_tg, archive, max_follows=0):
+        assert "Topic alerts are turned off" in await say(fake_tg, "/follow Velmora orchard festival", B)
