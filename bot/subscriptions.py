@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from retrieval.errors import StoreUnavailableError
 from retrieval.text import terms
 
 SQLITE_NAME = "alerts.sqlite"
@@ -173,16 +174,21 @@ class Subscriptions:
         return _Cursor(self._conn.cursor(), self.postgres)
 
     def _run(self, work: Callable[[Any], Any]) -> Any:
-        """``work(cursor)`` under the lock; a lost PostgreSQL connection is opened again once."""
+        """``work(cursor)`` under the lock; a lost PostgreSQL connection is opened again once,
+        then :class:`StoreUnavailableError`."""
         with self._lock:
             for attempt in (0, 1):
                 try:
                     with self._cursor() as cur:
                         return work(cur)
                 except Exception as exc:
-                    if attempt or not self._lost(exc):
+                    if not self._lost(exc):
                         raise
                     self._reset()
+                    if attempt:
+                        raise StoreUnavailableError(
+                            f"cannot reach the PostgreSQL database {self.location}: {exc}"
+                        ) from exc
         return None  # pragma: no cover
 
     def _lost(self, exc: Exception) -> bool:

@@ -239,8 +239,11 @@ async def _unpause(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     service = context.bot_data.get(ALERTS)
     if chat is None or service is None:
         return
-    if await asyncio.to_thread(service.subscriptions.unpause, chat.id):
-        log.info("chat %s wrote again: its alerts resume", chat.id)
+    try:
+        if await asyncio.to_thread(service.subscriptions.unpause, chat.id):
+            log.info("chat %s wrote again: its alerts resume", chat.id)
+    except Exception as exc:  # e.g. the database is away: the update's own handler says so
+        log.warning("could not check whether chat %s is paused: %s", chat.id, exc)
 
 
 # --------------------------------------------------------------------------- buttons
