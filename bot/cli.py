@@ -674,6 +674,20 @@ def console(
     help="Questions per user per minute (0: no limit).",
 )
 @click.option(
+    "--max-follows",
+    type=click.IntRange(0, 1000),
+    default=20,
+    show_default=True,
+    help="Topics one chat may /follow (0: no topic alerts).",
+)
+@click.option(
+    "--digest-hour",
+    type=click.IntRange(0, 23),
+    default=8,
+    show_default=True,
+    help="UTC hour from which the daily digests (/follow TOPIC --daily) are sent.",
+)
+@click.option(
     "--webhook-url",
     envvar=config.ENV_WEBHOOK_URL,
     show_envvar=True,
@@ -707,6 +721,8 @@ def telegram(
     every: str | None,
     k: int,
     rate_limit: int,
+    max_follows: int,
+    digest_hour: int,
     webhook_url: str | None,
     webhook_secret: str | None,
     listen: str,
@@ -736,6 +752,8 @@ def telegram(
             k=k,
             rate_calls=rate_limit,
             rate_seconds=60.0,
+            max_follows=max_follows,
+            digest_hour=digest_hour,
         )
         secret = config.webhook_secret(webhook_secret) if webhook_url else ""
     except config.SettingsError as exc:

@@ -135,6 +135,13 @@ class TelegramSettings:
     concurrent_updates: int = 64
     #: show "typing…" when an answer takes longer than this (seconds)
     typing_after: float = 0.4
+    #: topic alerts: topics one chat may follow (0: alerts off), and the alerts one chat gets
+    #: from one refresh round (the rest are counted in one line)
+    max_follows: int = 20
+    max_alerts_per_round: int = 20
+    #: the UTC hour from which daily digests go out, and how often (seconds) that is checked
+    digest_hour: int = 8
+    digest_check_every: float = 300.0
 
     @property
     def file_url(self) -> str:

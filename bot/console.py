@@ -16,6 +16,8 @@ from rich.table import Table
 from rich.text import Text
 
 from bot import config
+from bot.console_alerts import HELP as ALERTS_HELP
+from bot.console_alerts import ConsoleAlerts
 from bot.live import BackgroundRefresh
 from bot.paging import next_page
 from bot.render import answer_renderable, source_line
@@ -36,6 +38,7 @@ Type a question and press Enter. Commands:
   /filter source=X since=YYYY-MM-DD until=YYYY-MM-DD
                              restrict answers (/filter alone shows, /filter clear resets)
   /stats                     what the archive holds
+{alerts}
   /help                      this text
   /quit                      leave (Ctrl-D works too)"""
 
@@ -71,6 +74,8 @@ class Repl:
         self.last_round: UpdateReport | None = None
         #: called with each finished round and the archive it made (e.g. topic alerts)
         self.after_round: list[Callable[[UpdateReport, Archive], None]] = []
+        self.alerts = ConsoleAlerts(self.out, refreshing=refresher is not None)
+        self.after_round.append(self.alerts.after_round)
 
     # ------------------------------------------------------------------ loop
 
@@ -142,7 +147,10 @@ class Repl:
         if name in {"/quit", "/exit", "/q"}:
             return False
         handlers = {
-            "/help": lambda: self.out.print(Text(HELP)),
+            "/help": lambda: self.out.print(Text(HELP.format(alerts=ALERTS_HELP))),
+            "/follow": lambda: self.alerts.follow(rest),
+            "/following": self.alerts.following,
+            "/unfollow": lambda: self.alerts.unfollow(rest),
             "/more": self._more,
             "/sources": self._sources,
             "/stats": self._stats,

@@ -200,6 +200,32 @@ def snippet(text: str, limit: int = SNIPPET_CHARS) -> str:
     return flat[:limit].rsplit(" ", 1)[0].rstrip(",;:") + ELLIPSIS
 
 
+# --------------------------------------------------------------------------- topic alerts
+
+
+def alert_block(
+    topic: str, quote: Quote, also: Sequence[Article] = (), number: int | str | None = None
+) -> str:
+    """One alert: the topic, the quote (matching words bold), its source; the outlets of
+    other copies of the story after it."""
+    numbered = f"[{number}] " if number is not None else ""
+    lines = [f"🔔 <b>{esc(topic)}</b>", quote_html(quote), numbered + source_html(quote.article)]
+    outlets = list(dict.fromkeys(a.source or a.title or a.id for a in also))
+    if outlets:
+        lines.append(
+            "<i>Also in: "
+            + esc(", ".join(outlets[:8]))
+            + (f" and {len(outlets) - 8} more" if len(outlets) > 8 else "")
+            + "</i>"
+        )
+    return "\n".join(lines)
+
+
+def alert_parts(blocks: Sequence[str], header: str = "", limit: int = LIMIT) -> list[str]:
+    """Alerts as messages, each at most ``limit`` and valid Telegram HTML."""
+    return pack([header, *blocks] if header else list(blocks), limit)
+
+
 # --------------------------------------------------------------------------- other messages
 
 

@@ -48,6 +48,7 @@ from telegram.ext import (
 )
 
 from bot import render_telegram as tg
+from bot import telegram_alerts
 from bot.config import TelegramSettings
 from bot.paging import next_page
 from bot.telegram_context import ARCHIVE, EXAMPLES, LOADER, SETTINGS, archive_of, set_archive, settings_of
@@ -72,6 +73,7 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("latest", "The newest articles on a topic: /latest TOPIC"),
     ("sources", "The articles behind the last answer"),
     ("stats", "What the archive holds"),
+    *telegram_alerts.COMMANDS,
     ("help", "What I know and how to ask"),
     ("start", "Welcome and examples"),
 )
@@ -132,6 +134,7 @@ def build_application(
         )
         .concurrent_updates(settings.concurrent_updates)
         .post_init(_post_init)
+        .post_shutdown(telegram_alerts.stop)
         .build()
     )
     app.bot_data[SETTINGS] = settings
@@ -148,6 +151,7 @@ def build_application(
     app.add_handler(CommandHandler("sources", on_sources))
     app.add_handler(CommandHandler("stats", on_stats))
     app.add_handler(CommandHandler("reindex", on_reindex))
+    telegram_alerts.install(app)
     app.add_handler(MessageHandler(filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND, on_text))
     app.add_handler(
         MessageHandler(filters.UpdateType.MESSAGE & filters.COMMAND & filters.ChatType.PRIVATE, on_unknown)
@@ -185,6 +189,7 @@ async def _post_init(app: Application) -> None:
         stats.model,
         f"; allow-list of {len(settings.allowed_ids)} id(s)" if settings.allowed_ids else "",
     )
+    await telegram_alerts.start(app, archive)
     schedule_refresh(app)
 
 

@@ -106,3 +106,5 @@ async def running_bot(fake: FakeTelegram, archive: Any, **settings: Any) -> Asyn
         if app.running:
             await app.stop()
         await app.shutdown()
+        if app.post_shutdown is not None:  # as run_polling does
+            await app.post_shutdown(app)

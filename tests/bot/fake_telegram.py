@@ -39,7 +39,16 @@ _JSON_PARAMS = {
     "allowed_updates",
     "entities",
 }
-_INT_PARAMS = {"chat_id", "message_id", "offset", "limit", "timeout", "cache_time", "message_thread_id"}
+_INT_PARAMS = {
+    "chat_id",
+    "user_id",
+    "message_id",
+    "offset",
+    "limit",
+    "timeout",
+    "cache_time",
+    "message_thread_id",
+}
 _MESSAGE_METHODS = {"sendMessage", "editMessageText", "editMessageReplyMarkup"}
 _TRUE_METHODS = {
     "answerCallbackQuery",
@@ -87,6 +96,8 @@ class FakeTelegram:
         self.bot_id = bot_id
         self.calls: list[Call] = []
         self.chats: dict[int, dict[str, Any]] = {}
+        #: (chat id, user id) -> status getChatMember answers ("member" when not set)
+        self.members: dict[tuple[int, int], str] = {}
         self._updates: list[dict[str, Any]] = []
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(100)
@@ -193,6 +204,8 @@ class FakeTelegram:
         if code == 429:
             error["description"] = f"Too Many Requests: retry after {retry_after}"
             error["parameters"] = {"retry_after": retry_after}
+        elif code == 403:
+            error["description"] = "Forbidden: bot was blocked by the user"
         else:
             error["description"] = "Internal Server Error"
         self._failures.setdefault(method, []).extend([error] * times)
@@ -274,6 +287,8 @@ class FakeTelegram:
             }
         elif method in _MESSAGE_METHODS:
             result = self._message(method, params)
+        elif method == "getChatMember":
+            result = self._member(int(params["chat_id"]), int(params["user_id"]))
         elif method in _TRUE_METHODS:
             result = True
         else:
@@ -318,6 +333,18 @@ class FakeTelegram:
                     )
         limit = int(params.get("limit", 100) or 100)
         return list(self._updates[:limit])
+
+    def _member(self, chat_id: int, user_id: int) -> dict[str, Any]:
+        status = self.members.get((chat_id, user_id), "member")
+        member: dict[str, Any] = {"status": status, "user": self.user(user_id)}
+        if status == "creator":
+            member["is_anonymous"] = False
+        elif status == "administrator":
+            rights = ("can_be_edited", "is_anonymous", "can_manage_chat", "can_delete_messages")
+            rights += ("can_manage_video_chats", "can_restrict_members", "can_promote_members")
+            rights += ("can_change_info", "can_invite_users", "can_post_stories", "can_edit_stories")
+            member |= dict.fromkeys((*rights, "can_delete_stories"), False)
+        return member
 
     def _message(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
         chat_id = params["chat_id"]
