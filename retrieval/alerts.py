@@ -208,7 +208,7 @@ class TopicMatcher:
         for a, article in enumerate(passages.articles):
             rows = np.flatnonzero(passages.owner == a)
             best = fused[rows].max(axis=0)
-            for j in np.flatnonzero(best >= self.params.threshold):
+            for j in np.flatnonzero(best >= self.params.threshold).tolist():
                 match = self._match(
                     archive, queries[j], topics[j], article, passages, rows, fused, dense, coverage, j
                 )
@@ -273,10 +273,17 @@ def by_article(article_id: str) -> str:
 
 
 def story_key_of(archive: Archive) -> Callable[[str], str]:
-    """How the archive groups syndicated copies into stories: article id -> story key.
-    The one place where the store's story ids plug in; until it has them, each article is
-    a story of its own."""
-    return by_article
+    """How the archive groups syndicated copies into stories: article id -> its story's id
+    (the article's own id when it has no copies), read from the store once per article."""
+    known: dict[str, str] = {}
+
+    def key(article_id: str) -> str:
+        if article_id not in known:
+            story = archive.store.stories([article_id]).get(article_id)
+            known[article_id] = story.id if story is not None else article_id
+        return known[article_id]
+
+    return key
 
 
 def group_stories(matches: Sequence[Match], story_key: Callable[[str], str] = by_article) -> list[StoryMatch]:

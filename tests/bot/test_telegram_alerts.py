@@ -24,6 +24,20 @@ A, B, C = 701, 702, 703
 GROUP, MEMBER, ADMIN = -100777, 711, 712
 
 
+#: words that make each festival article its own story (not a near-duplicate of the others)
+HAMLETS = "Ashby Brill Corrow Dunmere Elsk Farrow Gorse Hallam Ivel Jessop Kelby Lorn".split()
+
+
+def own_story(n: int, template: str) -> str:
+    """Five sentences of ``template`` (with {i}, {n} and {hamlet}) that differ per article."""
+    hamlet = HAMLETS[n % len(HAMLETS)]
+    return " ".join(
+        template.format(i=i, n=n, hamlet=f"{hamlet}{i}").rstrip(".")
+        + f", while the {hamlet} road number {n * 5 + i} stayed closed for the carts and the tractors."
+        for i in range(5)
+    )
+
+
 def festival(n: int = 0, extra: str = "") -> str:
     return (
         f"---\ntitle: Orchard festival {n}\nsource: Velmora Herald\npublished: 2023-09-30\n"
@@ -148,10 +162,10 @@ async def test_several_matches_are_one_message_split_under_4096_and_valid_html(
         confirm = await say(fake_tg, "/follow Velmora <orchard> festival & pumpkins", A)
         assert "Velmora <orchard> festival & pumpkins" in confirm
         await say(fake_tg, "/follow Velmora orchard festival", B)
-        long = " ".join(
-            f"At the Velmora orchard festival grower {i} brought <fruit> & cider." for i in range(5)
-        )
         for n in range(12):
+            long = own_story(
+                n, "At the Velmora orchard festival grower {i} from {hamlet} brought <fruit> & cider."
+            )
             write(articles / f"velmora{n}.md", festival(n, extra=long))
         await run_round(app)
         sent = fake_tg.sent(B)[1:]
@@ -292,8 +306,8 @@ async def test_a_digest_is_one_message_even_when_long(
     articles, _, archive = folder_archive
     async with running_bot(fake_tg, archive, sources=(articles,), digest_hour=0) as app:
         await say(fake_tg, "/follow Velmora orchard festival --daily", A)
-        long = " ".join(f"To the Velmora orchard festival grower {i} came with squash." for i in range(5))
         for n in range(12):
+            long = own_story(n, "To the Velmora orchard festival grower {i} of {hamlet} came with squash.")
             write(articles / f"v{n}.md", festival(n, extra=long))
         await run_round(app)
         assert await telegram_alerts.send_digests(app) == 1

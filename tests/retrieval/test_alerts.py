@@ -174,3 +174,27 @@ def test_empty_inputs(archive: Archive) -> None:
             archive, ["   ", "Serena Williams comeback"], [a.id for a in archive.articles()]
         )
     )
+
+
+def test_syndicated_copies_in_the_archive_alert_once_naming_the_other_outlets(tmp_path: Path) -> None:
+    """The store's stories (near-duplicate copies) decide what one alert is."""
+    from retrieval.alerts import AlertParams, story_key_of
+
+    wire = (
+        "The city council of Port Marlow voted on Tuesday to rebuild the old harbour pier after the "
+        "winter storms, the mayor said. Work on the pier is to start in the spring and finish before "
+        "the summer ferry season, and the council set aside four million dollars for it. Fishermen "
+        "welcomed the vote but asked for a temporary landing stage during the works."
+    )
+    src = tmp_path / "src"
+    for outlet in ("Coastal Gazette", "Harbour Post", "Valley News"):
+        write(src / f"{outlet.split()[0].lower()}.md", f"---\nsource: {outlet}\n---\n{outlet}: {wire}")
+    write(src / "fed.md", "---\nsource: Money Times\n---\nThe Federal Reserve kept interest rates unchanged.")
+    refresh(tmp_path / "index", [src], HashingEmbedder(256))
+    archive = Archive.open(tmp_path / "index", HashingEmbedder(256))
+    matcher = TopicMatcher(AlertParams(threshold=0.3))  # the fake embedder scores lower
+    found = matcher.match(archive, ["Port Marlow harbour pier vote"], [a.id for a in archive.articles()])
+    assert len(found) == 3  # every copy matches
+    (story,) = group_stories(found, story_key_of(archive))
+    outlets = {story.match.article.source, *(a.source for a in story.others)}
+    assert outlets == {"Coastal Gazette", "Harbour Post", "Valley News"}
