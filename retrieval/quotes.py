@@ -171,7 +171,14 @@ def compose_answer(
     if answered is None:
         answered = top_dense >= floor or best_overlap >= params.min_overlap
     notice = "" if answered else "The archive holds no clear answer; the nearest passages follow."
-    return Answer(question, tuple(quotes[:k]), answered=answered, notice=notice, more=tuple(quotes[k:]))
+    return Answer(
+        question,
+        tuple(quotes[:k]),
+        answered=answered,
+        notice=notice,
+        more=tuple(quotes[k:]),
+        hits=tuple(hits),
+    )
 
 
 def _add_sentence_similarity(
