@@ -7,19 +7,22 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from retrieval.answer_types import answer_kind, type_score
+from retrieval.answer_types import CUE_LANGUAGES, answer_kind, type_score
 from retrieval.language import detect
 from retrieval.sentences import sentence_text
+from retrieval.short_answer import ShortParams, short_answer
 from retrieval.text import clean_question, match_spans, sentence_spans, terms, word_count
 from retrieval.types import Answer, Hit, Quote
 
 Idf = Callable[[str], float]
 Similarity = Callable[[Sequence[str]], np.ndarray]
 WINDOW_CHARS = 1500  # how far around the answer sentence to look for context
+#: quotes composed (then neighbours merged), whatever k: the first k never depend on k
+QUOTES_COMPOSED = 20
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,14 @@ class QuoteParams:
     dense_same_language: float = 0.0
     #: a sentence's closeness counts its passage's cosine (Hit.dense) this many times too
     dense_passage: float = 0.0
+    #: below this confidence (:func:`_confidence`) a question in a language the answer-type
+    #: cues read is "not answered", however close its topic
+    min_confidence: float = 0.0
+    #: weights of (sentence cosine, term overlap, answer-kind fit) in the confidence
+    confidence_weights: tuple[float, float, float] = (1.0, 1.0, 1.0)
+    #: nearest passages shown (marked as such) when the archive holds no answer
+    nearest_shown: int = 2
+    short: ShortParams = field(default_factory=ShortParams)
 
 
 @dataclass(frozen=True)
@@ -95,6 +106,8 @@ class _Candidate:
     focus: tuple[int, int]
     overlap: float
     score: float
+    fit: float = 0.0  # holds the kind of thing asked for (answer_types.type_score)
+    cosine: float | None = None  # question vs sentence, where it was embedded
 
 
 def compose_answer(
@@ -142,12 +155,13 @@ def compose_answer(
         for a, b in sentence_spans(text, hit.start, hit.end):
             sentence = text[a:b]
             overlap = wanted.get(hit.article.language, own).overlap(sentence, hit.article.language)
+            fit = type_score(kind, sentence, question, hit.article.language)
             score = (
                 params.hit_weight * (hit.score / best_hit)
                 + params.overlap_weight * overlap
-                + params.type_weight * type_score(kind, sentence, question, hit.article.language)
+                + params.type_weight * fit
             )
-            candidates.append(_Candidate(hit, (a, b), overlap, score))
+            candidates.append(_Candidate(hit, (a, b), overlap, score, fit))
     if similarity is not None and max(params.dense_weight, params.dense_same_language) > 0:
         _add_sentence_similarity(candidates, hits[: params.dense_hits], language, similarity, params)
     candidates.sort(key=lambda c: -c.score)
@@ -158,7 +172,7 @@ def compose_answer(
         if any(cand.focus[0] < e and cand.focus[1] > s for s, e in taken):
             continue
         quotes.append(_quote(cand, wanted.get(cand.hit.article.language, own).terms, params, taken))
-        if len(quotes) >= k + 10:
+        if len(quotes) >= max(k, QUOTES_COMPOSED):
             break
     if relevance is None:
         closest = max(hits, key=lambda h: h.dense)
@@ -168,17 +182,57 @@ def compose_answer(
     if params.min_dense_across is not None and _foreign(closest_language, language):
         floor = params.min_dense_across
     best_overlap = max((c.overlap for c in candidates), default=0.0)
+    quotes = _merge_adjacent(quotes)
+    first = next((c for c in candidates if quotes and c.focus == quotes[0].focus), None)
+    confidence = _confidence(first, params) if first is not None else 0.0
+    judged = not _foreign(closest_language, language) and language in CUE_LANGUAGES
     if answered is None:
         answered = top_dense >= floor or best_overlap >= params.min_overlap
+        # Close in topic is not enough: the best sentence must look like an answer.
+        answered = answered and (confidence >= params.min_confidence or not judged)
+    short = short_answer(question, kind, quotes[0], confidence, params.short) if answered and quotes else None
     notice = "" if answered else "The archive holds no clear answer; the nearest passages follow."
+    shown = quotes[:k] if answered else quotes[: min(k, params.nearest_shown)]
     return Answer(
         question,
-        tuple(quotes[:k]),
+        tuple(shown),
         answered=answered,
         notice=notice,
-        more=tuple(quotes[k:]),
+        more=tuple(quotes[k:]) if answered else (),
         hits=tuple(hits),
+        short=short,
+        confidence=round(confidence, 4),
     )
+
+
+def _confidence(cand: _Candidate, params: QuoteParams) -> float:
+    """How sure the archive is that ``cand``'s sentence answers (0..1): its own closeness
+    to the question (or its passage's), the share of the question's terms it holds, and
+    whether it holds the kind of thing asked for."""
+    cosine = cand.cosine if cand.cosine is not None else cand.hit.dense
+    w = params.confidence_weights
+    value = w[0] * cosine + w[1] * cand.overlap + w[2] * cand.fit
+    return min(1.0, max(0.0, value / (sum(w) or 1.0)))
+
+
+def _merge_adjacent(quotes: list[Quote]) -> list[Quote]:
+    """One quote for neighbouring extracts of one article (only blank text between them)."""
+    out: list[Quote] = []
+    for q in quotes:
+        text = q.article.text
+        merged = False
+        for i, p in enumerate(out):
+            if p.article.id != q.article.id:
+                continue
+            lo, hi = (p, q) if p.start <= q.start else (q, p)
+            if not text[lo.end : hi.start].strip():
+                matches = tuple(sorted(set(p.matches) | set(q.matches)))
+                out[i] = replace(p, start=lo.start, end=hi.end, matches=matches)
+                merged = True
+                break
+        if not merged:
+            out.append(q)
+    return out
 
 
 def _add_sentence_similarity(
@@ -211,7 +265,10 @@ def _add_sentence_similarity(
     if len(chosen) < 2:
         return
     texts = [sentence_text(c.hit.article.text, *c.focus) for c in chosen]
-    cosines = np.asarray(similarity(texts)) + params.dense_passage * np.array([c.hit.dense for c in chosen])
+    own = np.asarray(similarity(texts), dtype=np.float64)
+    for cand, cos in zip(chosen, own.tolist(), strict=True):
+        cand.cosine = cos
+    cosines = own + params.dense_passage * np.array([c.hit.dense for c in chosen])
     spread = float(cosines.max() - cosines.min())
     if spread <= 1e-6:
         return
