@@ -28,6 +28,7 @@ from retrieval.entities import (
 
 CITY = "city"
 ANY = "any"
+AGENT = "agent"  # the doer after a passive "by", named or not
 #: kinds a short answer may be given for (their spans are names, numbers or dates)
 SPAN_KINDS = frozenset({PERSON, ORG, COUNTRY, STATE, CITY, PLACE, NUMBER, DATE, NAME})
 
@@ -65,11 +66,13 @@ _HEADS = {
 }
 _WHICH = re.compile(r"\b(?:which|what)\s+((?:[\w'’.-]+\s+){0,3}[\w'’.-]+)", re.I)
 _WORD = re.compile(r"[\w'’-]+")
+_POSSESSIVE = re.compile(r"['’]s?$")
+_PERCENT = re.compile(r"%|\bper ?cent", re.I)
 
 #: how well an entity label answers each kind of question (absent: 0)
 FIT: dict[str, dict[str, float]] = {
-    PERSON: {PERSON: 1.0, NAME: 0.7, ORG: 0.3},
-    ORG: {ORG: 1.0, NAME: 0.7, PERSON: 0.2},
+    PERSON: {PERSON: 1.0, AGENT: 0.8, NAME: 0.7, ORG: 0.5},
+    ORG: {ORG: 1.0, AGENT: 0.8, NAME: 0.7, PERSON: 0.2},
     COUNTRY: {COUNTRY: 1.0, NAME: 0.3, NORP: 0.3},
     STATE: {STATE: 1.0, NAME: 0.3},
     CITY: {PLACE: 1.0, NAME: 1.0, STATE: 0.5, COUNTRY: 0.5},
@@ -97,7 +100,7 @@ def answer_kind(question: str) -> str:
         if words[0] in {"is", "was", "are", "were"} and words[1:3] == ["the", "name"]:
             return NAME
         for word in words:
-            word = word.strip("'’.")
+            word = _POSSESSIVE.sub("", word.strip("'’."))
             if word in _HEADS:
                 return _HEADS[word]
             if word.endswith("s") and word[:-1] in _HEADS:
@@ -121,13 +124,18 @@ def candidates(kind: str, sentence: str, question: str) -> list[tuple[Entity, fl
         return []
     asked = _asked(question)
     out = []
-    for ent in entities(sentence):
+    found = list(entities(sentence))
+    if kind in {PERSON, ORG}:
+        found += _agents(sentence, found)
+    for ent in found:
         weight = fit.get(ent.label, 0.0)
         if kind in {CITY, PLACE} and ent.label == NAME:
             # an unknown name is a place where it follows "in", "at", "to" …
             weight = fit[PLACE] if _after_locative(sentence, ent.start) else 0.0
         if weight <= 0 or _named_in(ent.text, asked):
             continue
+        if kind == NUMBER and _PERCENT.search(question) and not _PERCENT.search(ent.text):
+            weight *= 0.5  # "what percentage" wants "87%"
         out.append((ent, weight))
     return out
 
@@ -143,6 +151,48 @@ def type_score(kind: str, sentence: str, question: str, language: str = "") -> f
         asked = _asked(question)
         return 0.5 if any(not _named_in(e.text, asked) for e in entities(sentence)) else 0.0
     return max((w for _, w in candidates(kind, sentence, question)), default=0.0)
+
+
+# "hosted by Azerbaijan's national intelligence agency": who did it, named or not
+_STOP_AGENT = (
+    "and|or|but|in|on|at|to|for|from|with|who|that|which|as|after|before|during|since|than|because|"
+    "over|into|about|against|under|between|through|while|when|where|was|is|were|are|has|have|had|a|an"
+)
+_AGENT = re.compile(
+    rf"\bby\s+((?:the\s+)?[A-Za-z][\w'’&.-]*(?:\s+(?!(?:{_STOP_AGENT})\b)[A-Za-z][\w'’&.-]*){{0,4}})"
+)
+_NOT_AGENTS = frozenset(
+    {
+        "far",
+        "then",
+        "now",
+        "default",
+        "contrast",
+        "comparison",
+        "design",
+        "law",
+        "mistake",
+        "phone",
+        "email",
+        "car",
+        "air",
+    }
+)
+
+
+def _agents(sentence: str, found: list[Entity]) -> list[Entity]:
+    """Agent phrases after a passive "by" that hold no typed name already found."""
+    out = []
+    for m in _AGENT.finditer(sentence):
+        a, b = m.span(1)
+        text = sentence[a:b].rstrip(".'’")
+        first = text.split()[0].lower()
+        if first in _NOT_AGENTS or (first in {"the", "a", "an"} and len(text.split()) == 1):
+            continue
+        if any(e.start >= a and e.end <= a + len(text) and e.label in {PERSON, ORG, NAME} for e in found):
+            continue  # the name inside it is the answer
+        out.append(Entity(a, a + len(text), AGENT, text))
+    return out
 
 
 @lru_cache(maxsize=4096)

@@ -98,7 +98,7 @@ _NOT_NAMES = frozenset(
     in on at by for from of to with without as but and or if when while after before since because
     although though however meanwhile yet so also still then now today yesterday tomorrow last next
     what who whom whose which where why how according some many most more several all both each every
-    no not one two three four five six seven eight nine ten mr mrs ms dr
+    no not one two three four five six seven eight nine ten mr mrs ms dr former late then-president
     january february march april may june july august september october november december
     monday tuesday wednesday thursday friday saturday sunday
     """.split()
@@ -124,17 +124,60 @@ _SPELLED = (
 )
 _SCALE = r"(?:\s+(?:hundred|thousand|million|billion|trillion))?"
 _NUMBER_RE = re.compile(
-    rf"(?:[$€£¥]\s?)?\b\d[\d,]*(?:\.\d+)?{_SCALE}(?:\s?(?:%|percent|per cent))?|"
+    rf"(?:[$€£¥]\s?)?\b\d[\d,]*(?:\.\d+)?(?:-\d[\d,]*(?![\w-]))?{_SCALE}(?:\s?(?:%|percent|per cent))?|"
     rf"\b(?:{_SPELLED})(?:[- ](?:{_SPELLED}))*{_SCALE}(?:\s?(?:percent|per cent))?\b",
     re.I,
 )
 _CAPWORD = r"[A-Z\u00C0-\u024F][\w'’&.-]*"
 _NAME_RE = re.compile(
-    rf"{_CAPWORD}(?:\s+(?:of|de|da|del|van|von|al|bin|la|le|the|and|for|&)\s+{_CAPWORD}|\s+{_CAPWORD})*"
+    rf"{_CAPWORD}(?:\s+(?:of|de|da|del|van|von|al|bin|la|le|the|for|&)\s+{_CAPWORD}|\s+{_CAPWORD})*"
 )
 _STOPWORDS = stopwords("en") | {"due", "later", "earlier", "still", "instead", "once", "overall", "indeed"}
 _WORD_BEFORE = re.compile(r"([\w.]+)\s*$")
-_POSSESSIVE = re.compile(r"['’]s?$")
+_SUFFIX = re.compile(r"(?:['’]s?|-based|-born|-led|-owned)$", re.I)
+_TOKEN = re.compile(r"\S+")
+_CONNECTORS = frozenset({"of", "de", "da", "del", "van", "von", "al", "bin", "la", "le", "the", "for", "&"})
+#: news outlets and agencies: the reporter, never the answer
+_MEDIA = frozenset(
+    (
+        "ap",
+        "associated press",
+        "reuters",
+        "afp",
+        "cnn",
+        "bbc",
+        "nbc",
+        "cbs",
+        "abc",
+        "npr",
+        "pbs",
+        "msnbc",
+        "fox news",
+        "usa today",
+        "bloomberg",
+        "axios",
+        "politico",
+        "guardian",
+        "the guardian",
+        "new york times",
+        "the new york times",
+        "washington post",
+        "the washington post",
+        "wall street journal",
+        "the wall street journal",
+        "the week",
+        "getty images",
+        "getty",
+        "cnbc",
+        "sky news",
+        "al jazeera",
+        "the hill",
+        "the atlantic",
+        "nbc news",
+        "cbs news",
+        "abc news",
+    )
+)
 _VERBAL = re.compile(r"(?:ing|ed|ly)$")
 _FIRST = re.compile(r"[\"“‘'(\[\s]*")
 
@@ -181,34 +224,58 @@ def entities(sentence: str) -> tuple[Entity, ...]:
             continue  # mostly a pronoun: "one of the …"
         add(a, b, NUMBER)
     for m in _NAME_RE.finditer(sentence):
-        a, b = m.start(), m.end()
-        text = sentence[a:b]
-        # strip a capitalised function word that only opens the sentence ("The", "In")
-        words = text.split()
-        while words and words[0].lower().strip(".,") in _NOT_NAMES:
-            a = sentence.index(words[0], a) + len(words[0])
-            words = words[1:]
-            while a < b and sentence[a] in " \t":
-                a += 1
-        titled = False
-        while len(words) > 1 and words[0].lower() in _PERSON_TITLES:
-            a = sentence.index(words[0], a) + len(words[0])
-            words = words[1:]
-            titled = True
-            while a < b and sentence[a] in " \t":
-                a += 1
-        if not words:
+        for a, b, titled in _name_parts(sentence, m.start(), m.end()):
+            text = sentence[a:b]
+            if text.lower() in _NOT_NAMES or text.lower() in _MEDIA:
+                continue
+            if text.isupper() and (len(text) > 5 or " " in text):
+                continue  # a dateline or a shouted heading ("DETROIT (AP) —"), not an acronym
+            opening = a == _first_word(sentence) and " " not in text
+            if opening and (_VERBAL.search(text) or sentence[b : b + 1] == "," or text.lower() in _STOPWORDS):
+                continue  # "Speaking at …", "Later, …"
+            before = _WORD_BEFORE.search(sentence, 0, a)
+            add(a, b, PERSON if titled else _label(text, before.group(1) if before else ""))
+    found.sort(key=lambda e: e.start)
+    return tuple(_join_dates(sentence, found))
+
+
+def _name_parts(sentence: str, start: int, end: int) -> list[tuple[int, int, bool]]:
+    """A capitalised run cut into names: without a leading function word ("The", "In"),
+    a possessive or a "-based"; a person's title splits it ("Red Lobster CEO Jonathan
+    Tibus": "Red Lobster", then the person "Jonathan Tibus"). (start, end, titled) each."""
+    words = [(m.start() + start, m.end() + start) for m in _TOKEN.finditer(sentence[start:end])]
+    while words and _bare(sentence, words[0]) in _NOT_NAMES:
+        words = words[1:]
+    title = max((i for i, w in enumerate(words[:-1]) if _bare(sentence, w) in _PERSON_TITLES), default=-1)
+    groups = [(words[:title], False), (words[title + 1 :], True)] if title >= 0 else [(words, False)]
+    out = []
+    for group, titled in groups:
+        while group and _bare(sentence, group[0]) in _NOT_NAMES | _PERSON_TITLES:
+            group = group[1:]
+        while group and _bare(sentence, group[-1]) in _CONNECTORS:
+            group = group[:-1]
+        if not group:
             continue
-        text = _POSSESSIVE.sub("", sentence[a:b])
+        a, b = group[0][0], group[-1][1]
+        text = _SUFFIX.sub("", sentence[a:b])
         if not text.lower().endswith(("u.s.", "u.k.")):
             text = text.rstrip(".'’-")
-        b = a + len(text)
-        if not text or text.lower() in _NOT_NAMES:
-            continue
-        opening = a == _first_word(sentence) and " " not in text
-        if opening and (_VERBAL.search(text) or sentence[b : b + 1] == "," or text.lower() in _STOPWORDS):
-            continue  # "Speaking at …", "Later, …"
-        before = _WORD_BEFORE.search(sentence, 0, a)
-        add(a, b, PERSON if titled else _label(text, before.group(1) if before else ""))
-    found.sort(key=lambda e: e.start)
-    return tuple(found)
+        if text:
+            out.append((a, a + len(text), titled))
+    return out
+
+
+def _bare(sentence: str, word: tuple[int, int]) -> str:
+    return sentence[word[0] : word[1]].lower().strip(",")
+
+
+def _join_dates(sentence: str, found: list[Entity]) -> list[Entity]:
+    """One date for "Tuesday, May 9" and "May 9, 2024" (spans apart by a comma or a space)."""
+    out: list[Entity] = []
+    for ent in found:
+        prev = out[-1] if out else None
+        if prev and prev.label == ent.label == DATE and sentence[prev.end : ent.start] in {" ", ", "}:
+            out[-1] = Entity(prev.start, ent.end, DATE, sentence[prev.start : ent.end])
+        else:
+            out.append(ent)
+    return out

@@ -59,7 +59,7 @@ class QuoteParams:
     dense_passage: float = 0.0
     #: below this confidence (:func:`_confidence`) a question in a language the answer-type
     #: cues read is "not answered", however close its topic
-    min_confidence: float = 0.0
+    min_confidence: float = 0.42
     #: weights of (sentence cosine, term overlap, answer-kind fit) in the confidence
     confidence_weights: tuple[float, float, float] = (1.0, 1.0, 1.0)
     #: nearest passages shown (marked as such) when the archive holds no answer

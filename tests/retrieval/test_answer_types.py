@@ -89,3 +89,19 @@ def test_a_question_of_no_kind_does_not_favour_numbers_in_another_language() -> 
     assert type_score("any", with_digits, question, "hi") == type_score("any", without, question, "hi") == 0.5
     assert type_score("any", "Officials from 20 countries attended.", question, "en") == 0.5
     assert type_score("any", "the aim was regional security.", question, "en") == 0.0
+
+
+def test_the_doer_after_a_passive_by_answers_a_who_question() -> None:
+    """ "hosted by Azerbaijan's national intelligence agency" names no person, yet answers."""
+    sentence = "The conference, hosted by Azerbaijan’s national intelligence agency, drew 20 countries."
+    found = candidates("person", sentence, "Who hosted the conference?")
+    assert [e.text for e, _ in found] == ["Azerbaijan’s national intelligence agency"]
+    assert (
+        candidates("person", "It was viewed by participants as timely.", "Who came?")[0][0].text
+        == "participants"
+    )
+
+
+def test_outlets_and_datelines_are_not_answers() -> None:
+    sentence = "DETROIT (AP) — The Detroit Lions won, USA TODAY reported."
+    assert [e.text for e, _ in candidates("org", sentence, "Which NFL team won?")] == ["Detroit Lions"]
