@@ -36,12 +36,6 @@ class FusionParams:
     #: (XQuAD zh->en; bench/multilingual.py)
     translation_weight: float = 0.5
     translated_query_weight: float = 0.5
-    #: article-level evidence: a passage gains this x the fused scores of its article's
-    #: other candidate passages (several matching passages speak for their article) ...
-    article_weight: float = 0.0
-    #: ... and this x the (idf-weighted) share of the question's terms in its title, x the
-    #: best fused score
-    title_weight: float = 0.0
 
 
 class Retriever:
@@ -127,8 +121,6 @@ class Retriever:
                     rankings.append((p.translation_weight * self._known_share(text, idfs), found))
         fused = self._fuse(rankings)
         located = self.store.locate([row for row, _ in fused])
-        if p.article_weight > 0 or p.title_weight > 0:
-            fused = self._with_articles(question, fused, located, idfs)
         return self._hits(fused, located, cosines, dict(lexical), k)
 
     def query_vector(
@@ -172,41 +164,6 @@ class Retriever:
             found.update(self.store.idfs(missing))
         unseen = self.store.unseen_idf()
         return sum(found.get(t, unseen) < unseen for t in wanted) / len(wanted)
-
-    def _with_articles(
-        self,
-        question: str,
-        fused: list[tuple[int, float]],
-        located: dict[int, Located],
-        idfs: Mapping[str, float] | None,
-    ) -> list[tuple[int, float]]:
-        """Fused scores raised by their article's other passages and by its title."""
-        p = self.params
-        by_article: dict[str, float] = {}
-        for row, score in fused:
-            if row in located:
-                aid = located[row].article.id
-                by_article[aid] = by_article.get(aid, 0.0) + score
-        wanted = set(terms(question, language=detect(question)))
-        weights = {t: (idfs or {}).get(t, 1.0) for t in wanted}
-        total = sum(weights.values()) or 1.0
-        best = fused[0][1] if fused else 0.0
-        titles: dict[str, float] = {}
-        out = []
-        for row, score in fused:
-            loc = located.get(row)
-            if loc is None:
-                out.append((row, score))
-                continue
-            article = loc.article
-            if p.title_weight > 0 and article.id not in titles:
-                found = set(terms(article.title, language=article.language)) & wanted
-                titles[article.id] = sum(weights[t] for t in found) / total
-            bonus = p.article_weight * (by_article[article.id] - score) + p.title_weight * best * titles.get(
-                article.id, 0.0
-            )
-            out.append((row, score + bonus))
-        return sorted(out, key=lambda item: (-item[1], item[0]))
 
     def _fuse(self, rankings: Sequence[tuple[float, list[tuple[int, float]]]]) -> list[tuple[int, float]]:
         """Weighted reciprocal rank fusion of ``(weight, ranked rows)`` lists."""
