@@ -6,7 +6,8 @@
 
 Answer recall@k (k = 1, 3, 5): the gold answer string (case-insensitive) occurs in
 the top-k quotes (what the user reads), in the top-k hits (the retrieved spans the
-quotes come from), or in the top-k hits' articles. BM25 alone and dense alone are
+quotes come from), or in the top-k hits' articles; ``words@1`` is the first text's mean
+length (a longer text holds the answer more often). BM25 alone and dense alone are
 measured in the same run, through the whole pipeline and as plain passages (the
 store's top-k passages, nothing merged: the baselines the quotes must beat).
 Short answers: SQuAD exact match over all questions, the share given one, and the
@@ -60,6 +61,9 @@ def recall(texts: list[list[str]], golds: list[str]) -> dict[str, float]:
     for k in KS:
         row[f"recall@{k}"] = round(sum(r is not None and r <= k for r in found) / n, 3)
     row["mrr"] = round(sum(1 / r for r in found if r is not None) / n, 3)
+    # how much the reader reads: a longer text holds the answer more often
+    firsts = [len(ranked[0].split()) for ranked in texts if ranked]
+    row["words@1"] = round(sum(firsts) / max(1, len(firsts)), 1)
     return row
 
 

@@ -91,19 +91,3 @@ def test_entities_are_verbatim_spans() -> None:
     assert ("87%", "number") in found
     assert ("Delaware", "state") in found
     assert all(sentence[e.start : e.end] == e.text for e in entities(sentence))
-
-
-def test_neighbouring_quotes_of_one_article_are_merged() -> None:
-    """One-sentence quotes of neighbouring sentences read as one extract, shown once."""
-    text = "The dam broke on Monday. Water flooded the valley. Crews closed the road. Rain fell."
-    article = Article(id="d", text=text, language="en")
-    hit = Hit(article, 0, len(text), 1.0, 0.6, 1.0)
-    answer = compose_answer(
-        "When did the dam break and flood the valley?",
-        [hit],
-        lambda t: 1.0,
-        k=3,
-        params=QuoteParams(context_words=1, max_sentences=1),
-    )
-    spans = sorted((q.start, q.end) for q in (*answer.quotes, *answer.more))
-    assert len(spans) == 1 and text[spans[0][0] : spans[0][1]] == text
