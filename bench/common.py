@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import resource
 import statistics
+import string
 import sys
 from pathlib import Path
 from typing import Any
@@ -15,6 +17,11 @@ sys.path.insert(0, str(ROOT))
 EVAL = Path(os.environ.get("NEWSBOT_EVAL", ROOT.parent / "shared" / "eval"))
 DEV = EVAL / "realtimeqa-dev"
 CACHE = ROOT / "bench" / "results"
+#: the news sets by name (bench/quality.py --set)
+SETS = {"dev": DEV, "2024": EVAL / "realtimeqa-2024"}
+#: where the benchmarks keep the indexes they build (the 2024 one takes a while): bench/results,
+#: or NEWSBOT_BENCH_CACHE (e.g. a folder several checkouts share)
+INDEX_CACHE = Path(os.environ.get("NEWSBOT_BENCH_CACHE", CACHE))
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -26,8 +33,23 @@ def require_dev_set() -> None:
 
 
 def dev_questions() -> list[dict[str, str]]:
-    with open(DEV / "questions.jsonl", encoding="utf-8") as fh:
+    return read_jsonl(DEV / "questions.jsonl")
+
+
+def read_jsonl(path: Path) -> list[dict[str, str]]:
+    if not path.exists():
+        return []
+    with open(path, encoding="utf-8") as fh:
         return [json.loads(line) for line in fh if line.strip()]
+
+
+_ARTICLES = re.compile(r"\b(?:a|an|the)\b")
+_PUNCT = re.compile(f"[{re.escape(string.punctuation)}]")
+
+
+def squad_normalize(text: str) -> str:
+    """SQuAD's answer normalisation: lower case, no punctuation, no articles, single spaces."""
+    return " ".join(_ARTICLES.sub(" ", _PUNCT.sub("", text.lower())).split())
 
 
 def percentile(values: list[float], pct: float) -> float:

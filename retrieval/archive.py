@@ -189,7 +189,10 @@ def _timed(answer: Answer, query: Query, params: TimeParams) -> Answer:
     quotes = present_first(answer.quotes, query.time)
     note = time_notice(quotes, query.time, params)
     notice = " ".join(n for n in (answer.notice, note) if n)
-    return replace(answer, quotes=quotes, notice=notice)
+    short = answer.short
+    if short is not None and quotes and quotes[0].article.id != short.article_id:
+        short = None  # it came from the quote that is no longer first
+    return replace(answer, quotes=quotes, notice=notice, short=short)
 
 
 def _in_its_language(answer: Answer, query: Query, traits: ModelTraits) -> Answer:

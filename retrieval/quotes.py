@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from retrieval.answer_types import answer_kind, type_score
+from retrieval.answer_types import CUE_LANGUAGES, answer_kind, type_score
 from retrieval.query import Query
+from retrieval.short_answer import ShortParams, short_answer
 from retrieval.store.sentences import sentence_text
 from retrieval.text import match_spans, sentence_spans, terms, word_count
 from retrieval.types import Answer, Hit, Quote
@@ -20,6 +21,8 @@ from retrieval.types import Answer, Hit, Quote
 Idf = Callable[[str], float]
 Similarity = Callable[[Sequence[str]], np.ndarray]
 WINDOW_CHARS = 1500  # how far around the answer sentence to look for context
+#: quotes composed (then neighbours merged), whatever k: the first k never depend on k
+QUOTES_COMPOSED = 20
 
 
 @dataclass(frozen=True)
@@ -30,6 +33,10 @@ class QuoteParams:
     overlap_weight: float = 0.40
     type_weight: float = 0.15
     context_words: int = 55  # grow a quote with neighbour sentences up to this many words
+    #: a focus without the kind of answer asked for grows first towards a neighbour with one
+    context_by_kind: bool = True
+    #: neighbouring quotes of one article are merged into one up to this many words
+    merged_words: int = 110
     max_sentences: int = 3
     #: below this cosine (question vs best passage) the archive "holds no answer";
     #: an Archive takes it from its model (ModelTraits.relevance_floor)
@@ -40,6 +47,8 @@ class QuoteParams:
     #: ... unless this share of the question's (idf-weighted) terms is in one sentence
     min_overlap: float = 0.75
     hits_considered: int = 8
+    #: of the candidate sentences (by hit and overlap), this many are weighed by answer kind
+    typed_candidates: int = 40
     #: weight of the question-vs-sentence cosine (min-max scaled) in the score of a
     #: sentence in another language than the question's, where no question word can
     #: match (within one language it cost recall on the dev set: bench/quality.py)
@@ -54,6 +63,14 @@ class QuoteParams:
     sentence_cosine_same_language: float = 0.0
     #: a sentence's closeness counts its passage's cosine (Hit.dense) this many times too
     dense_passage: float = 0.0
+    #: below this confidence (:func:`_confidence`) a question in a language the answer-type
+    #: cues read is "not answered", however close its topic
+    min_confidence: float = 0.42
+    #: weights of (sentence cosine, term overlap, answer-kind fit) in the confidence
+    confidence_weights: tuple[float, float, float] = (1.0, 1.0, 1.0)
+    #: nearest passages shown (marked as such) when the archive holds no answer
+    nearest_shown: int = 2
+    short: ShortParams = field(default_factory=ShortParams)
 
 
 @dataclass(frozen=True)
@@ -91,6 +108,8 @@ class _Candidate:
     focus: tuple[int, int]
     overlap: float
     score: float
+    fit: float = 0.0  # holds the kind of thing asked for (answer_types.type_score)
+    cosine: float | None = None  # question vs sentence, where it was embedded
 
 
 def compose_answer(
@@ -134,14 +153,17 @@ def compose_answer(
     for hit in hits[: params.hits_considered]:
         text = hit.article.text
         for a, b in sentence_spans(text, hit.start, hit.end):
-            sentence = text[a:b]
-            overlap = wanted.get(hit.article.language, own).overlap(sentence, hit.article.language)
-            score = (
-                params.hit_weight * (hit.score / best_hit)
-                + params.overlap_weight * overlap
-                + params.type_weight * type_score(kind, sentence, question, hit.article.language)
-            )
+            overlap = wanted.get(hit.article.language, own).overlap(text[a:b], hit.article.language)
+            score = params.hit_weight * (hit.score / best_hit) + params.overlap_weight * overlap
             candidates.append(_Candidate(hit, (a, b), overlap, score))
+    # The answer-kind cues read the best candidates only (they cost the most); the rest,
+    # at most type_weight behind, rarely reach a quote.
+    candidates.sort(key=lambda c: -c.score)
+    for cand in candidates[: params.typed_candidates]:
+        cand.fit = type_score(
+            kind, cand.hit.article.text[slice(*cand.focus)], question, cand.hit.article.language
+        )
+        cand.score += params.type_weight * cand.fit
     if (
         similarity is not None
         and max(params.sentence_cosine_weight, params.sentence_cosine_same_language) > 0
@@ -154,8 +176,14 @@ def compose_answer(
         taken = [(q.start, q.end) for q in quotes if q.article.id == cand.hit.article.id]
         if any(cand.focus[0] < e and cand.focus[1] > s for s, e in taken):
             continue
-        quotes.append(_quote(cand, wanted.get(cand.hit.article.language, own).terms, params, taken))
-        if len(quotes) >= k + 10:
+        language_of = cand.hit.article.language
+        fit = (
+            (lambda t, lang=language_of: type_score(kind, t, question, lang))
+            if params.context_by_kind
+            else None
+        )
+        quotes.append(_quote(cand, wanted.get(language_of, own).terms, params, taken, fit))
+        if len(quotes) >= max(k, QUOTES_COMPOSED):
             break
     if relevance is None:
         closest = max(hits, key=lambda h: h.dense)
@@ -165,10 +193,58 @@ def compose_answer(
     if params.min_dense_across is not None and _foreign(closest_language, language):
         floor = params.min_dense_across
     best_overlap = max((c.overlap for c in candidates), default=0.0)
+    quotes = _merge_adjacent(quotes, params.merged_words)
+    first = next((c for c in candidates if quotes and c.focus == quotes[0].focus), None)
+    confidence = _confidence(first, params) if first is not None else 0.0
+    judged = not _foreign(closest_language, language) and language in CUE_LANGUAGES
     if answered is None:
         answered = top_dense >= floor or best_overlap >= params.min_overlap
+        # Close in topic is not enough: the best sentence must look like an answer.
+        answered = answered and (confidence >= params.min_confidence or not judged)
+    short = short_answer(question, kind, quotes[0], confidence, params.short) if answered and quotes else None
     notice = "" if answered else "The archive holds no clear answer; the nearest passages follow."
-    return Answer(question, tuple(quotes[:k]), answered=answered, notice=notice, more=tuple(quotes[k:]))
+    shown = quotes[:k] if answered else quotes[: min(k, params.nearest_shown)]
+    return Answer(
+        question,
+        tuple(shown),
+        answered=answered,
+        notice=notice,
+        more=tuple(quotes[k:]) if answered else (),
+        hits=tuple(hits),
+        short=short,
+        confidence=round(confidence, 4),
+    )
+
+
+def _confidence(cand: _Candidate, params: QuoteParams) -> float:
+    """How sure the archive is that ``cand``'s sentence answers (0..1): its own closeness
+    to the question (or its passage's), the share of the question's terms it holds, and
+    whether it holds the kind of thing asked for."""
+    cosine = cand.cosine if cand.cosine is not None else cand.hit.dense
+    w = params.confidence_weights
+    value = w[0] * cosine + w[1] * cand.overlap + w[2] * cand.fit
+    return min(1.0, max(0.0, value / (sum(w) or 1.0)))
+
+
+def _merge_adjacent(quotes: list[Quote], max_words: int) -> list[Quote]:
+    """One quote for neighbouring extracts of one article (only blank text between them),
+    while it stays within ``max_words``."""
+    out: list[Quote] = []
+    for q in quotes:
+        text = q.article.text
+        merged = False
+        for i, p in enumerate(out):
+            if p.article.id != q.article.id:
+                continue
+            lo, hi = (p, q) if p.start <= q.start else (q, p)
+            if not text[lo.end : hi.start].strip() and word_count(text[lo.start : hi.end]) <= max_words:
+                matches = tuple(sorted(set(p.matches) | set(q.matches)))
+                out[i] = replace(p, start=lo.start, end=hi.end, matches=matches)
+                merged = True
+                break
+        if not merged:
+            out.append(q)
+    return out
 
 
 def _add_sentence_similarity(
@@ -203,7 +279,10 @@ def _add_sentence_similarity(
     if len(chosen) < 2:
         return
     texts = [sentence_text(c.hit.article.text, *c.focus) for c in chosen]
-    cosines = np.asarray(similarity(texts)) + params.dense_passage * np.array([c.hit.dense for c in chosen])
+    own = np.asarray(similarity(texts), dtype=np.float64)
+    for cand, cos in zip(chosen, own.tolist(), strict=True):
+        cand.cosine = cos
+    cosines = own + params.dense_passage * np.array([c.hit.dense for c in chosen])
     spread = float(cosines.max() - cosines.min())
     if spread <= 1e-6:
         return
@@ -216,11 +295,18 @@ def _foreign(article_language: str, language: str) -> bool:
     return bool(language and article_language and article_language != language)
 
 
-def _quote(cand: _Candidate, q_terms: list[str], params: QuoteParams, taken: list[tuple[int, int]]) -> Quote:
+def _quote(
+    cand: _Candidate,
+    q_terms: list[str],
+    params: QuoteParams,
+    taken: list[tuple[int, int]],
+    fit: Callable[[str], float] | None = None,
+) -> Quote:
     """Grow the focus sentence with free neighbours up to ``context_words``.
 
     Sentences already inside another quote of the same article (``taken``) are
-    never added, so quotes never overlap.
+    never added, so quotes never overlap. When the focus holds no answer of the kind
+    asked for (``fit``) and one neighbour does, that neighbour comes first.
     """
     text = cand.hit.article.text
     lo_bound = max([e for s, e in taken if e <= cand.focus[0]], default=0)
@@ -240,8 +326,13 @@ def _quote(cand: _Candidate, q_terms: list[str], params: QuoteParams, taken: lis
         after = word_count(text[spans[hi + 1][0] : spans[hi + 1][1]]) if hi + 1 < len(spans) else None
         if before is None and after is None:
             break
-        # Prefer the previous sentence when the focus leans on it ("He said ...").
+        # Prefer the previous sentence when the focus leans on it ("He said ..."), or
+        # the neighbour that holds the kind of answer the focus lacks.
         take_before = after is None or (before is not None and _leans_back(text, spans[i]))
+        if fit is not None and before is not None and after is not None and cand.fit <= 0:
+            fits = fit(text[slice(*spans[lo - 1])]), fit(text[slice(*spans[hi + 1])])
+            if fits[0] != fits[1]:
+                take_before = fits[0] > fits[1]
         if take_before and before is not None:
             lo -= 1
             words += before

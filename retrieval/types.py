@@ -129,6 +129,18 @@ class Quote:
 
 
 @dataclass(frozen=True)
+class ShortAnswer:
+    """The answer itself, a verbatim span of a quoted sentence:
+    ``article.text[start:end] == text`` for the article with ``article_id``."""
+
+    text: str
+    article_id: str
+    start: int
+    end: int
+    kind: str = ""  # what was asked for (retrieval.answer_types): person, number, date ...
+
+
+@dataclass(frozen=True)
 class Answer:
     question: str
     quotes: tuple[Quote, ...]
@@ -142,6 +154,13 @@ class Answer:
     #: (language, text): the question's word-by-word translations it was also searched
     #: with (retrieval.translation)
     searched_as: tuple[tuple[str, str], ...] = ()
+    #: the answer span of the first quote, when one clearly answers; None when unsure
+    short: ShortAnswer | None = None
+    #: how sure the archive is that the first quote answers (0..1); ``answered`` is
+    #: ``confidence >= QuoteParams.min_confidence``
+    confidence: float = 0.0
+    #: the retrieved spans the quotes were chosen from, best first
+    hits: tuple[Hit, ...] = field(default=(), repr=False, compare=False)
 
     def by_article(self) -> list[tuple[Article, list[Quote]]]:
         """Quotes grouped under their article, articles in order of their best quote."""

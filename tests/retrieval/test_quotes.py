@@ -1,0 +1,49 @@
+"""The quote composer: neighbouring extracts merged (within bounds), context towards the answer."""
+
+from __future__ import annotations
+
+from itertools import pairwise
+
+from retrieval.articles import Article
+from retrieval.query import Query
+from retrieval.quotes import QuoteParams, compose_answer
+from retrieval.types import Hit
+
+TEXT = "The dam broke on Monday. Water flooded the valley. Crews closed the road. Rain fell."
+QUESTION = "When did the dam break and flood the valley?"
+
+
+def spans(merged_words: int) -> list[tuple[int, int]]:
+    article = Article(id="d", text=TEXT, language="en")
+    answer = compose_answer(
+        Query.plain(QUESTION),
+        [Hit(article, 0, len(TEXT), 1.0, 0.6, 1.0)],
+        k=3,
+        params=QuoteParams(context_words=1, max_sentences=1, merged_words=merged_words),
+    )
+    return sorted((q.start, q.end) for q in (*answer.quotes, *answer.more))
+
+
+def test_neighbouring_quotes_of_one_article_are_merged() -> None:
+    """One-sentence quotes of neighbouring sentences read as one extract, shown once."""
+    assert spans(110) == [(0, len(TEXT))]
+
+
+def test_a_merged_quote_stays_short() -> None:
+    """Past ``merged_words`` neighbours stay apart (never overlapping): quotes stay quotes."""
+    found = spans(5)
+    assert len(found) == 4
+    assert all(b <= c for (_, b), (c, _) in pairwise(found))
+
+
+def test_context_grows_towards_the_sentence_with_the_kind_asked_for() -> None:
+    """The focus repeats the question's words; the date is in the previous sentence."""
+    text = "It happened on 9 May. The summit of regional leaders opened in the capital. Talks went on."
+    article = Article(id="s", text=text, language="en")
+    answer = compose_answer(
+        Query.plain("When did the summit of regional leaders open in the capital?"),
+        [Hit(article, 0, len(text), 1.0, 0.6, 1.0)],
+        k=1,
+        params=QuoteParams(context_words=10, max_sentences=2, merged_words=0),
+    )
+    assert "9 May" in answer.quotes[0].text
