@@ -54,6 +54,17 @@ def answer_json(answer: Answer) -> dict[str, Any]:
         "answered": answer.answered,
         "quotes": [quote_json(q) for q in answer.quotes],
     }
+    data["short"] = (
+        {
+            "text": answer.short.text,
+            "article_id": answer.short.article_id,
+            "start": answer.short.start,
+            "end": answer.short.end,
+        }
+        if answer.short is not None
+        else None
+    )
+    data["confidence"] = answer.confidence
     if answer.notice:
         data["notice"] = answer.notice
     if answer.searched_as:
@@ -109,10 +120,14 @@ def quote_text(q: Quote, *, highlight: bool = True) -> Text:
 
 def answer_renderable(answer: Answer, *, start_number: int = 1) -> Group:
     parts: list[Text] = []
+    if answer.short is not None:  # the answer itself, verbatim from the first quote
+        line = Text("Answer: ", style="bold")
+        line.append_text(terminal_text(answer.short.text, "bold", one_line=True))
+        parts.append(line)
     if answer.notice:
         parts.append(terminal_text(answer.notice, "yellow"))
     if not answer.answered and answer.quotes:
-        parts.append(Text("Low confidence — nearest passages:", style="dim"))
+        parts.append(Text("Low confidence — nearest passages (not an answer):", style="dim"))
     n = start_number
     for article, quotes in answer.by_article():
         for q in quotes:
@@ -131,14 +146,3 @@ def answer_renderable(answer: Answer, *, start_number: int = 1) -> Group:
             parts.append(Text("     " + also, style="dim green"))
         parts.append(Text(""))
     return Group(*parts)
-
-
-def answer_plain(answer: Answer) -> str:
-    """The same content as :func:`answer_renderable`, without styles."""
-    from io import StringIO
-
-    from rich.console import Console
-
-    buf = StringIO()
-    Console(file=buf, width=100, no_color=True, highlight=False).print(answer_renderable(answer))
-    return buf.getvalue()

@@ -160,8 +160,12 @@ def answer_blocks(answer: Answer, numbers: dict[str, int] | None = None, *, head
     blocks: list[str] = []
     if header:
         blocks.append(header)
+    if answer.short is not None:  # the answer itself, verbatim from the first quote
+        blocks.append(f"<b>{esc(answer.short.text)}</b>")
     if answer.notice:
         blocks.append(f"<i>{esc(answer.notice)}</i>")
+    if not answer.answered and answer.quotes:
+        blocks.append("<i>Nearest passages (not an answer):</i>")
     for article, quotes in answer.by_article():
         number = numbers.setdefault(article.id, len(numbers) + 1)
         rendered = [quote_html(q) for q in quotes]

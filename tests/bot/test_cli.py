@@ -50,7 +50,8 @@ def test_index_reports_skipped_files(tmp_path: Path, runner: CliRunner) -> None:
     write(src / "broken.json", "{")
     result = runner.invoke(main, ["index", "-a", str(src), "--index", str(tmp_path / "i"), "--model", MODEL])
     assert result.exit_code == 0
-    assert "skipped" in result.output and "broken.json" in result.output and "malformed JSON" in result.output
+    out = " ".join(result.output.split())  # rich wraps long paths at the terminal's width
+    assert "skipped" in out and "broken.json" in out and "malformed JSON" in out
 
 
 def test_index_missing_folder_is_a_clear_error(tmp_path: Path, runner: CliRunner) -> None:
@@ -295,3 +296,28 @@ def test_ask_terminal_says_who_else_reported_it_literally(tmp_path: Path, runner
     assert line.strip().startswith("also reported by ")
     assert len([n for n in ("AP", "[bold]Reuters[/bold]", "NPR␛[2J") if n in line]) == 2
     assert "\x1b" not in result.output
+
+
+def test_ask_leads_with_the_short_answer_in_the_terminal_and_in_json(
+    tmp_path: Path, runner: CliRunner
+) -> None:
+    write(
+        tmp_path / "src" / "summit.md",
+        "---\nsource: Summit News\npublished: 2024-03-01\n---\nOfficials met in the capital. "
+        "The summit was hosted by Azerbaijan and drew officials from 20 countries.\n",
+    )
+    idx = str(tmp_path / "i")
+    assert (
+        runner.invoke(
+            main, ["index", "-a", str(tmp_path / "src"), "--index", idx, "--model", MODEL]
+        ).exit_code
+        == 0
+    )
+    question = "How many countries sent officials to the summit?"
+    data = json.loads(runner.invoke(main, ["ask", question, "--index", idx, "--json"]).output)
+    short, first = data["short"], data["quotes"][0]
+    assert short["text"] == "20" and short["article_id"] == first["article_id"]
+    assert first["text"][short["start"] - first["start"] : short["end"] - first["start"]] == "20"
+    assert isinstance(data["confidence"], float)
+    shown = runner.invoke(main, ["ask", question, "--index", idx]).output
+    assert shown.splitlines()[0] == "Answer: 20"

@@ -42,7 +42,7 @@ def feeds_file(tmp_path: Path, *urls: str) -> Path:
 def invoke(*args: str) -> dict:  # type: ignore[type-arg]
     result = CliRunner().invoke(main, [*args, "--json"], catch_exceptions=False)
     assert result.exit_code == 0, result.output
-    return json.loads(result.output.strip().splitlines()[-1])
+    return json.loads(result.stdout.strip().splitlines()[-1])  # stderr may carry log lines
 
 
 def test_index_feeds_indexes_new_entries_reports_bad_feeds_and_asks_conditionally(
@@ -123,7 +123,7 @@ def test_watch_picks_up_entries_that_arrive_between_rounds(server: FeedServer, t
         catch_exceptions=False,
     )
     assert result.exit_code == 0, result.output
-    rounds = [json.loads(line) for line in result.output.splitlines() if line.startswith("{")]
+    rounds = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
     assert len(rounds) == 2
     assert len(rounds[0]["index"]["added"]) == 1 and len(rounds[1]["index"]["added"]) == 1, rounds
     answer = invoke("ask", "tunnel under the river", "--index", str(index))

@@ -298,3 +298,18 @@ def test_a_story_with_forty_copies_stays_within_the_limit() -> None:
     seen = visible_text("\n".join(parts))
     names = re.findall(r"Outlet <(\d+)>", seen)
     assert names == [str(i) for i in range(tg.ALSO_SHOWN)] and seen.rstrip().endswith("and 30 more")
+
+
+def test_a_short_answer_leads_in_bold_and_a_decline_marks_its_passages() -> None:
+    from retrieval.types import ShortAnswer
+
+    article = Article(
+        id="s", text="The summit drew officials from 20 countries & more.", source="Summit <News>"
+    )
+    quote = Quote(article, 0, len(article.text), score=0.8, focus=(0, len(article.text)))
+    short = ShortAnswer("20", "s", 31, 33, "number")
+    parts = tg.answer_parts(Answer("How many?", (quote,), answered=True, short=short))
+    assert parts[0].startswith("<b>20</b>\n\n<blockquote>")
+    declined = tg.answer_parts(Answer("How many?", (quote,), answered=False, notice="No clear answer."))
+    assert "<i>No clear answer.</i>\n\n<i>Nearest passages (not an answer):</i>" in declined[0]
+    assert "&amp; more" in declined[0]
