@@ -31,6 +31,7 @@ def quote_json(q: Quote) -> dict[str, Any]:
         "url": a.url,
         "path": a.path,
         "language": a.language,
+        "note": a.note,
         "score": q.score,
         "start": q.start,
         "end": q.end,
@@ -81,6 +82,8 @@ def source_line(article: Article) -> str:
     parts = [article.source, f"“{article.title}”" if article.title else "", article.published, where]
     if article.language:
         parts.append(f"[{article.language}]")
+    if article.note:
+        parts.append(f"({article.note})")
     return " · ".join(clean(p, one_line=True) for p in parts if p)
 
 

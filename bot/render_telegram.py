@@ -17,13 +17,13 @@ import html
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 from telegram.constants import MessageLimit
 
 from retrieval.articles import Article
 from retrieval.store import StoreStats
 from retrieval.types import Answer, Copy, Quote
+from retrieval.urls import host_of
 
 LIMIT = int(MessageLimit.MAX_TEXT_LENGTH)  # 4096
 ELLIPSIS = "…"
@@ -113,7 +113,7 @@ def source_html(article: Article, number: int | None = None) -> str:
     """``[1] <b>Outlet</b> · <a href="…">Title</a> · 2023-05-09 · [en]`` (missing parts left out)."""
     title = article.title or ""
     url = link_url(article.url)
-    label = title or (_host(article.url) if _HTTP_URL.match(article.url) else "")
+    label = title or (host_of(article.url) if _HTTP_URL.match(article.url) else "")
     if url and label:
         link = f'<a href="{attr(url)}">{esc(label)}</a>'
     else:
@@ -121,6 +121,8 @@ def source_html(article: Article, number: int | None = None) -> str:
     parts = [f"<b>{esc(article.source)}</b>" if article.source else "", link, esc(article.published)]
     if article.language:
         parts.append(f"[{esc(article.language)}]")
+    if article.note:
+        parts.append(f"<i>({esc(article.note)})</i>")
     line = " · ".join(p for p in parts if p) or esc(article.id)
     return f"[{number}] {line}" if number is not None else line
 
@@ -138,13 +140,6 @@ def also_html(copies: Sequence[Copy], shown: int = ALSO_SHOWN) -> str:
     line = "also reported by " + ", ".join(names)
     rest = len(copies) - shown
     return f"{line} and {rest} more" if rest > 0 else line
-
-
-def _host(url: str) -> str:
-    try:
-        return urlsplit(url).hostname or ""
-    except ValueError:  # e.g. an unclosed "[" of an IPv6 address
-        return ""
 
 
 # --------------------------------------------------------------------------- answers

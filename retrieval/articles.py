@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from retrieval.dates import normalize_date, read_date
+from retrieval.urls import host_of
 
 __all__ = [
     "Article",
@@ -69,6 +70,9 @@ class Article:
     path: str = ""
     author: str = ""
     language: str = ""
+    #: what the reader should know about this text, e.g. "summary only: ..." for a feed
+    #: entry whose page could not be fetched
+    note: str = ""
     content_hash: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:
@@ -85,7 +89,7 @@ class Article:
             "path": self.path,
             "author": self.author,
             "language": self.language,
-        }
+        } | ({"note": self.note} if self.note else {})
 
 
 @dataclass(frozen=True)
@@ -549,14 +553,23 @@ def _json_article(obj: Any, path: Path, base_id: str, where: str) -> tuple[Artic
         id=ident or f"{base_id}#{num}",
         text=text.strip(),
         title=obj.get("title"),
-        source=obj.get("source") or obj.get("outlet") or _host(obj.get("url")),
+        source=obj.get("source") or obj.get("outlet") or host_of(obj.get("url")),
         published=obj.get("published") or obj.get("date"),
         url=obj.get("url"),
         author=obj.get("author"),
         path=str(path),
         language=obj.get("language") or obj.get("lang"),
+        note=obj.get("note") or _summary_note(obj),
     )
     return art, bool(ident)
+
+
+def _summary_note(obj: dict[str, Any]) -> str:
+    """The mark of a feed entry stored as its summary (retrieval.feeds: the page could not be had)."""
+    if obj.get("summary_only") is not True:
+        return ""
+    why = _scalar(obj.get("summary_reason"))
+    return f"summary only ({why})" if why else "summary only"
 
 
 def _read_feed(raw: bytes, path: Path, base_id: str) -> list[Article]:
@@ -581,7 +594,7 @@ def _read_feed(raw: bytes, path: Path, base_id: str) -> list[Article]:
                 id=_scalar(entry.get("id") or entry.get("link")) or f"{base_id}#{n}",
                 text=body,
                 title=entry.get("title"),
-                source=outlet or _host(entry.get("link")),
+                source=outlet or host_of(entry.get("link")),
                 published=_feed_date(entry),
                 url=entry.get("link"),
                 author=entry.get("author"),
@@ -718,13 +731,6 @@ def detect_language(text: str) -> str:
     from retrieval.language import detect
 
     return detect(text)
-
-
-def _host(url: Any) -> str:
-    if not isinstance(url, str) or "://" not in url:
-        return ""
-    host = url.split("://", 1)[1].split("/", 1)[0].lower()
-    return host.removeprefix("www.")
 
 
 def _one_line(text: str) -> str:

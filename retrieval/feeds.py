@@ -32,6 +32,7 @@ from retrieval.articles import ArticleError, html_to_text
 from retrieval.feed_state import FeedState, FeedStore, entry_key, same_record
 from retrieval.net_guard import Origin, Refused, Resolver, origin_of
 from retrieval.pages import MB, USER_AGENT, FetchError, FetchLimits, HostSlots, Page, fetch, fetch_page
+from retrieval.urls import host_of
 
 if TYPE_CHECKING:
     import httpx
@@ -531,7 +532,7 @@ class _Round:
 
     def _entries(self, source: FeedSource, trusted: Origin, parsed: Any, t: datetime) -> FeedOutcome:
         feed_title = _clean(parsed.feed.get("title")) if parsed.get("feed") else ""
-        outlet = feed_title or source.title or _host(source.url)
+        outlet = feed_title or source.title or host_of(source.url)
         new: list[str] = []
         updated: list[str] = []
         unchanged = 0
@@ -656,7 +657,7 @@ def _interleave_hosts(sources: tuple[FeedSource, ...]) -> list[FeedSource]:
     """One feed per host in turn, so that threads do not all wait on one busy host."""
     by_host: dict[str, list[FeedSource]] = defaultdict(list)
     for s in sources:
-        by_host[_host(s.url)].append(s)
+        by_host[host_of(s.url)].append(s)
     queues = list(by_host.values())
     order: list[FeedSource] = []
     while queues:
@@ -797,11 +798,3 @@ def _published(entry: Any) -> str:
     if parsed:
         return datetime(*parsed[:6]).replace(tzinfo=UTC).isoformat()
     return raw
-
-
-def _host(url: str) -> str:
-    try:
-        host = urlsplit(url).hostname or ""
-    except ValueError:
-        return ""
-    return host.removeprefix("www.")

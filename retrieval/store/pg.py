@@ -52,7 +52,7 @@ from retrieval.types import Filters
 HNSW_EF_SEARCH = 200
 T = TypeVar("T")
 
-_ARTICLE_COLUMNS = ("id", "text", "title", "source", "published", "url", "path", "author", "language")
+_ARTICLE_COLUMNS = ("id", "text", "title", "source", "published", "url", "path", "author", "language", "note")
 
 
 def redact(url: str) -> str:

@@ -3,7 +3,7 @@
 Everything lives in the schema ``newsbot``::
 
     meta       key → jsonb: schema_version, model, dim, chunking, tokenizer, created
-    articles   id, content hash, metadata, text, passage count, layout, metadata hash,
+    articles   id, content hash, metadata (note too), text, passage count, layout, metadata hash,
                published_from / published_to (the days its date covers), story (the id
                of its near-duplicate group) and MinHash signature (uint32 little-endian)
     passages   id, article, start, end, text hash, length in terms, embedding vector(dim)
@@ -49,6 +49,7 @@ CREATE TABLE {s}.articles (
     path text NOT NULL DEFAULT '',
     author text NOT NULL DEFAULT '',
     language text NOT NULL DEFAULT '',
+    note text NOT NULL DEFAULT '',
     published_from date,
     published_to date,
     passages integer NOT NULL,
@@ -108,6 +109,7 @@ ALTER TABLE {s}.articles ADD COLUMN published_to date;
 UPDATE {s}.articles SET published_to = published_from;
 ALTER TABLE {s}.articles ADD COLUMN IF NOT EXISTS story text NOT NULL DEFAULT '';
 ALTER TABLE {s}.articles ADD COLUMN IF NOT EXISTS signature bytea;
+ALTER TABLE {s}.articles ADD COLUMN IF NOT EXISTS note text NOT NULL DEFAULT '';
 CREATE INDEX IF NOT EXISTS articles_story ON {s}.articles (story);
 """
 

@@ -136,3 +136,18 @@ def test_watch_needs_something_to_watch_and_a_unit_for_every(tmp_path: Path) -> 
     listing = write(tmp_path / "feeds.txt", "http://127.0.0.1:9/feed.xml\n")
     bad = CliRunner().invoke(main, ["watch", "--feeds", str(listing), "--every", "15"])
     assert bad.exit_code == 2 and "with a unit" in bad.output
+
+
+def test_an_entry_whose_page_cannot_be_had_is_indexed_as_its_summary_and_marked(
+    server: FeedServer, tmp_path: Path
+) -> None:
+    feed = server.add_feed("/news.xml", title="Harbour Gazette")
+    feed.add(Entry("g1", "Dam opens", server.url("/gone"), summary="The new dam opened on Monday."))
+    listing = feeds_file(tmp_path, server.url("/news.xml"))
+    index = tmp_path / "index"
+    invoke("index", "--feeds", str(listing), "--index", str(index), "--model", MODEL)
+    answer = invoke("ask", "When did the new dam open?", "--index", str(index))
+    first = answer["quotes"][0]
+    assert first["text"] == "The new dam opened on Monday." and first["note"].startswith("summary only (")
+    shown = CliRunner().invoke(main, ["ask", "When did the new dam open?", "--index", str(index)]).output
+    assert "(summary only (" in " ".join(shown.split())
