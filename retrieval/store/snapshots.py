@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 
 from retrieval.articles import Article
+from retrieval.durable import fsync_dir, fsync_tree
 from retrieval.errors import ArchiveError, IndexMismatchError, IndexMissingError
 from retrieval.lexical import LexicalIndex
 from retrieval.store.faiss_index import LOSSY_TYPES
@@ -261,7 +262,7 @@ def write_snapshot(
         if sentences is not None:
             sentences.save(tmp)
         (tmp / MANIFEST_NAME).write_text(manifest.to_json(), encoding="utf-8")
-        _fsync_tree(tmp)
+        fsync_tree(tmp)
         os.rename(tmp, versions / name)
     except BaseException as exc:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -299,7 +300,7 @@ def _point_current(index_dir: Path, name: str) -> None:
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
-    _fsync_dir(index_dir)
+    fsync_dir(index_dir)
 
 
 def _kept_previous(index_dir: Path) -> set[str]:
@@ -321,22 +322,3 @@ def _remove_stale_temporaries(index_dir: Path) -> None:
         shutil.rmtree(child, ignore_errors=True)
     for pointer in index_dir.glob(f".{CURRENT}.*"):
         pointer.unlink(missing_ok=True)
-
-
-def _fsync_tree(folder: Path) -> None:
-    for path in folder.rglob("*"):
-        if path.is_file():
-            fd = os.open(path, os.O_RDONLY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-    _fsync_dir(folder)
-
-
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
