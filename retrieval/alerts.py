@@ -24,7 +24,6 @@ from retrieval.archive import Archive
 from retrieval.articles import Article
 from retrieval.chunking import ChunkingParams, chunk_text
 from retrieval.query import Query, make_query
-from retrieval.quotes import compose_answer
 from retrieval.store import passage_key
 from retrieval.text import terms
 from retrieval.types import Hit, Quote
@@ -242,18 +241,7 @@ class TopicMatcher:
             )
             for i in order
         ]
-        vector = query.vector
-
-        def similarity(sentences: Sequence[str]) -> np.ndarray:
-            return archive.sentences.vectors(sentences) @ vector
-
-        answer = compose_answer(
-            query,
-            hits,
-            k=1,
-            params=archive.quote_params,
-            similarity=similarity if vector is not None else None,
-        )
+        answer = archive.quote(query, hits, k=1)
         if not answer.quotes:
             return None
         top = order[0]

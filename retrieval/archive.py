@@ -20,7 +20,7 @@ from retrieval.store.sentences import sentence_key
 from retrieval.stories import one_copy_per_story
 from retrieval.text import clean_question
 from retrieval.translation import Translator
-from retrieval.types import Answer, Filters, Quote
+from retrieval.types import Answer, Filters, Hit, Quote
 from retrieval.vector_cache import VectorCache
 
 #: /latest keeps the articles whose best quote scores at least this share of the best one
@@ -115,26 +115,33 @@ class Archive:
         hits = self.retriever.search(query, k=max(k, 2 * self.quote_params.hits_considered))
         if not hits and query.filters is not None and query.filters.active:
             return Answer(query.text, (), answered=False, notice=_nothing_notice(query, filters))
-        vector = query.vector
-
-        def similarity(sentences: Sequence[str]) -> np.ndarray:
-            return self.sentences.vectors(sentences) @ vector
-
-        answer = compose_answer(
-            query,
-            hits,
-            k=k,
-            params=self.quote_params,
-            similarity=similarity if vector is not None else None,
-            # renderings lift every cosine in their language: the floor reads the question's own
-            relevance=self.retriever.closest(query) if query.renderings else None,
-        )
+        # renderings lift every cosine in their language: the floor reads the question's own
+        answer = self.quote(query, hits, k, self.retriever.closest(query) if query.renderings else None)
         # syndicated copies: one quoted per story, the others listed with it
         answer = one_copy_per_story(answer, self.store.stories)
         answer = _timed(answer, query, self.retriever.time_params)
         answer = _in_its_language(answer, query, self.embedder.traits)
         searched_as = tuple((r.language, r.text) for r in query.renderings)
         return replace(answer, searched_as=searched_as) if searched_as else answer
+
+    def quote(
+        self, query: Query, hits: Sequence[Hit], k: int, relevance: tuple[float, str] | None = None
+    ) -> Answer:
+        """The quote composer over ``hits``, comparing sentences with the query's vector
+        (vectors read from the store, or embedded once each)."""
+        vector = query.vector
+
+        def similarity(sentences: Sequence[str]) -> np.ndarray:
+            return self.sentences.vectors(sentences) @ vector
+
+        return compose_answer(
+            query,
+            hits,
+            k=k,
+            params=self.quote_params,
+            similarity=similarity if vector is not None else None,
+            relevance=relevance,
+        )
 
     def latest(
         self, topic: str, k: int = 5, filters: Filters | None = None, as_of: date | None = None
