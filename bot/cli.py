@@ -16,7 +16,7 @@ from bot.terminal import json_line
 
 if TYPE_CHECKING:
     from retrieval.archive import Archive
-    from retrieval.feeds import FeedList
+    from retrieval.feed_list import FeedList
     from retrieval.indexer import IndexReport, OnProgress
     from retrieval.types import Filters
     from retrieval.updates import UpdateReport
@@ -111,7 +111,7 @@ def read_feeds(feeds_file: Path | None) -> FeedList | None:
     """The feeds file, or None; unreadable files are one clear line (bad lines are reported later)."""
     if feeds_file is None:
         return None
-    from retrieval.feeds import FeedListError, read_feed_list
+    from retrieval.feed_list import FeedListError, read_feed_list
 
     try:
         return read_feed_list(feeds_file)

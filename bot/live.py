@@ -19,7 +19,7 @@ def update_archive(
 ) -> tuple[UpdateReport, Archive]:
     """One round over ``old``'s store (same model, same chunking), and the archive that
     reads the result. The feeds file is read again each round, so edits to it apply."""
-    from retrieval.feeds import read_feed_list
+    from retrieval.feed_list import read_feed_list
     from retrieval.updates import update
 
     feeds = read_feed_list(feeds_file) if feeds_file is not None else None

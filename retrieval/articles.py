@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from retrieval.dates import normalize_date, read_date
+from retrieval.errors import ArticleError
 from retrieval.urls import host_of
 
 __all__ = [
@@ -114,10 +115,6 @@ class Loaded:
 
 def text_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-class ArticleError(Exception):
-    """A file cannot be read as an article; the message says why."""
 
 
 # --------------------------------------------------------------------------- walking

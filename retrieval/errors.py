@@ -23,6 +23,10 @@ class SourceError(Exception):
     """An articles folder or file cannot be used as a source, or a refresh would lose articles."""
 
 
+class ArticleError(Exception):
+    """A file (or part of one) cannot be read as an article; the message says why."""
+
+
 class ModelError(Exception):
     """The embedding model cannot be found or loaded."""
 

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from retrieval.articles import ArticleError
+from retrieval.errors import ArticleError
 from retrieval.net_guard import Origin, Resolver, check_url
 
 if TYPE_CHECKING:  # httpx is imported when fetching: reading .html files does not need it

@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from retrieval.embedding import Embedder
-from retrieval.feeds import FeedList, PollReport, poll_feeds
+from retrieval.feed_list import FeedList
+from retrieval.feeds import PollReport, poll_feeds
 from retrieval.indexer import IndexReport, refresh
 from retrieval.store import VectorStore
 

@@ -21,14 +21,9 @@ import httpx
 import pytest
 
 from retrieval.articles import load_articles
+from retrieval.feed_list import FeedListError, parse_feed_list, read_feed_list
 from retrieval.feed_state import FeedStore, StateLocked
-from retrieval.feeds import (
-    FeedListError,
-    PollLimits,
-    parse_feed_list,
-    poll_feeds,
-    read_feed_list,
-)
+from retrieval.feeds import PollLimits, poll_feeds
 from retrieval.pages import MB
 from tests.conftest import ROOT, write
 from tests.feed_server import Entry, FeedServer, loopback_only
