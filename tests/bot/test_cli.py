@@ -321,3 +321,34 @@ def test_ask_leads_with_the_short_answer_in_the_terminal_and_in_json(
     assert isinstance(data["confidence"], float)
     shown = runner.invoke(main, ["ask", question, "--index", idx]).output
     assert shown.splitlines()[0] == "Answer: 20"
+
+
+def test_ask_as_of_refuses_a_future_day_and_a_non_date(index_dir: Path, runner: CliRunner) -> None:
+    future = runner.invoke(main, ["ask", "Where?", "--index", str(index_dir), "--as-of", "2999-01-01"])
+    assert future.exit_code == 2 and "is in the future" in future.output
+    nonsense = runner.invoke(main, ["ask", "Where?", "--index", str(index_dir), "--as-of", "last tuesday"])
+    assert nonsense.exit_code == 2 and "is not a date like 2023-01-31" in nonsense.output
+
+
+def test_ask_jsonl_answers_each_line_and_says_what_is_wrong_with_the_others(
+    index_dir: Path, runner: CliRunner
+) -> None:
+    lines = [
+        '{"question": "Where was the Afghanistan conference held?", "as_of": "2024-01-10"}',
+        "not json",
+        '{"question": "Where?", "as_of": "2999-01-01"}',
+        '{"question": "Where?", "as_of": "soon"}',
+        '{"as_of": "2024-01-10"}',
+        '{"question": "What happened only in 1850?"}',
+    ]
+    result = runner.invoke(main, ["ask", "--jsonl", "--index", str(index_dir)], input="\n".join(lines) + "\n")
+    assert result.exit_code == 0, result.output
+    out = [json.loads(line) for line in result.output.splitlines()]
+    assert len(out) == 6
+    assert out[0]["as_of"] == "2024-01-10" and out[0]["quotes"]
+    assert out[1] == {"line": 2, "error": "not JSON: Expecting value"}
+    assert "in the future" in out[2]["error"] and "not a date" in out[3]["error"]
+    assert out[4]["error"] == 'expected an object with a "question" string'
+    assert out[5]["quotes"] == [] and out[5]["notice"] == "No article from 1850 in the archive."
+    with_question = runner.invoke(main, ["ask", "Where?", "--jsonl", "--index", str(index_dir)])
+    assert with_question.exit_code == 2 and "leave QUESTION out" in with_question.output
