@@ -336,6 +336,8 @@ def _print_report(report: IndexReport) -> None:
     warnings = sum(p.warning for p in report.skipped)  # indexed, but e.g. without their date
     if warnings:
         rows.insert(8, ("warnings", str(warnings)))
+    if report.kept:  # their source looked gone (an empty folder …): nothing was removed
+        rows.insert(6, ("kept", str(len(report.kept))))
     if report.sentences_embedded:  # models that index sentences (the multilingual one)
         rows.append(("sentences", f"{report.sentences_embedded} embedded in {report.sentence_seconds:.1f} s"))
     for key, value in rows:
@@ -346,6 +348,12 @@ def _print_report(report: IndexReport) -> None:
         out.print(styled(label, " ", p.path, ": ", p.reason))
     for p in report.duplicates:
         out.print(styled(("duplicate", "dim"), " ", p.path, ": ", p.reason))
+    reasons: dict[str, int] = {}
+    for p in report.kept:
+        reasons[p.reason] = reasons.get(p.reason, 0) + 1
+    for reason, count in reasons.items():
+        noun = "article" if count == 1 else "articles"
+        out.print(styled(("kept", "yellow"), f" {count} {noun}: ", reason.removeprefix("kept: ")))
     if not report.wrote:
         out.print(styled(("index already up to date", "green")))
 

@@ -54,6 +54,20 @@ def test_index_reports_skipped_files(tmp_path: Path, runner: CliRunner) -> None:
     assert "skipped" in out and "broken.json" in out and "malformed JSON" in out
 
 
+def test_index_says_why_an_empty_folder_removed_nothing(tmp_path: Path, runner: CliRunner) -> None:
+    src = tmp_path / "src"
+    write(src / "a.txt", "The harbour reopened on Monday.")
+    write(src / "b.txt", "The bridge closed on Friday.")
+    args = ["index", "-a", str(src), "--index", str(tmp_path / "i"), "--model", MODEL]
+    assert runner.invoke(main, args).exit_code == 0
+    for f in src.iterdir():
+        f.unlink()
+    result = runner.invoke(main, args)
+    assert result.exit_code == 0
+    out = " ".join(result.output.split())
+    assert "removed 0" in out and "kept 2 articles: the folder" in out and "is empty now" in out
+
+
 def test_index_missing_folder_is_a_clear_error(tmp_path: Path, runner: CliRunner) -> None:
     result = runner.invoke(main, ["index", "-a", str(tmp_path / "nope"), "--index", str(tmp_path / "i")])
     assert result.exit_code == 2
