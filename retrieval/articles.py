@@ -509,14 +509,14 @@ def _read_json(
             if not line.strip():
                 continue
             try:
-                records.append((f"line {n}", json.loads(line)))
+                records.append((f"line {n}", json.loads(line, strict=False)))
             except json.JSONDecodeError as exc:
                 problems.append(Problem(f"{shown}:{n}", f"malformed JSON line: {exc.msg}"))
             except RecursionError:
                 problems.append(Problem(f"{shown}:{n}", "JSON line nested too deeply to read"))
     else:
         try:
-            data = json.loads(text)
+            data = json.loads(text, strict=False)  # a raw tab or ESC in a string is read, not refused
         except json.JSONDecodeError as exc:
             raise ArticleError(f"malformed JSON at line {exc.lineno}: {exc.msg}") from exc
         except RecursionError:

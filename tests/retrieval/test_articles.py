@@ -105,6 +105,16 @@ def test_jsonl_like_the_dev_set_and_bad_line_reported(tmp_path: Path) -> None:
     assert any("(line 3)" in path and "'text'" in r for path, r in reasons.items())
 
 
+def test_raw_control_characters_in_json_strings_are_read_not_refused(tmp_path: Path) -> None:
+    """A tab or ESC byte pasted into a JSON string is not strict JSON; the article is
+    still indexed (the terminal sanitizer deals with the ESC when it is shown)."""
+    write(tmp_path / "raw.jsonl", '{"text": "Council met.\tVote \x1b[2J passed."}\n')
+    write(tmp_path / "raw.json", '{"text": "Bridge\topens."}')
+    loaded = load_articles([tmp_path])
+    assert sorted(a.text for a in loaded.articles) == ["Bridge\topens.", "Council met.\tVote \x1b[2J passed."]
+    assert loaded.problems == []
+
+
 def test_json_array_file(tmp_path: Path) -> None:
     write(tmp_path / "x.json", json.dumps([{"text": "One."}, {"text": "Two.", "source": "AP"}]))
     arts = load_articles([tmp_path]).articles
