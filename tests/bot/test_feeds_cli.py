@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -14,21 +13,12 @@ from click.testing import CliRunner
 
 from bot.cli import main
 from tests.conftest import write
-from tests.feed_server import Entry, FeedServer, loopback_only
+from tests.feed_server import Entry, FeedServer
 
 MODEL = "hashing-256"
 
 
-@pytest.fixture(autouse=True)
-def only_loopback() -> Iterator[list[object]]:
-    with loopback_only() as attempts:
-        yield attempts
-
-
-@pytest.fixture
-def server() -> Iterator[FeedServer]:
-    with FeedServer() as srv:
-        yield srv
+pytestmark = pytest.mark.usefixtures("connections")
 
 
 def story(topic: str) -> str:

@@ -11,7 +11,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from email.utils import format_datetime
@@ -26,23 +25,13 @@ from retrieval.feed_state import FeedStore, StateLocked
 from retrieval.feeds import PollLimits, poll_feeds
 from retrieval.pages import MB
 from tests.conftest import ROOT, write
-from tests.feed_server import Entry, FeedServer, loopback_only
+from tests.feed_server import Entry, FeedServer
 
 T0 = datetime(2024, 6, 1, 12, 0, tzinfo=UTC)
 FAST = PollLimits(connect_timeout=1.0, read_timeout=0.3, total_timeout=3.0)
 
 
-@pytest.fixture(autouse=True)
-def connections() -> Iterator[list[object]]:
-    """No test here may connect anywhere but 127.0.0.1; the attempts are recorded."""
-    with loopback_only() as attempts:
-        yield attempts
-
-
-@pytest.fixture
-def server() -> Iterator[FeedServer]:
-    with FeedServer() as srv:
-        yield srv
+pytestmark = pytest.mark.usefixtures("connections")
 
 
 def full_text(topic: str, n: int = 6) -> str:

@@ -24,7 +24,7 @@ from retrieval.pages import (
     fetch_page,
 )
 from tests.conftest import write
-from tests.feed_server import FeedServer, loopback_only
+from tests.feed_server import FeedServer
 
 LIMITS = FetchLimits(connect_timeout=1.0, read_timeout=0.5, total_timeout=3.0)
 PAGE = (
@@ -39,16 +39,7 @@ PAGE = (
 )
 
 
-@pytest.fixture(autouse=True)
-def connections() -> Iterator[list[object]]:
-    with loopback_only() as attempts:
-        yield attempts
-
-
-@pytest.fixture
-def server() -> Iterator[FeedServer]:
-    with FeedServer() as srv:
-        yield srv
+pytestmark = pytest.mark.usefixtures("connections")
 
 
 @pytest.fixture
