@@ -131,7 +131,7 @@ def candidates(kind: str, sentence: str, question: str) -> list[tuple[Entity, fl
         weight = fit.get(ent.label, 0.0)
         if kind in {CITY, PLACE} and ent.label == NAME:
             # an unknown name is a place where it follows "in", "at", "to" …
-            weight = fit[PLACE] if _after_locative(sentence, ent.start) else 0.0
+            weight = fit[PLACE] if after_locative(sentence, ent.start) else 0.0
         if weight <= 0 or _named_in(ent.text, asked):
             continue
         if kind == NUMBER and _PERCENT.search(question) and not _PERCENT.search(ent.text):
@@ -215,5 +215,5 @@ _TO = r"(?<![Aa]ccording )(?<![Dd]ue )(?<![Tt]hanks )(?<![Oo]wing )to"
 _LOCATIVE = re.compile(rf"\b(?:in|at|near|from|outside|across|{_TO})\s+(?:the\s+)?$", re.I)
 
 
-def _after_locative(sentence: str, start: int) -> bool:
+def after_locative(sentence: str, start: int) -> bool:
     return bool(_LOCATIVE.search(sentence[max(0, start - 16) : start]))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from retrieval.answer_types import FIT, SPAN_KINDS, candidates
+from retrieval.answer_types import CITY, PLACE, SPAN_KINDS, after_locative, candidates
 from retrieval.types import Quote, ShortAnswer
 
 
@@ -36,16 +36,20 @@ def short_answer(
     found = candidates(kind, text[a:b], question)
     if not found:
         return None
-    fit = FIT[kind]
-    best = max(fit.get(e.label, 0.0) for e, _ in found)
-    top = [(e, w) for e, w in found if fit.get(e.label, 0.0) == best]
+    best = max(w for _, w in found)
+    top = [(e, w) for e, w in found if w == best]
     if best < params.min_fit or len(top) > params.max_rivals:
         return None
-    # Of equals, the one nearest to the question's words in the sentence.
+    # Of equals: a place after "in", "at" … for where-questions, then the one nearest
+    # to the question's words in the sentence.
     matches = [(s - a, e - a) for s, e in quote.matches if a <= s < b]
 
     def distance(start: int, end: int) -> int:
         return min((max(ms - end, start - me, 0) for ms, me in matches), default=0)
 
-    pick = min(top, key=lambda c: (-c[1], distance(c[0].start, c[0].end), c[0].start))[0]
+    def bare(start: int) -> bool:
+        # "in Baku" says where; "Azerbaijan remains committed" only names a place
+        return kind in {CITY, PLACE} and not after_locative(text[a:b], start)
+
+    pick = min(top, key=lambda c: (-c[1], bare(c[0].start), distance(c[0].start, c[0].end), c[0].start))[0]
     return ShortAnswer(pick.text, quote.article.id, a + pick.start, a + pick.end, kind)

@@ -33,6 +33,12 @@ def quote_of(text: str, sentence: str) -> Quote:
         ),
         ("How many countries sent officials?", "Officials from over 20 countries came.", "20"),
         ("When was the conference held?", "The conference was held on May 9 in Baku.", "May 9"),
+        # the place after "in" says where; the country elsewhere in the sentence only names one
+        (
+            "Where was the conference held?",
+            "Speaking at the conference on Tuesday in Baku, he said Azerbaijan remains committed.",
+            "Baku",
+        ),
     ],
 )
 def test_the_span_of_the_kind_asked_for_is_the_short_answer(

@@ -70,6 +70,7 @@ def test_the_answering_sentence_comes_first(archive: Archive, question: str, exp
         ("When was the conference?", "Tuesday, May 9"),
         ("How many countries sent officials to the conference?", "over 20"),
         ("Who hosted the conference?", "Azerbaijan’s national intelligence agency"),
+        ("Where was the Afghanistan conference held?", "Baku"),
     ],
 )
 def test_a_short_answer_leads_when_the_sentence_clearly_holds_one(
