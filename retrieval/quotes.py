@@ -36,8 +36,11 @@ class QuoteParams:
     #: a focus without the kind of answer asked for grows first towards a neighbour with one
     context_by_kind: bool = True
     #: neighbouring quotes of one article are merged into one up to this many words
-    merged_words: int = 110
+    merged_words: int = 140
     max_sentences: int = 3
+    #: an article's first this many quotes lead; its further ones follow every other
+    #: article's (0: in score order)
+    per_article: int = 1
     #: below this cosine (question vs best passage) the archive "holds no answer";
     #: an Archive takes it from its model (ModelTraits.relevance_floor)
     min_dense: float = 0.30
@@ -194,6 +197,7 @@ def compose_answer(
         floor = params.min_dense_across
     best_overlap = max((c.overlap for c in candidates), default=0.0)
     quotes = _merge_adjacent(quotes, params.merged_words)
+    quotes = _spread(quotes, params.per_article)
     first = next((c for c in candidates if quotes and c.focus == quotes[0].focus), None)
     confidence = _confidence(first, params) if first is not None else 0.0
     judged = not _foreign(closest_language, language) and language in CUE_LANGUAGES
@@ -224,6 +228,21 @@ def _confidence(cand: _Candidate, params: QuoteParams) -> float:
     w = params.confidence_weights
     value = w[0] * cosine + w[1] * cand.overlap + w[2] * cand.fit
     return min(1.0, max(0.0, value / (sum(w) or 1.0)))
+
+
+def _spread(quotes: list[Quote], per_article: int) -> list[Quote]:
+    """More sources first: each article's first ``per_article`` quotes keep their order,
+    the rest move behind them."""
+    if per_article <= 0:
+        return quotes
+    first: list[Quote] = []
+    later: list[Quote] = []
+    seen: dict[str, int] = {}
+    for q in quotes:
+        n = seen.get(q.article.id, 0)
+        (first if n < per_article else later).append(q)
+        seen[q.article.id] = n + 1
+    return first + later
 
 
 def _merge_adjacent(quotes: list[Quote], max_words: int) -> list[Quote]:

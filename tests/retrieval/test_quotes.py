@@ -47,3 +47,22 @@ def test_context_grows_towards_the_sentence_with_the_kind_asked_for() -> None:
         params=QuoteParams(context_words=10, max_sentences=2, merged_words=0),
     )
     assert "9 May" in answer.quotes[0].text
+
+
+def test_each_article_is_quoted_once_before_any_is_quoted_twice() -> None:
+    """Two good extracts of the best article, one of a weaker one: the weaker article's
+    quote comes second (more sources in the first k), the second extract after it."""
+    filler = " ".join(f"Filler sentence number {n} says nothing." for n in range(12))
+    a_text = f"The dam broke on Monday near the valley. {filler} The dam broke and flooded the valley."
+    b_text = "Officials said the dam broke on Monday. Nothing else."
+    a = Article(id="a", text=a_text, language="en")
+    b = Article(id="b", text=b_text, language="en")
+    hits = [Hit(a, 0, len(a_text), 1.0, 0.6, 1.0), Hit(b, 0, len(b_text), 0.5, 0.5, 0.5)]
+
+    def order(per_article: int) -> list[str]:
+        params = QuoteParams(context_words=1, max_sentences=1, merged_words=0, per_article=per_article)
+        answer = compose_answer(Query.plain(QUESTION), hits, k=3, params=params)
+        return [q.article.id for q in answer.quotes]
+
+    assert order(0)[:2] == ["a", "a"]  # score order: the premise
+    assert order(1)[:3] == ["a", "b", "a"]
