@@ -23,6 +23,8 @@ LOSSY_TYPES = frozenset({"ivf-sq8"})
 HNSW_EF_SEARCH = 128
 #: a filter leaving at most this many rows is searched exactly, row by row
 EXACT_FILTERED_ROWS = 50_000
+#: ... for a flat index, at most this many (its own filtered scan is quicker past it)
+FLAT_GATHER_ROWS = 2_000
 #: candidates fetched from an approximate index per result, then re-scored exactly
 RERANK_FACTOR = 4
 
@@ -91,7 +93,10 @@ def search_index(
     faiss.omp_set_num_threads(1)
     params = sel = None
     if rows is not None:
-        if len(rows) <= EXACT_FILTERED_ROWS:  # cheaper than a filtered scan, and exact
+        # Gathering few rows is cheaper than a filtered scan, and exact; for a flat index
+        # (exact too) faiss's own filtered scan wins once the rows are many.
+        few = FLAT_GATHER_ROWS if kind == "flat" else EXACT_FILTERED_ROWS
+        if len(rows) <= few:
             return exact_search(exact(), vector, k, rows)
         # ``sel`` must outlive the search: the parameters only point at it.
         sel = faiss.IDSelectorBatch(rows.astype("int64"))

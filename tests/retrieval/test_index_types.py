@@ -11,7 +11,7 @@ import pytest
 from retrieval.embedding import HashingEmbedder
 from retrieval.indexer import refresh
 from retrieval.store import faiss_index
-from retrieval.store.faiss_index import build_faiss, ivf_lists, ivf_probes, search_index
+from retrieval.store.faiss_index import build_faiss, exact_search, ivf_lists, ivf_probes, search_index
 from retrieval.store.rows import Ranked
 from retrieval.store.snapshots import Snapshot, load_snapshot
 from tests.conftest import write
@@ -118,13 +118,15 @@ def test_every_type_answers_like_exact_search(tmp_path: Path, articles: Path, ki
 
 
 @pytest.mark.parametrize(
-    ("kind", "exact_rows"), [("flat", 0), ("hnsw", 0), ("ivf-sq8", 0), ("ivf-sq8", 10_000)]
+    ("kind", "exact_rows"),
+    [("flat", 0), ("flat", 10_000), ("hnsw", 0), ("ivf-sq8", 0), ("ivf-sq8", 10_000)],
 )
 def test_filtered_search_only_returns_allowed_rows(
     tmp_path: Path, articles: Path, kind: str, exact_rows: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Small filters are searched row by row, big ones through the index (more lists probed)."""
     monkeypatch.setattr(faiss_index, "EXACT_FILTERED_ROWS", exact_rows)
+    monkeypatch.setattr(faiss_index, "FLAT_GATHER_ROWS", exact_rows)
     embedder = HashingEmbedder(64)
     refresh(tmp_path / "index", [articles], embedder, index_type=kind)
     snap = load_snapshot(tmp_path / "index")
@@ -159,3 +161,17 @@ def test_refreshing_an_ivf_index_reuses_exact_vectors(tmp_path: Path, articles: 
     snap = load_snapshot(tmp_path / "index")
     texts = [snap.passage_text(r) for r in range(snap.size)]
     np.testing.assert_allclose(snap.vectors(), embedder.embed_passages(texts), atol=1e-6)
+
+
+@pytest.mark.parametrize("share", [0.05, 0.5, 1.0])
+def test_exact_search_over_a_subset_is_exact(share: float) -> None:
+    """Few rows are gathered, many are scored in one scan: the same top k either way."""
+    rng = np.random.default_rng(3)
+    vectors = rng.standard_normal((400, 16)).astype(np.float32)
+    query = rng.standard_normal(16).astype(np.float32)
+    rows = rng.choice(400, int(400 * share), replace=False)
+    scores = vectors[rows] @ query
+    expected = [int(rows[i]) for i in np.argsort(-scores)[:7]]
+    found = exact_search(vectors, query, 7, rows)
+    assert [r for r, _ in found] == expected
+    assert all(abs(s - float(vectors[r] @ query)) < 1e-4 for r, s in found)
