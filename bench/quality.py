@@ -2,7 +2,8 @@
 
     python bench/quality.py [--set dev|2024] [--index DIR] [--rebuild] [--max-words N]
                             [--backend onnx|torch] [--model multilingual|DIR]
-                            [--store postgresql://…|auto] [--sweep] [--calibrate] [--dates] [--limit N]
+                            [--store postgresql://…|auto] [--sweep] [--calibrate] [--dates] [--latency]
+                            [--limit N]
 
 Answer recall@k (k = 1, 3, 5): the gold answer string (case-insensitive) occurs in
 the top-k quotes (what the user reads), in the top-k hits (the retrieved spans the
@@ -15,7 +16,8 @@ match among those given. Abstention: the off-period questions (their answer is i
 no article) declined, beside the answerable questions still answered, and the
 whole curve over the confidence threshold. ``--dates``: everything again with each
 question asked as of its own date (nothing published later quoted; its time words and
-the recency prior at work), and the gain. Prints one JSON object on stdout and
+the recency prior at work), and the gain. ``--latency``: each question timed undated and dated
+back to back (what a date costs). Prints one JSON object on stdout and
 tables on stderr. The index is built once under the shared cache (INDEX_CACHE).
 """
 
@@ -251,6 +253,26 @@ def sweep(archive: Archive, questions: list[dict]) -> list[dict]:
     return rows
 
 
+def dated_latency(archive: Archive, questions: list[dict], rounds: int = 3) -> dict:
+    """What a question's date costs: each question asked undated and dated back to back
+    (alternating which goes first), ``rounds`` times; p50/p95 of each and the difference."""
+    undated: list[float] = []
+    dated: list[float] = []
+    for r in range(rounds):
+        for n, q in enumerate(questions):
+            for with_date in (False, True) if (n + r) % 2 == 0 else (True, False):
+                t0 = time.perf_counter()
+                as_of = day(q) if with_date else None
+                archive.ask(q["question"], k=5, as_of=as_of, as_of_given=with_date)
+                (dated if with_date else undated).append(time.perf_counter() - t0)
+    row = {}
+    for name, lat in (("undated", undated), ("dated", dated)):
+        row[f"{name}_p50_ms"] = round(percentile(lat, 50) * 1000, 1)
+        row[f"{name}_p95_ms"] = round(percentile(lat, 95) * 1000, 1)
+    row["p50_difference_ms"] = round(row["dated_p50_ms"] - row["undated_p50_ms"], 1)
+    return row
+
+
 def compare_postgresql(archive: Archive, questions: list[dict], url: str) -> dict:
     """The same passages and vectors in PostgreSQL + pgvector: recall beside FAISS's."""
     from retrieval.store.pg import PgStore
@@ -286,6 +308,9 @@ def main() -> None:
     ap.add_argument("--calibrate", action="store_true", help="also print the whole abstention curve")
     ap.add_argument(
         "--dates", action="store_true", help="also every figure with each question as of its own date"
+    )
+    ap.add_argument(
+        "--latency", action="store_true", help="also time undated and dated questions back to back"
     )
     ap.add_argument(
         "--store", help="also measure PostgreSQL: a postgresql:// URL, or 'auto' for a temporary server"
@@ -332,6 +357,8 @@ def main() -> None:
             for k in KS
         }
         rows = rows + [r for r in dated["systems"] if not r["system"].endswith("passages")]
+    if args.latency:
+        result["dated_latency"] = dated_latency(archive, questions)
     if args.store:
         result["postgresql"] = compare_postgresql(archive, questions, args.store)
         rows = rows + result["postgresql"]["systems"]
@@ -351,6 +378,8 @@ def main() -> None:
         if "abstention" in result["dated"]:
             print_table([result["dated"]["abstention"]], "abstention with dates")
         print_table([result["dates_gain"]], "quotes: with dates minus without")
+    if args.latency:
+        print_table([result["dated_latency"]], "question latency, undated and dated back to back")
     if args.sweep:
         print_table(result["sweep"][:12], "best of the sweep")
 
