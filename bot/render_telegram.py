@@ -186,9 +186,15 @@ def answer_parts(
 def inline_message(question: str, quote: Quote, limit: int = LIMIT) -> str:
     """What an inline result posts into the chat: the question, one quote, its source."""
     head = f"❓ <i>{esc(question)}</i>" if question else ""
-    blocks = [b for b in (head, quote_html(quote) + "\n" + source_html(quote.article)) if b]
-    parts = pack(blocks, limit)
-    return parts[0]
+    body, source = quote_html(quote), source_html(quote.article)
+    parts = pack([b for b in (head, body + "\n" + source) if b], limit)
+    if len(parts) == 1:
+        return parts[0]
+    # Too long for one message: the quote's beginning (cut at a break), then its source.
+    room = limit - tg_len(head) - tg_len("\n\n") - tg_len("\n") - tg_len(source)
+    if room < MIN_LIMIT:
+        return parts[0]
+    return "\n\n".join(b for b in (head, split_html(body, room)[0] + "\n" + source) if b)
 
 
 def snippet(text: str, limit: int = SNIPPET_CHARS) -> str:

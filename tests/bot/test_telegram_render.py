@@ -313,3 +313,14 @@ def test_a_short_answer_leads_in_bold_and_a_decline_marks_its_passages() -> None
     declined = tg.answer_parts(Answer("How many?", (quote,), answered=False, notice="No clear answer."))
     assert "<i>No clear answer.</i>\n\n<i>Nearest passages (not an answer):</i>" in declined[0]
     assert "&amp; more" in declined[0]
+
+
+def test_an_inline_result_with_an_overlong_quote_posts_its_beginning_and_source() -> None:
+    """A quote longer than one message is cut at a break, never dropped."""
+    text = " ".join(f"Station {n} measured the ice near the northern ridge." for n in range(600))
+    article = Article(id="g", text=text, title="Glacier survey", source="Polar Notes", language="en")
+    message = tg.inline_message("How thick is the ice?", Quote(article, 0, len(text), 1.0, (0, 60)))
+    shown = visible_text(message)
+    assert utf16_len(message) <= tg.LIMIT and "<blockquote>" in message
+    assert shown.startswith("❓ How thick is the ice?") and "Station 0 measured" in shown
+    assert "Polar Notes" in shown and "Station 599" not in shown
