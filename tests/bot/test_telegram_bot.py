@@ -318,7 +318,8 @@ async def test_an_insisting_stranger_is_refused_once_per_budget(
 
 
 async def test_rate_limit_says_slow_down(fake_tg: FakeTelegram, archive: Archive) -> None:
-    async with running_bot(fake_tg, archive, rate_calls=2, rate_seconds=60.0):
+    # one quote an answer: each answer is one message (the archive has a quote longer than one)
+    async with running_bot(fake_tg, archive, rate_calls=2, rate_seconds=60.0, k=1):
         for n in range(3):
             await fake_tg.send_text(f"{QUESTION} ({n})", chat_id=91)
             await fake_tg.wait_sent(91, n + 1)
