@@ -71,6 +71,18 @@ def recall(texts: list[list[str]], golds: list[str]) -> dict[str, float]:
     return row
 
 
+def recall_row(
+    name: str, answers: list[Answer], golds: list[str], latencies: list[float]
+) -> dict[str, float | str]:
+    """One system's quote recall, share answered and latency (bench/multilingual.py's rows)."""
+    row: dict[str, float | str] = {"system": name}
+    row |= {k: v for k, v in recall(quote_texts(answers), golds).items() if k != "words@1"}
+    row["answered"] = round(sum(a.answered for a in answers) / max(1, len(answers)), 3)
+    row["p50_ms"] = round(percentile(latencies, 50) * 1000, 1)
+    row["p95_ms"] = round(percentile(latencies, 95) * 1000, 1)
+    return row
+
+
 def quote_texts(answers: list[Answer]) -> list[list[str]]:
     return [[q.text for q in a.quotes] for a in answers]
 
