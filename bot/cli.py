@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -348,10 +349,7 @@ def _print_report(report: IndexReport) -> None:
         out.print(styled(label, " ", p.path, ": ", p.reason))
     for p in report.duplicates:
         out.print(styled(("duplicate", "dim"), " ", p.path, ": ", p.reason))
-    reasons: dict[str, int] = {}
-    for p in report.kept:
-        reasons[p.reason] = reasons.get(p.reason, 0) + 1
-    for reason, count in reasons.items():
+    for reason, count in Counter(p.reason for p in report.kept).items():
         noun = "article" if count == 1 else "articles"
         out.print(styled(("kept", "yellow"), f" {count} {noun}: ", reason.removeprefix("kept: ")))
     if not report.wrote:

@@ -33,7 +33,8 @@ def short_answer(
         return None
     text = quote.article.text
     a, b = quote.focus
-    found = candidates(kind, text[a:b], question)
+    sentence = text[a:b]
+    found = candidates(kind, sentence, question)
     if not found:
         return None
     best = max(w for _, w in found)
@@ -49,7 +50,7 @@ def short_answer(
 
     def bare(start: int) -> bool:
         # "in Baku" says where; "Azerbaijan remains committed" only names a place
-        return kind in {CITY, PLACE} and not after_locative(text[a:b], start)
+        return kind in {CITY, PLACE} and not after_locative(sentence, start)
 
     pick = min(top, key=lambda c: (-c[1], bare(c[0].start), distance(c[0].start, c[0].end), c[0].start))[0]
     return ShortAnswer(pick.text, quote.article.id, a + pick.start, a + pick.end, kind)
