@@ -93,6 +93,11 @@ def ask_all(archive: Archive, questions: list[dict], mode: str) -> tuple[list[An
     return answers, latencies
 
 
+def translated(archive: Archive, question: str) -> bool:
+    """Whether a packaged dictionary renders ``question`` into other languages."""
+    return bool(archive.retriever.query(question, mode="lexical").renderings)
+
+
 def evaluate(
     archives: dict[str, Archive], questions: list[dict], label: str, lexical: bool = True
 ) -> list[dict]:
@@ -104,7 +109,7 @@ def evaluate(
     for name, archive in archives.items():
         answers, lat = ask_all(archive, questions, "hybrid")
         rows.append({"set": label} | recall_row(f"newsbot+{name}", answers, golds, lat))
-    if questions and any(archive.translate(questions[0]["question"]) for archive in archives.values()):
+    if questions and any(translated(archive, questions[0]["question"]) for archive in archives.values()):
         # the same without the word-by-word dictionary rendering (retrieval.translation)
         for name, archive in archives.items():
             r = archive.retriever
