@@ -74,7 +74,9 @@ class Repl:
         self.last_round: UpdateReport | None = None
         #: called with each finished round and the archive it made (e.g. topic alerts)
         self.after_round: list[Callable[[UpdateReport, Archive], None]] = []
-        self.alerts = ConsoleAlerts(self.out, refreshing=refresher is not None)
+        store = archive.store
+        where = getattr(store, "url", None) or store.location
+        self.alerts = ConsoleAlerts(self.out, refreshing=refresher is not None, location=where)
         self.after_round.append(self.alerts.after_round)
 
     # ------------------------------------------------------------------ loop

@@ -1,13 +1,17 @@
 """Topic alerts in the console: /follow, /following, /unfollow, and alerts printed between
-prompts after each background round. Follows last for the session (in memory)."""
+prompts after each background round. Follows are kept with the archive's subscriptions
+(``INDEX/alerts.sqlite`` or the PostgreSQL database, as the Telegram bot's; the console is
+chat 0), or for the session only when those cannot be opened."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from rich.console import Console
 from rich.text import Text
 
 from bot.render import quote_text, source_line
-from bot.subscriptions import FollowError, Subscriptions, topic_key
+from bot.subscriptions import FollowError, Subscriptions, open_subscriptions, topic_key
 from bot.terminal import styled
 from bot.terminal import text as tt
 from retrieval.alerts import TopicMatcher, group_stories, story_key_of
@@ -22,11 +26,34 @@ HELP = """\
 
 
 class ConsoleAlerts:
-    def __init__(self, out: Console, refreshing: bool, matcher: TopicMatcher | None = None) -> None:
+    def __init__(
+        self,
+        out: Console,
+        refreshing: bool,
+        location: Path | str | None = None,
+        matcher: TopicMatcher | None = None,
+    ) -> None:
+        """``location``: the archive's index folder or database URL (None: this session only)."""
         self.out = out
         self.refreshing = refreshing
-        self.subscriptions = Subscriptions.sqlite(":memory:")
+        self.location = location
         self.matcher = matcher or TopicMatcher()
+        self._subscriptions: Subscriptions | None = None
+
+    @property
+    def subscriptions(self) -> Subscriptions:
+        """Opened at first use, so a console that follows nothing touches nothing."""
+        if self._subscriptions is None:
+            if self.location is not None:
+                try:
+                    self._subscriptions = open_subscriptions(self.location)
+                except Exception as exc:  # e.g. a read-only index folder or database role
+                    self.out.print(
+                        tt(f"Follows last for this session only: cannot keep them ({exc}).", "yellow")
+                    )
+            if self._subscriptions is None:
+                self._subscriptions = Subscriptions.sqlite(":memory:")
+        return self._subscriptions
 
     def follow(self, rest: str) -> None:
         if "--daily" in rest.split():

@@ -453,3 +453,43 @@ async def test_alerts_are_off_when_their_tables_cannot_be_opened_and_the_bot_sti
         assert "Baku" in await say(fake_tg, "Where was the Afghanistan conference held?", A)
     async with running_bot(fake_tg, archive, max_follows=0):
         assert "Topic alerts are turned off" in await say(fake_tg, "/follow Velmora orchard festival", B)
+
+
+def test_console_follows_are_kept_with_the_archive(folder_archive: tuple[Path, Path, Archive]) -> None:
+    """A topic followed in one console session is still followed in the next."""
+    import io
+
+    from rich.console import Console
+
+    from bot.console import Repl
+
+    _, index, archive = folder_archive
+    first = io.StringIO()
+    Repl(archive, stdin=io.StringIO(), out=Console(file=first, width=200)).handle(
+        "/follow Velmora orchard festival"
+    )
+    assert "Following Velmora orchard festival (#1)" in first.getvalue()
+    assert (index / "alerts.sqlite").exists()
+    later = io.StringIO()
+    again = Repl(
+        Archive.open(index, HashingEmbedder(256)), stdin=io.StringIO(), out=Console(file=later, width=200)
+    )
+    again.handle("/following")
+    assert "#1 Velmora orchard festival" in later.getvalue()
+
+
+def test_console_follows_last_the_session_when_they_cannot_be_kept(tmp_path: Path) -> None:
+    import io
+
+    from rich.console import Console
+
+    from bot.console_alerts import ConsoleAlerts
+
+    not_a_folder = write(tmp_path / "index", "a file where the index folder should be")
+    out = io.StringIO()
+    alerts = ConsoleAlerts(Console(file=out, width=200), refreshing=False, location=not_a_folder)
+    alerts.follow("Velmora orchard festival")
+    shown = " ".join(out.getvalue().split())
+    assert (
+        "Follows last for this session only" in shown and "Following Velmora orchard festival (#1)" in shown
+    )
