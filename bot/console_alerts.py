@@ -11,14 +11,14 @@ from rich.console import Console
 from rich.text import Text
 
 from bot.render import quote_text, source_line
-from bot.subscriptions import FollowError, Subscriptions, open_subscriptions, topic_key
+from bot.subscriptions import CONSOLE_CHAT, FollowError, Subscriptions, open_subscriptions, topic_key
 from bot.terminal import styled
 from bot.terminal import text as tt
 from retrieval.alerts import TopicMatcher, group_stories, story_key_of
 from retrieval.archive import Archive
 from retrieval.updates import UpdateReport
 
-CHAT = 0  # the console is one "chat"
+CHAT = CONSOLE_CHAT  # the console is one "chat"
 HELP = """\
   /follow TOPIC              alerts when new articles about TOPIC arrive (with --articles/--feeds)
   /following                 the topics followed, with their ids and alerts
@@ -93,7 +93,7 @@ class ConsoleAlerts:
     def after_round(self, report: UpdateReport, archive: Archive) -> None:
         """Print the alerts of a finished round."""
         new = [*report.index.added, *report.index.updated]
-        subs = self.subscriptions.active()
+        subs = self.subscriptions.active(CHAT)  # the bot's chats are the bot's to alert
         if not new or not subs:
             return
         by_topic = {topic_key(s.topic): s for s in subs}

@@ -22,6 +22,8 @@ from retrieval.errors import StoreUnavailableError
 from retrieval.text import terms
 
 SQLITE_NAME = "alerts.sqlite"
+#: the console's follows, kept beside the bot's: no Telegram chat has this id
+CONSOLE_CHAT = 0
 PG_SCHEMA = "newsbot_alerts"
 MAX_TOPIC_CHARS = 200
 DEFAULT_MAX_FOLLOWS = 20
@@ -279,9 +281,9 @@ class Subscriptions:
         result: list[Subscription] = self._run(work)
         return result
 
-    def active(self) -> list[Subscription]:
-        """Every subscription of a chat that is not paused."""
-        return [s for s in self.following() if not s.paused]
+    def active(self, chat_id: int | None = None) -> list[Subscription]:
+        """The subscriptions not paused, of one chat (None: of every chat)."""
+        return [s for s in self.following(chat_id) if not s.paused]
 
     def get(self, subscription_id: int) -> Subscription | None:
         return next((s for s in self.following() if s.id == subscription_id), None)

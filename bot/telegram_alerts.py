@@ -26,7 +26,14 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Cont
 
 from bot import render_telegram as tg
 from bot.config import TelegramSettings
-from bot.subscriptions import FollowError, Subscription, Subscriptions, open_subscriptions, topic_key
+from bot.subscriptions import (
+    CONSOLE_CHAT,
+    FollowError,
+    Subscription,
+    Subscriptions,
+    open_subscriptions,
+    topic_key,
+)
 from bot.telegram_context import SETTINGS, archive_of, settings_of
 from bot.telegram_refresh import AFTER_ROUND
 from retrieval.alerts import StoryMatch, TopicMatcher, group_stories, story_key_of
@@ -323,7 +330,11 @@ def _claim_round(
     service: AlertService, settings: TelegramSettings, archive: Archive, new: Sequence[str], now: float
 ) -> dict[int, list[_Item]]:
     """Match and record (worker thread): the alerts to send now, per chat."""
-    subs = [s for s in service.subscriptions.active() if _chat_allowed(settings, s.chat_id)]
+    subs = [
+        s
+        for s in service.subscriptions.active()
+        if s.chat_id != CONSOLE_CHAT and _chat_allowed(settings, s.chat_id)
+    ]
     if not subs:
         return {}
     by_topic: dict[str, list[Subscription]] = {}

@@ -493,3 +493,52 @@ def test_console_follows_last_the_session_when_they_cannot_be_kept(tmp_path: Pat
     assert (
         "Follows last for this session only" in shown and "Following Velmora orchard festival (#1)" in shown
     )
+
+
+def test_the_console_alerts_only_its_own_follows_of_a_shared_archive(
+    folder_archive: tuple[Path, Path, Archive],
+) -> None:
+    """A Telegram chat's follow in the same subscriptions is the bot's to alert: the console
+    neither prints it nor claims its alert."""
+    import io
+
+    from rich.console import Console
+
+    from bot.console_alerts import ConsoleAlerts
+    from bot.subscriptions import open_subscriptions
+    from retrieval.indexer import refresh
+    from retrieval.updates import UpdateReport
+
+    articles, index, _ = folder_archive
+    shared = open_subscriptions(index)
+    bot_sub = shared.follow(555, "Velmora orchard festival")
+    out = io.StringIO()
+    console = ConsoleAlerts(Console(file=out, width=200), refreshing=True, location=index)
+    console.follow("Port Marlow harbour storm")
+    write(articles / "v1.md", festival(1))
+    report = refresh(index, [articles], HashingEmbedder(256))
+    now = datetime.now(UTC)
+    console.after_round(UpdateReport(None, report, now, now), Archive.open(index, HashingEmbedder(256)))
+    assert "Following Port Marlow harbour storm" in out.getvalue() and "🔔" not in out.getvalue()
+    # the bot's chat can still be alerted for the same article
+    fresh = open_subscriptions(index)
+    theirs = fresh.get(bot_sub.id)
+    assert theirs is not None and theirs.chat_id == 555 and theirs.alerts == 0
+    assert fresh.claim(theirs, "story", report.added[0], "") is not None
+
+
+async def test_the_bot_leaves_the_consoles_follows_to_the_console(
+    fake_tg: FakeTelegram, folder_archive: tuple[Path, Path, Archive]
+) -> None:
+    from bot.subscriptions import CONSOLE_CHAT, open_subscriptions
+
+    articles, index, archive = folder_archive
+    console_sub = open_subscriptions(index).follow(CONSOLE_CHAT, "Velmora orchard festival")
+    async with running_bot(fake_tg, archive, sources=(articles,)) as app:
+        await say(fake_tg, "/follow Velmora orchard festival", A)
+        write(articles / "velmora.md", festival())
+        await run_round(app)
+        assert len(fake_tg.sent(A)) == 2
+    assert fake_tg.sent(CONSOLE_CHAT) == []
+    kept = open_subscriptions(index).get(console_sub.id)
+    assert kept is not None and kept.alerts == 0  # still the console's to print
