@@ -21,6 +21,7 @@ from bot.console_alerts import ConsoleAlerts
 from bot.live import BackgroundRefresh
 from bot.paging import next_page
 from bot.render import answer_renderable, source_line
+from bot.subscriptions import subscriptions_location
 from bot.summaries import round_line
 from bot.terminal import read_line, styled
 from bot.terminal import text as tt
@@ -74,9 +75,9 @@ class Repl:
         self.last_round: UpdateReport | None = None
         #: called with each finished round and the archive it made (e.g. topic alerts)
         self.after_round: list[Callable[[UpdateReport, Archive], None]] = []
-        store = archive.store
-        where = getattr(store, "url", None) or store.location
-        self.alerts = ConsoleAlerts(self.out, refreshing=refresher is not None, location=where)
+        self.alerts = ConsoleAlerts(
+            self.out, refreshing=refresher is not None, location=subscriptions_location(archive.store)
+        )
         self.after_round.append(self.alerts.after_round)
 
     # ------------------------------------------------------------------ loop

@@ -18,7 +18,6 @@ from retrieval.alerts import TopicMatcher, group_stories, story_key_of
 from retrieval.archive import Archive
 from retrieval.updates import UpdateReport
 
-CHAT = CONSOLE_CHAT  # the console is one "chat"
 HELP = """\
   /follow TOPIC              alerts when new articles about TOPIC arrive (with --articles/--feeds)
   /following                 the topics followed, with their ids and alerts
@@ -60,7 +59,7 @@ class ConsoleAlerts:
             self.out.print("Daily digests are for the Telegram bot; the console prints alerts as they come.")
             return
         try:
-            sub = self.subscriptions.follow(CHAT, rest)
+            sub = self.subscriptions.follow(CONSOLE_CHAT, rest)
         except FollowError as exc:
             message = (
                 "Usage: /follow TOPIC, e.g. /follow Serena Williams comeback"
@@ -73,7 +72,7 @@ class ConsoleAlerts:
         self.out.print(styled("Following ", (sub.topic, "bold"), f" (#{sub.id}).{note}"))
 
     def following(self) -> None:
-        subs = self.subscriptions.following(CHAT)
+        subs = self.subscriptions.following(CONSOLE_CHAT)
         if not subs:
             self.out.print("No topic followed; /follow TOPIC adds one.")
         for s in subs:
@@ -84,7 +83,7 @@ class ConsoleAlerts:
         if arg != "all" and not arg.isdigit():
             self.out.print("Usage: /unfollow ID (from /following) or /unfollow all")
             return
-        stopped = self.subscriptions.unfollow(CHAT, None if arg == "all" else int(arg))
+        stopped = self.subscriptions.unfollow(CONSOLE_CHAT, None if arg == "all" else int(arg))
         if not stopped:
             self.out.print("No such topic; /following lists them.")
         for s in stopped:
@@ -93,7 +92,7 @@ class ConsoleAlerts:
     def after_round(self, report: UpdateReport, archive: Archive) -> None:
         """Print the alerts of a finished round."""
         new = [*report.index.added, *report.index.updated]
-        subs = self.subscriptions.active(CHAT)  # the bot's chats are the bot's to alert
+        subs = self.subscriptions.active(CONSOLE_CHAT)  # the bot's chats are the bot's to alert
         if not new or not subs:
             return
         by_topic = {topic_key(s.topic): s for s in subs}

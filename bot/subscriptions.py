@@ -16,10 +16,13 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from retrieval.errors import StoreUnavailableError
 from retrieval.text import terms
+
+if TYPE_CHECKING:
+    from retrieval.store import VectorStore
 
 SQLITE_NAME = "alerts.sqlite"
 #: the console's follows, kept beside the bot's: no Telegram chat has this id
@@ -457,6 +460,12 @@ class _Cursor:
     @property
     def rowcount(self) -> int:
         return int(self._cur.rowcount)
+
+
+def subscriptions_location(store: VectorStore) -> str:
+    """Where an archive's subscriptions live: its index folder, or its database URL (with
+    the password :attr:`VectorStore.location` leaves out)."""
+    return getattr(store, "url", None) or store.location
 
 
 def open_subscriptions(location: Path | str) -> Subscriptions:

@@ -32,6 +32,7 @@ from bot.subscriptions import (
     Subscription,
     Subscriptions,
     open_subscriptions,
+    subscriptions_location,
     topic_key,
 )
 from bot.telegram_context import SETTINGS, archive_of, settings_of
@@ -95,12 +96,12 @@ async def start(app: Application[Any, Any, Any, Any, Any, Any], archive: Archive
     if settings.max_follows <= 0:
         return
     if ALERTS not in app.bot_data:
-        store = archive.store
-        location = getattr(store, "url", None) or store.location
         try:
-            subs = await asyncio.to_thread(open_subscriptions, location)
+            subs = await asyncio.to_thread(open_subscriptions, subscriptions_location(archive.store))
         except Exception as exc:  # e.g. a read-only index folder or database role
-            log.warning("topic alerts are off: cannot open their tables beside %s: %s", store.location, exc)
+            log.warning(
+                "topic alerts are off: cannot open their tables beside %s: %s", archive.store.location, exc
+            )
             return
         app.bot_data[ALERTS] = AlertService(subs)
         log.info("topic alerts: subscriptions in %s", subs.location)
