@@ -5,20 +5,24 @@ Every quote is ``article.text[start:end]`` — an exact substring, never rewritt
 
 from __future__ import annotations
 
+import math
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from retrieval.answer.candidates import Candidate, QuestionTerms, gather
+from retrieval.answer.readers.base import Reader, Reading, Span
+from retrieval.answer.readers.rules import RulesReader
 from retrieval.answer_types import CUE_LANGUAGES, answer_kind, type_score
 from retrieval.query import Query
 from retrieval.short_answer import ShortParams, short_answer
 from retrieval.store.sentences import sentence_text
-from retrieval.text import match_spans, sentence_spans, terms, word_count
-from retrieval.types import Answer, Hit, Quote
+from retrieval.text import match_spans, sentence_spans, word_count
+from retrieval.types import Answer, Hit, Quote, ShortAnswer
 
-Idf = Callable[[str], float]
+RULES = RulesReader()
 Similarity = Callable[[Sequence[str]], np.ndarray]
 WINDOW_CHARS = 1500  # how far around the answer sentence to look for context
 #: quotes composed (then neighbours merged), whatever k: the first k never depend on k
@@ -76,45 +80,6 @@ class QuoteParams:
     short: ShortParams = field(default_factory=ShortParams)
 
 
-@dataclass(frozen=True)
-class _Terms:
-    """A question's search terms in one language, in groups of alternatives (the senses a
-    dictionary gives one question word), with their idf weights."""
-
-    terms: list[str]
-    groups: list[frozenset[str]]
-    weights: dict[str, float]
-    total: float
-
-    @classmethod
-    def of(cls, groups: Iterable[Iterable[str]], idf: Idf) -> _Terms:
-        kept = list(dict.fromkeys(frozenset(g) for g in groups if g))
-        found = sorted(set().union(*kept))
-        weights = {t: idf(t) for t in found}
-        return cls(found, kept, weights, sum(max(weights[t] for t in g) for g in kept) or 1.0)
-
-    @classmethod
-    def of_renderings(cls, words: Sequence[str], language: str, idf: Idf) -> _Terms:
-        """Each rendered question word is one group of alternatives."""
-        return cls.of((frozenset(terms(w, language=language)) for w in words), idf)
-
-    def overlap(self, sentence: str, language: str) -> float:
-        """Share of the (idf-weighted) groups found in ``sentence``: a group counts with its
-        best term found, so a word with many senses weighs as much as a word with one."""
-        found = set(terms(sentence, language=language))
-        return sum(max((self.weights[t] for t in g & found), default=0.0) for g in self.groups) / self.total
-
-
-@dataclass
-class _Candidate:
-    hit: Hit
-    focus: tuple[int, int]
-    overlap: float
-    score: float
-    fit: float = 0.0  # holds the kind of thing asked for (answer_types.type_score)
-    cosine: float | None = None  # question vs sentence, where it was embedded
-
-
 def compose_answer(
     query: Query,
     hits: Sequence[Hit],
@@ -123,16 +88,21 @@ def compose_answer(
     answered: bool | None = None,
     similarity: Similarity | None = None,
     relevance: tuple[float, str] | None = None,
+    reader: Reader | None = None,
 ) -> Answer:
-    """Pick the sentences that answer ``query`` from ``hits`` and quote them.
+    """Pick the sentences that answer ``query`` from ``hits`` and quote them, in stages:
+    candidates (:func:`gather`) -> score (:func:`score`, the ``reader``) -> pick and quote
+    (:func:`pick`) -> judge (:func:`judge`).
 
     ``answered`` forces the confidence decision (used by the lexical/dense-only
-    baselines); by default it comes from the dense score and term overlap.
-    ``similarity`` scores sentences against the question (cosines, one per text).
-    An article in the language of one of the query's renderings is matched, and
-    highlighted, with that rendering's words. ``relevance``: the question's own cosine
+    baselines); by default the reader's confidence decides, or the rules' (dense score,
+    term overlap, kind fit). ``similarity`` scores sentences against the question (cosines,
+    one per text). An article in the language of one of the query's renderings is matched,
+    and highlighted, with that rendering's words. ``relevance``: the question's own cosine
     to its closest passage and that passage's language, for the relevance floor, when
     the hits' cosines are not the question's alone (default: the best hit's).
+    ``reader``: what scores the candidates (default, and for languages it does not read:
+    the rules).
     """
     question = query.text
     if not question:
@@ -141,71 +111,42 @@ def compose_answer(
         return Answer(
             question, (), answered=False, notice="The archive holds nothing matching that question."
         )
-    language = query.language
-    idf = query.idf_of
-    wanted = {
-        r.language: _Terms.of_renderings(r.words, r.language, idf)
-        for r in query.renderings
-        if r.language != language
-    }
-    own = _Terms.of(([t] for t in query.terms), idf)
+    if reader is None or not reader.reads(query):
+        reader = RULES
     kind = answer_kind(question)
-    best_hit = max(h.score for h in hits) or 1.0
-
-    candidates: list[_Candidate] = []
-    for hit in hits[: params.hits_considered]:
-        text = hit.article.text
-        for a, b in sentence_spans(text, hit.start, hit.end):
-            overlap = wanted.get(hit.article.language, own).overlap(text[a:b], hit.article.language)
-            score = params.hit_weight * (hit.score / best_hit) + params.overlap_weight * overlap
-            candidates.append(_Candidate(hit, (a, b), overlap, score))
-    # The answer-kind cues read the best candidates only (they cost the most); the rest,
-    # at most type_weight behind, rarely reach a quote.
-    candidates.sort(key=lambda c: -c.score)
-    for cand in candidates[: params.typed_candidates]:
-        cand.fit = type_score(
-            kind, cand.hit.article.text[slice(*cand.focus)], question, cand.hit.article.language
-        )
-        cand.score += params.type_weight * cand.fit
-    if (
-        similarity is not None
-        and max(params.sentence_cosine_weight, params.sentence_cosine_same_language) > 0
-    ):
-        _add_sentence_similarity(candidates, hits[: params.dense_hits], language, similarity, params)
-    candidates.sort(key=lambda c: -c.score)
-
-    quotes: list[Quote] = []
-    for cand in candidates:
-        taken = [(q.start, q.end) for q in quotes if q.article.id == cand.hit.article.id]
-        if any(cand.focus[0] < e and cand.focus[1] > s for s, e in taken):
-            continue
-        language_of = cand.hit.article.language
-        fit = (
-            (lambda t, lang=language_of: type_score(kind, t, question, lang))
-            if params.context_by_kind
-            else None
-        )
-        quotes.append(_quote(cand, wanted.get(language_of, own).terms, params, taken, fit))
-        if len(quotes) >= max(k, QUOTES_COMPOSED):
-            break
-    if relevance is None:
-        closest = max(hits, key=lambda h: h.dense)
-        relevance = (closest.dense, closest.article.language)
-    top_dense, closest_language = relevance
-    floor = params.min_dense
-    if params.min_dense_across is not None and _foreign(closest_language, language):
-        floor = params.min_dense_across
-    best_overlap = max((c.overlap for c in candidates), default=0.0)
-    quotes = _merge_adjacent(quotes, params.merged_words)
-    quotes = _spread(quotes, params.per_article)
-    first = next((c for c in candidates if quotes and c.focus == quotes[0].focus), None)
-    confidence = _confidence(first, params) if first is not None else 0.0
-    judged = not _foreign(closest_language, language) and language in CUE_LANGUAGES
+    terms_of = QuestionTerms.of(query)
+    candidates = gather(
+        query,
+        hits,
+        kind,
+        terms_of,
+        hits_considered=params.hits_considered,
+        hit_weight=params.hit_weight,
+        overlap_weight=params.overlap_weight,
+        type_weight=params.type_weight,
+        typed=params.typed_candidates,
+    )
+    reading = score(query, candidates, hits, reader, params, similarity)
+    if reading.confidence is not None:  # a quote's score is then the reader's, in 0..1
+        for cand, value in zip(candidates, reading.scores, strict=True):
+            cand.score = 1.0 / (1.0 + math.exp(-value))
+    order = sorted(range(len(candidates)), key=lambda i: -reading.scores[i])
+    ranked = [candidates[i] for i in order]
+    quotes = pick(query, ranked, kind, terms_of, k, params)
+    first = next((c for c in ranked if quotes and c.focus == quotes[0].focus), None)
+    verdict = judge(query, hits, candidates, first, reading, reader, params, relevance)
     if answered is None:
-        answered = top_dense >= floor or best_overlap >= params.min_overlap
-        # Close in topic is not enough: the best sentence must look like an answer.
-        answered = answered and (confidence >= params.min_confidence or not judged)
-    short = short_answer(question, kind, quotes[0], confidence, params.short) if answered and quotes else None
+        answered = verdict.answered
+    short = None
+    if answered and quotes:
+        span = None
+        if reading.spans and first is not None:
+            span = reading.spans[order[ranked.index(first)]]
+        # the rules' span (a name, number, date ... of the kind asked for, when
+        # unambiguous), else the reader's where it is sure enough
+        short = short_answer(question, kind, quotes[0], verdict.confidence, params.short)
+        if short is None and reading.confidence is not None:
+            short = _span_answer(span, quotes[0], kind, reader)
     notice = "" if answered else "The archive holds no clear answer; the nearest passages follow."
     shown = quotes[:k] if answered else quotes[: min(k, params.nearest_shown)]
     return Answer(
@@ -216,11 +157,105 @@ def compose_answer(
         more=tuple(quotes[k:]) if answered else (),
         hits=tuple(hits),
         short=short,
-        confidence=round(confidence, 4),
+        confidence=round(verdict.confidence, 4),
     )
 
 
-def _confidence(cand: _Candidate, params: QuoteParams) -> float:
+def score(
+    query: Query,
+    candidates: list[Candidate],
+    hits: Sequence[Hit],
+    reader: Reader,
+    params: QuoteParams,
+    similarity: Similarity | None = None,
+) -> Reading:
+    """The scoring stage: the sentence cosine cue where it is on, then the reader, once."""
+    if (
+        similarity is not None
+        and max(params.sentence_cosine_weight, params.sentence_cosine_same_language) > 0
+    ):
+        _add_sentence_similarity(candidates, hits[: params.dense_hits], query.language, similarity, params)
+    return reader.read(query, candidates)
+
+
+def pick(
+    query: Query,
+    ranked: Sequence[Candidate],
+    kind: str,
+    terms_of: QuestionTerms,
+    k: int,
+    params: QuoteParams,
+) -> list[Quote]:
+    """The pick and quote stages: the best candidates in order, each grown into a quote
+    that overlaps no earlier one of its article, neighbours merged, sources spread."""
+    question = query.text
+    quotes: list[Quote] = []
+    for cand in ranked:
+        taken = [(q.start, q.end) for q in quotes if q.article.id == cand.hit.article.id]
+        if any(cand.focus[0] < e and cand.focus[1] > s for s, e in taken):
+            continue
+        language_of = cand.hit.article.language
+        fit = (
+            (lambda t, lang=language_of: type_score(kind, t, question, lang))
+            if params.context_by_kind
+            else None
+        )
+        quotes.append(_quote(cand, terms_of.for_language(language_of).terms, params, taken, fit))
+        if len(quotes) >= max(k, QUOTES_COMPOSED):
+            break
+    quotes = _merge_adjacent(quotes, params.merged_words)
+    return _spread(quotes, params.per_article)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    answered: bool
+    confidence: float
+
+
+def judge(
+    query: Query,
+    hits: Sequence[Hit],
+    candidates: Sequence[Candidate],
+    first: Candidate | None,
+    reading: Reading,
+    reader: Reader,
+    params: QuoteParams,
+    relevance: tuple[float, str] | None = None,
+) -> Verdict:
+    """The judge stage: does the first quote answer? The reader's confidence where it
+    gives one; else the rules: the question close enough to the archive (relevance floor,
+    or most of its terms in one sentence), and the first sentence looking like an answer."""
+    if reading.confidence is not None:
+        return Verdict(reading.confidence >= reader.min_confidence, reading.confidence)
+    language = query.language
+    if relevance is None:
+        closest = max(hits, key=lambda h: h.dense)
+        relevance = (closest.dense, closest.article.language)
+    top_dense, closest_language = relevance
+    floor = params.min_dense
+    if params.min_dense_across is not None and _foreign(closest_language, language):
+        floor = params.min_dense_across
+    best_overlap = max((c.overlap for c in candidates), default=0.0)
+    confidence = _confidence(first, params) if first is not None else 0.0
+    judged = not _foreign(closest_language, language) and language in CUE_LANGUAGES
+    answered = top_dense >= floor or best_overlap >= params.min_overlap
+    # Close in topic is not enough: the best sentence must look like an answer.
+    answered = answered and (confidence >= params.min_confidence or not judged)
+    return Verdict(answered, confidence)
+
+
+def _span_answer(span: Span | None, quote: Quote, kind: str, reader: Reader) -> ShortAnswer | None:
+    """The reader's span as the short answer, when sure enough and inside the first quote."""
+    if span is None or span.probability < reader.min_span:
+        return None
+    if not (quote.start <= span.start < span.end <= quote.end):
+        return None
+    text = quote.article.text[span.start : span.end]
+    return ShortAnswer(text, quote.article.id, span.start, span.end, kind)
+
+
+def _confidence(cand: Candidate, params: QuoteParams) -> float:
     """How sure the archive is that ``cand``'s sentence answers (0..1): its own closeness
     to the question (or its passage's), the share of the question's terms it holds, and
     whether it holds the kind of thing asked for."""
@@ -267,7 +302,7 @@ def _merge_adjacent(quotes: list[Quote], max_words: int) -> list[Quote]:
 
 
 def _add_sentence_similarity(
-    candidates: list[_Candidate],
+    candidates: list[Candidate],
     top: Sequence[Hit],
     language: str,
     similarity: Similarity,
@@ -287,7 +322,7 @@ def _add_sentence_similarity(
     # The best few of every hit first (one hit's many sentences must not crowd out a
     # better-matching article in another language), then the best of the rest.
     per_hit: dict[int, int] = {}
-    chosen: list[_Candidate] = []
+    chosen: list[Candidate] = []
     for cand in ranked:
         if per_hit.get(id(cand.hit), 0) < params.dense_per_hit:
             per_hit[id(cand.hit)] = per_hit.get(id(cand.hit), 0) + 1
@@ -315,7 +350,7 @@ def _foreign(article_language: str, language: str) -> bool:
 
 
 def _quote(
-    cand: _Candidate,
+    cand: Candidate,
     q_terms: list[str],
     params: QuoteParams,
     taken: list[tuple[int, int]],

@@ -1,0 +1,1 @@
+"""The answer wing: from retrieved passages to the sentences, quotes and short answer that answer."""
