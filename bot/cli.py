@@ -75,6 +75,19 @@ def backend_option(f: F) -> F:
     )(f)
 
 
+def reader_option(f: F) -> F:
+    return click.option(
+        "--reader",
+        type=click.Choice(["learned", "rules"]),
+        default="learned",
+        envvar=config.ENV_READER,
+        show_default=True,
+        show_envvar=True,
+        help="What picks the answering sentences: the reader trained here (English questions; "
+        "other languages use the rules) or the rule-based scorer.",
+    )(f)
+
+
 def feeds_options(f):  # type: ignore[no-untyped-def]
     f = click.option(
         "--feeds-dir",
@@ -151,11 +164,24 @@ def user_errors() -> Iterator[None]:
         raise click.ClickException(clean(str(exc))) from exc
 
 
-def open_archive(where: Path | str, backend: str) -> Archive:
+def open_archive(where: Path | str, backend: str, reader: str = "rules") -> Archive:
+    """The archive at ``where``, answering with ``reader`` (a learned reader that cannot be
+    loaded says so once on standard error, and the rules answer)."""
+    from retrieval.answer.readers import open_reader
     from retrieval.archive import Archive
 
+    def unavailable(message: str) -> None:
+        from bot.terminal import clean
+
+        click.echo(f"warning: {clean(message)}", err=True)
+
     with user_errors():
-        return Archive.open(where, backend=backend, cache_dir=config.cache_dir())
+        return Archive.open(
+            where,
+            backend=backend,
+            cache_dir=config.cache_dir(),
+            reader=open_reader(reader, folder=config.reader_model(), on_unavailable=unavailable),
+        )
 
 
 # --------------------------------------------------------------------------- index
@@ -485,6 +511,7 @@ class DateParam(click.ParamType):
 @click.argument("question", required=False)
 @index_option
 @backend_option
+@reader_option
 @click.option(
     "-k", "--k", "k", type=click.IntRange(1, 50), default=5, show_default=True, help="Quotes to show."
 )
@@ -511,6 +538,7 @@ def ask(
     index_dir: Path,
     database_url: str | None,
     backend: str,
+    reader: str,
     k: int,
     sources: tuple[str, ...],
     since: date | None,
@@ -531,7 +559,7 @@ def ask(
     if as_of is not None and as_of > today:
         raise click.BadParameter(f"{as_of} is in the future (today is {today})", param_hint="--as-of")
     filters = filters_from(sources, since, until)
-    archive = open_archive(location(database_url, index_dir), backend)
+    archive = open_archive(location(database_url, index_dir), backend, reader)
     out = Console(highlight=False)
     if jsonl:
         for number, line in enumerate(input_lines(sys.stdin), 1):
@@ -589,6 +617,7 @@ def _jsonl_answer(
 @main.command()
 @index_option
 @backend_option
+@reader_option
 @click.option(
     "-k", "--k", "k", type=click.IntRange(1, 20), default=3, show_default=True, help="Quotes per answer."
 )
@@ -599,6 +628,7 @@ def console(
     index_dir: Path,
     database_url: str | None,
     backend: str,
+    reader: str,
     k: int,
     sources: tuple[Path, ...],
     feeds_file: Path | None,
@@ -614,7 +644,7 @@ def console(
 
     where = location(database_url, index_dir)
     read_feeds(feeds_file)  # a broken feeds file fails now
-    archive = open_archive(where, backend)
+    archive = open_archive(where, backend, reader)
     refresher = None
     if sources or feeds_file is not None:
         seconds = every_seconds(every or config.DEFAULT_EVERY) or 0.0
@@ -633,6 +663,7 @@ def console(
 @main.command()
 @index_option
 @backend_option
+@reader_option
 @click.option(
     "--token-file",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -717,6 +748,7 @@ def telegram(
     index_dir: Path,
     database_url: str | None,
     backend: str,
+    reader: str,
     token_file: Path | None,
     api_url: str,
     allowed_ids: str | None,
@@ -786,7 +818,7 @@ def telegram(
     try:
         telegram_app.run(
             settings,
-            lambda: open_archive(where, backend),
+            lambda: open_archive(where, backend, reader),
             webhook_url=webhook_url,
             webhook_secret=secret,
             listen=listen,

@@ -14,6 +14,8 @@ DEFAULT_ARTICLES = Path("seeds")
 
 ENV_INDEX = "NEWSBOT_INDEX"
 ENV_MODEL = "NEWSBOT_MODEL"
+ENV_READER = "NEWSBOT_READER"
+ENV_READER_MODEL = "NEWSBOT_READER_MODEL"
 ENV_BACKEND = "NEWSBOT_BACKEND"
 ENV_CACHE = "NEWSBOT_CACHE"
 ENV_DATABASE_URL = "NEWSBOT_DATABASE_URL"
@@ -63,6 +65,12 @@ def parse_every(value: str) -> float:
     if seconds < MIN_EVERY_SECONDS:
         raise SettingsError(f"--every {value!r}: at least {MIN_EVERY_SECONDS:g} s")
     return seconds
+
+
+def reader_model() -> Path | None:
+    """Another learned reader's folder (``NEWSBOT_READER_MODEL``), else None: the shipped one."""
+    env = os.environ.get(ENV_READER_MODEL)
+    return Path(env).expanduser() if env else None
 
 
 def cache_dir() -> Path:

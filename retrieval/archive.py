@@ -9,6 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
+from retrieval.answer.readers import Reader
+from retrieval.answer.readers.rules import RulesReader
 from retrieval.articles import Article
 from retrieval.embedding import DEFAULT_BACKEND, Embedder, ModelTraits
 from retrieval.query import Query
@@ -44,11 +46,14 @@ def quote_params_for(traits: ModelTraits) -> QuoteParams:
 class Archive:
     """Answers questions from one store. Thread-safe for concurrent ``ask`` calls."""
 
-    def __init__(self, retriever: Retriever, quote_params: QuoteParams | None = None) -> None:
+    def __init__(
+        self, retriever: Retriever, quote_params: QuoteParams | None = None, reader: Reader | None = None
+    ) -> None:
         """``quote_params`` default to :class:`QuoteParams` with the model's own relevance floor
-        and sentence scoring."""
+        and sentence scoring; ``reader`` (default: the rules) scores the candidate sentences."""
         self.retriever = retriever
         self.quote_params = quote_params or quote_params_for(retriever.embedder.traits)
+        self.reader: Reader = reader or RulesReader()
         #: sentences the composer compares with questions: read from the store when it holds
         #: them (models that index sentences), else embedded, once each
         self.sentences = VectorCache(self._sentence_vectors)
@@ -63,17 +68,18 @@ class Archive:
         cache_dir: Path | None = None,
         fusion: FusionParams = FusionParams(),
         translators: Sequence[Translator] | None = None,
+        reader: Reader | None = None,
     ) -> Archive:
         retriever = Retriever.open(
             location, embedder, backend=backend, cache_dir=cache_dir, params=fusion, translators=translators
         )
-        return cls(retriever)
+        return cls(retriever, reader=reader)
 
     def reopened(self) -> Archive:
         """The same archive, reading what its store holds now (a FAISS index folder is one
         fixed version per open store; PostgreSQL is live anyway). Model and settings are kept."""
         retriever = self.retriever.reopened()
-        return self if retriever is self.retriever else Archive(retriever, self.quote_params)
+        return self if retriever is self.retriever else Archive(retriever, self.quote_params, self.reader)
 
     @property
     def embedder(self) -> Embedder:
@@ -141,6 +147,7 @@ class Archive:
             params=self.quote_params,
             similarity=similarity if vector is not None else None,
             relevance=relevance,
+            reader=self.reader,
         )
 
     def latest(
