@@ -199,7 +199,11 @@ class Repl:
         for n, (article, quotes) in enumerate(answer.by_article(), 1):
             self.out.print(
                 styled(
-                    (f"{n}.", "bold"), " ", source_line(article), " ", (f"({len(quotes)} quote(s))", "dim")
+                    (f"{n}.", "bold"),
+                    " ",
+                    source_line(article, quotes[0].link),
+                    " ",
+                    (f"({len(quotes)} quote(s))", "dim"),
                 )
             )
 

@@ -109,7 +109,9 @@ class ConsoleAlerts:
             self.out.print(line)
             self.out.print(quote_text(story.match.quote))
             also = ", ".join(dict.fromkeys(a.source or a.title for a in story.others))
-            self.out.print(Text("   — " + source_line(story.match.article), style="green"))
+            self.out.print(
+                Text("   — " + source_line(story.match.article, story.match.quote.link), style="green")
+            )
             if also:
                 self.out.print(tt(f"   also in: {also}", "dim"))
         self.subscriptions.delivered(delivered)

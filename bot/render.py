@@ -29,6 +29,7 @@ def quote_json(q: Quote) -> dict[str, Any]:
         "source": a.source,
         "published": a.published,
         "url": a.url,
+        "link": q.link,
         "path": a.path,
         "language": a.language,
         "note": a.note,
@@ -73,12 +74,13 @@ def answer_json(answer: Answer) -> dict[str, Any]:
     return data
 
 
-def source_line(article: Article) -> str:
-    """ "RASC News Agency · Title · 2023-05-09 · https://…" (missing parts left out).
+def source_line(article: Article, link: str = "") -> str:
+    """ "RASC News Agency · Title · 2023-05-09 · https://…" (missing parts left out);
+    ``link``: where to read it (a quote's :attr:`~retrieval.types.Quote.link`), else its URL.
 
     Every part is cleaned for a terminal (:func:`bot.terminal.clean`, one line).
     """
-    where = article.url or article.path
+    where = link or article.url or article.path
     parts = [article.source, f"“{article.title}”" if article.title else "", article.published, where]
     if article.language:
         parts.append(f"[{article.language}]")
@@ -140,7 +142,9 @@ def answer_renderable(answer: Answer, *, start_number: int = 1) -> Group:
             n += 1
         parts.append(
             Text(
-                "   — " + source_line(article) + f"  (score {max(q.score for q in quotes):.2f})",
+                "   — "
+                + source_line(article, quotes[0].link)
+                + f"  (score {max(q.score for q in quotes):.2f})",
                 style="green",
             )
         )

@@ -109,10 +109,11 @@ def _merged(spans: list[tuple[int, int]], text: str) -> list[tuple[int, int]]:
     return out
 
 
-def source_html(article: Article, number: int | None = None) -> str:
-    """``[1] <b>Outlet</b> · <a href="…">Title</a> · 2023-05-09 · [en]`` (missing parts left out)."""
+def source_html(article: Article, number: int | None = None, link: str = "") -> str:
+    """``[1] <b>Outlet</b> · <a href="…">Title</a> · 2023-05-09 · [en]`` (missing parts left out);
+    ``link``: the URL to open (a quote's, at the quote), else the article's."""
     title = article.title or ""
-    url = link_url(article.url)
+    url = link_url(link) or link_url(article.url)
     label = title or (host_of(article.url) if _HTTP_URL.match(article.url) else "")
     if url and label:
         link = f'<a href="{attr(url)}">{esc(label)}</a>'
@@ -165,7 +166,7 @@ def answer_blocks(answer: Answer, numbers: dict[str, int] | None = None, *, head
         number = numbers.setdefault(article.id, len(numbers) + 1)
         rendered = [quote_html(q) for q in quotes]
         # The source line travels with the article's last quote, never alone.
-        rendered[-1] = f"{rendered[-1]}\n{source_html(article, number)}"
+        rendered[-1] = f"{rendered[-1]}\n{source_html(article, number, quotes[0].link)}"
         also = also_html(quotes[0].also)
         if also:
             rendered[-1] += f"\n{also}"
@@ -186,7 +187,7 @@ def answer_parts(
 def inline_message(question: str, quote: Quote, limit: int = LIMIT) -> str:
     """What an inline result posts into the chat: the question, one quote, its source."""
     head = f"❓ <i>{esc(question)}</i>" if question else ""
-    body, source = quote_html(quote), source_html(quote.article)
+    body, source = quote_html(quote), source_html(quote.article, link=quote.link)
     parts = pack([b for b in (head, body + "\n" + source) if b], limit)
     if len(parts) == 1:
         return parts[0]
@@ -214,7 +215,11 @@ def alert_block(
     """One alert: the topic, the quote (matching words bold), its source; the outlets of
     other copies of the story after it."""
     numbered = f"[{number}] " if number is not None else ""
-    lines = [f"🔔 <b>{esc(topic)}</b>", quote_html(quote), numbered + source_html(quote.article)]
+    lines = [
+        f"🔔 <b>{esc(topic)}</b>",
+        quote_html(quote),
+        numbered + source_html(quote.article, link=quote.link),
+    ]
     outlets = list(dict.fromkeys(a.source or a.title or a.id for a in also))
     if outlets:
         lines.append(

@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 from retrieval.articles import Article
 from retrieval.dates import published_span
+from retrieval.urls import text_fragment_link
 
 
 @dataclass(frozen=True)
@@ -117,6 +118,14 @@ class Quote:
     @property
     def text(self) -> str:
         return self.article.text[self.start : self.end]
+
+    @property
+    def link(self) -> str:
+        """Where to read it: the article's URL opening at the quote (a text fragment), else
+        its file path."""
+        if not self.article.url:
+            return self.article.path
+        return text_fragment_link(self.article.url, self.text)
 
     @property
     def cut_before(self) -> bool:
