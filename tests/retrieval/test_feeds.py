@@ -313,6 +313,41 @@ def test_summary_only_entries_get_their_pages_and_bad_pages_keep_the_summary(
     }
 
 
+_BOMB_CHILD = """
+import json, resource, sys
+from pathlib import Path
+from retrieval.feeds import poll_feeds
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+report = poll_feeds(sys.argv[2:], Path(sys.argv[1]))
+after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+reasons = [f.reason for f in report.feeds] + [s.reason for s in report.summary_only]
+print(json.dumps({"grew_kib": after - before, "reasons": reasons}))
+"""
+
+
+def test_a_stacked_gzip_bomb_stops_at_the_size_limit_in_bounded_memory(
+    server: FeedServer, tmp_path: Path
+) -> None:
+    # 256 MiB of zeros gzipped twice: about 1 KB on the wire, as a feed and as a linked page
+    server.add_bomb("/bomb.xml", "application/rss+xml")
+    server.add_bomb("/a/bomb", "text/html; charset=utf-8")
+    feed = server.add_feed("/news")
+    feed.add(Entry("bomb", "A page that explodes", server.url("/a/bomb"), summary="Short."))
+    child = subprocess.run(
+        [sys.executable, "-c", _BOMB_CHILD, str(tmp_path), server.url("/bomb.xml"), server.url("/news")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert child.returncode == 0, child.stderr
+    got = json.loads(child.stdout)
+    feed_reason, _, page_reason = got["reasons"]
+    assert feed_reason.startswith("too large: over the 10,485,760-byte limit")
+    assert page_reason.startswith("page: too large: over the 5,242,880-byte limit")
+    assert got["grew_kib"] < 64 * 1024, f"peak memory grew by {got['grew_kib'] // 1024} MiB"
+
+
 def test_every_bad_feed_is_reported_by_url_and_the_good_ones_still_land(
     server: FeedServer, tmp_path: Path
 ) -> None:
