@@ -299,7 +299,7 @@ def test_summary_only_entries_get_their_pages_and_bad_pages_keep_the_summary(
 
     server.add_page("/a/bridge", article_page("Bridge reopens", full_text("bridge")))
     feed.add(Entry("bridge", "Bridge reopens", server.url("/a/bridge"), summary="The bridge…"))
-    [second] = poll([server.url("/news")], tmp_path, at=T0 + timedelta(hours=1)).feeds
+    [second] = poll([server.url("/news")], tmp_path, at=T0 + timedelta(minutes=30)).feeds
 
     assert second.new == (server.url("/news") + "#bridge",) and second.pages_fetched == 1
     assert {
@@ -414,6 +414,7 @@ def test_every_bad_feed_is_reported_by_url_and_the_good_ones_still_land(
         "new": 1,
         "updated": 0,
         "pages_fetched": 0,
+        "pages_retried": 0,
         "summary_only": 0,
         "bad_lines": 0,
     }
@@ -755,3 +756,59 @@ def test_report_carries_bad_feed_list_lines_and_is_json(server: FeedServer, tmp_
         }
     ]
     assert data["feeds"][0]["status"] == "fetched" and data["started"] == T0.isoformat()
+
+
+def test_failed_pages_are_asked_again_with_back_off_and_indexed_in_full_once_they_work(
+    server: FeedServer, tmp_path: Path
+) -> None:
+    from functools import partial
+
+    from retrieval.store import open_store
+    from retrieval.updates import update
+
+    feed = server.add_feed("/news")
+    server.add_page("/a/ok", article_page("Tram", full_text("tram line")))
+    server.add_page("/a/late", article_page("Ferry", full_text("ferry route")))
+    for guid in ("ok", "fixed", "gone", "late"):  # newest first in the feed: "late" is over the limit
+        feed.entries.append(Entry(guid, guid.title(), server.url(f"/a/{guid}"), summary=f"In short: {guid}…"))
+    limits = replace(FAST, pages_per_feed=3)
+    index, state = tmp_path / "index", tmp_path / "feeds"
+
+    def round_at(hours: float):  # type: ignore[no-untyped-def]
+        at = T0 + timedelta(hours=hours)
+        poll = partial(poll_feeds, now=at, limits=limits)
+        return update(index, [], [server.url("/news")], state, "hashing-256", poll=poll)
+
+    first = round_at(0)
+    reasons = {s.id.rsplit("#", 1)[1]: s.reason for s in first.poll.summary_only}  # type: ignore[union-attr]
+    assert reasons == {
+        "fixed": "page: HTTP 404 Not Found",
+        "gone": "page: HTTP 404 Not Found",
+        "late": "page limit of this round reached (3 per feed)",
+    }
+    # the next round (the feed unchanged: 304) asks the page left over, not the failed ones
+    second = round_at(0.25)
+    assert second.poll.feeds[0].status == "not_modified"  # type: ignore[union-attr]
+    assert [i.rsplit("#", 1)[1] for i in second.index.updated] == ["late"]
+    assert [server.requests[f"/a/{g}"] for g in ("ok", "fixed", "gone", "late")] == [1, 1, 1, 1]
+
+    server.add_page("/a/fixed", article_page("Fixed", full_text("harbour crane")))
+    rounds = {}
+    for hours, asked in [(0.9, 1), (1.0, 2), (4.9, 2), (5.0, 3), (28.9, 3), (29.0, 4), (99.0, 4)]:
+        rounds[hours] = round_at(hours)  # tries after 1 h, 4 h and 1 day more, then no more
+        assert server.requests["/a/gone"] == asked, hours
+    assert [i.rsplit("#", 1)[1] for i in rounds[1.0].index.updated] == ["fixed"]  # in full now
+    assert server.requests["/a/fixed"] == 2 and server.requests["/a/ok"] == 1
+    [gone] = rounds[29.0].poll.summary_only  # type: ignore[union-attr]
+    assert gone.reason == "page: HTTP 404 Not Found (given up after 4 tries)"
+    arts = {a.id.rsplit("#", 1)[1]: a for a in load_articles([state / "articles"]).articles}
+    assert "Paragraph 5 on the harbour crane" in arts["fixed"].text and not arts["fixed"].note
+    assert "Paragraph 5 on the ferry route" in arts["late"].text
+    assert arts["gone"].note == "summary only (page: HTTP 404 Not Found (given up after 4 tries))"
+    store = open_store(index)
+    try:
+        stored = store.manifest().articles  # type: ignore[union-attr]
+    finally:
+        store.close()
+    assert {i.rsplit("#", 1)[1] for i in stored} == {"ok", "fixed", "gone", "late"}
+    assert stored[server.url("/news#fixed")].hash == arts["fixed"].content_hash  # the full text
