@@ -129,9 +129,12 @@ def every_seconds(value: str | None) -> float | None:
         raise click.BadParameter(str(exc), param_hint="--every") from exc
 
 
-def default_sources(sources: tuple[Path, ...], feeds: FeedList | None) -> list[Path]:
-    """The article folders of a command: those given, else seeds/ (unless feeds are given)."""
-    if sources or feeds is not None:
+def default_sources(
+    sources: tuple[Path, ...], feeds: FeedList | None, forget: tuple[Path, ...] = ()
+) -> list[Path]:
+    """The article folders of a command: those given, else seeds/ (unless feeds are given,
+    or sources forgotten)."""
+    if sources or feeds is not None or forget:
         return list(sources)
     if not config.DEFAULT_ARTICLES.exists():
         raise click.ClickException("no seeds/ folder here: pass --articles DIR (or --feeds FILE)")
@@ -204,7 +207,14 @@ def open_archive(where: Path | str, backend: str) -> Archive:
 @click.option(
     "--allow-removal",
     is_flag=True,
-    help="Let this run remove more than half of the archive's articles (their files are gone).",
+    help="Let this run remove more than half of the articles of the sources it reads (their files are gone).",
+)
+@click.option(
+    "--forget-source",
+    "forget",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="Remove a source the archive remembers (see newsbot sources) and its articles; repeatable.",
 )
 @feeds_options
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
@@ -219,13 +229,15 @@ def index(
     overlap: int | None,
     index_type: str,
     allow_removal: bool,
+    forget: tuple[Path, ...],
     feeds_file: Path | None,
     feeds_dir: Path | None,
     as_json: bool,
 ) -> None:
     """Bring the index in step with the articles (only changed articles are embedded).
 
-    With --feeds it fetches the feeds first (one round, e.g. for cron)."""
+    With --feeds it fetches the feeds first (one round, e.g. for cron). The archive remembers
+    its sources: articles of sources this run does not name are kept (newsbot sources)."""
     where = location(database_url, index_dir)
     if isinstance(where, str) and index_type != "auto":
         raise click.BadParameter("FAISS index types apply to --index folders only", param_hint="--index-type")
@@ -233,7 +245,7 @@ def index(
     with _progress(enabled=not as_json and sys.stderr.isatty()) as on_progress:
         result = run_update(
             where,
-            default_sources(sources, feeds),
+            default_sources(sources, feeds, forget),
             feeds,
             config.feeds_dir(where, feeds_dir),
             model,
@@ -244,6 +256,8 @@ def index(
             backend=backend,
             cache_dir=config.cache_dir(),
             on_progress=on_progress,
+            feeds_file=feeds_file,
+            forget=forget,
         )
     if as_json:
         click.echo(json_line(result.as_dict() if feeds is not None else result.index.as_dict()))
@@ -339,6 +353,8 @@ def _print_report(report: IndexReport) -> None:
         rows.insert(8, ("warnings", str(warnings)))
     if report.kept:  # their source looked gone (an empty folder …): nothing was removed
         rows.insert(6, ("kept", str(len(report.kept))))
+    if report.others:  # sources the archive remembers that this run did not read
+        rows.insert(3, ("other sources", f"{report.others} articles kept (newsbot sources)"))
     if report.sentences_embedded:  # models that index sentences (the multilingual one)
         rows.append(("sentences", f"{report.sentences_embedded} embedded in {report.sentence_seconds:.1f} s"))
     for key, value in rows:
@@ -352,8 +368,83 @@ def _print_report(report: IndexReport) -> None:
     for reason, count in Counter(p.reason for p in report.kept).items():
         noun = "article" if count == 1 else "articles"
         out.print(styled(("kept", "yellow"), f" {count} {noun}: ", reason.removeprefix("kept: ")))
+    for source, count in report.forgotten:
+        out.print(
+            styled(
+                ("forgot", "yellow"), f" source {display_path(source)}: {_count(count, 'article')} removed"
+            )
+        )
     if not report.wrote:
         out.print(styled(("index already up to date", "green")))
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
+# --------------------------------------------------------------------------- sources
+
+
+@main.command()
+@index_option
+@click.option("--json", "as_json", is_flag=True, help="Print the sources as one JSON object.")
+def sources(index_dir: Path, database_url: str | None, as_json: bool) -> None:
+    """List the sources the archive remembers (folders and feeds files) and their articles.
+
+    A run of newsbot index keeps the articles of the sources it does not name; remove one
+    with newsbot index --forget-source PATH."""
+    import os
+
+    from rich.console import Console
+    from rich.table import Table
+
+    from bot.terminal import text
+    from retrieval.store import open_store
+
+    with user_errors():
+        store = open_store(location(database_url, index_dir))
+        try:
+            manifest = store.manifest()
+        finally:
+            store.close()
+    remembered = manifest.sources
+    counts = dict.fromkeys((s.path for s in remembered), 0)
+    unsourced = 0
+    for entry in manifest.articles.values():
+        path = os.path.abspath(entry.path) if entry.path else ""
+        owner = next((s.path for s in remembered if path and _within(path, s.path)), None)
+        if owner is None:
+            unsourced += 1
+        else:
+            counts[owner] += 1
+    if as_json:
+        listed = [s.as_json() | {"articles": counts[s.path]} for s in remembered]
+        click.echo(json_line({"index": store.location, "sources": listed, "unsourced": unsourced}))
+        return
+    out = Console(highlight=False)
+    table = Table(box=None, pad_edge=False)
+    for column in ("source", "kind", "articles"):
+        table.add_column(column)
+    for s in remembered:
+        kind = f"feeds {display_path(s.feeds)}" if s.feeds else "articles"
+        table.add_row(text(display_path(s.path)), text(kind, one_line=True), str(counts[s.path]))
+    if unsourced:
+        table.add_row(
+            text("(none remembered)"), text("indexed before sources were remembered"), str(unsourced)
+        )
+    out.print(table)
+
+
+def _within(path: str, folder: str) -> bool:
+    import os
+
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+def display_path(path: str) -> str:
+    from retrieval.articles import display_path as shown
+
+    return shown(path)
 
 
 # --------------------------------------------------------------------------- watch
@@ -437,6 +528,7 @@ def watch(
                 allow_removal=allow_removal,
                 backend=backend,
                 cache_dir=config.cache_dir(),
+                feeds_file=feeds_file,
             )
         except click.ClickException as exc:  # this round failed (database down, feeds busy): say so, go on
             out.print(styled(("round failed", "red"), ": ", exc.format_message()))

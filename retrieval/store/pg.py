@@ -190,7 +190,7 @@ class PgStore(VectorStore):
                 passages=int(passages),
                 index_type="pgvector-hnsw",
                 created=meta.get("created", ""),
-                extra={"tokenizer": meta.get("tokenizer", 1)},
+                extra={"tokenizer": meta.get("tokenizer", 1), "sources": meta.get("sources") or []},
             )
 
         return self._run(read)
@@ -485,6 +485,13 @@ class PgStore(VectorStore):
 
         self._run(write)
 
+    def _set_sources(self, sources: Sequence[Mapping[str, str]]) -> None:
+        def write(conn: psycopg.Connection[Any]) -> None:
+            with conn.transaction():
+                _set_meta(conn, "sources", [dict(s) for s in sources])
+
+        self._run(write)
+
     def _put(
         self,
         article: Article,
@@ -661,6 +668,10 @@ class PgWriter(StoreWriter):
 
     def set_chunking(self, chunking: dict[str, int]) -> None:
         self.store._set_chunking(chunking)
+
+    def set_sources(self, sources: Sequence[Mapping[str, str]]) -> None:
+        self.store._set_sources(sources)
+        self.written = True
 
     def put_article(
         self,

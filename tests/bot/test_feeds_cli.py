@@ -141,3 +141,49 @@ def test_an_entry_whose_page_cannot_be_had_is_indexed_as_its_summary_and_marked(
     assert first["text"] == "The new dam opened on Monday." and first["note"].startswith("summary only (")
     shown = CliRunner().invoke(main, ["ask", "When did the new dam open?", "--index", str(index)]).output
     assert "(summary only (" in " ".join(shown.split())
+
+
+@pytest.mark.parametrize("kind", ["folder", pytest.param("postgresql", marks=pytest.mark.postgresql)])
+def test_an_archive_fed_by_a_folder_and_a_feeds_file_in_turns_keeps_both(
+    kind: str, server: FeedServer, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    feed = server.add_feed("/news.xml", title="Harbour Gazette")
+    for n in range(2):
+        feed.add(Entry(f"f{n}", f"Feed story {n}", server.url(f"/f{n}"), content=story(f"ferry {n}")))
+    listing = feeds_file(tmp_path, server.url("/news.xml"))
+    folder = tmp_path / "art"
+    for n in range(3):
+        write(
+            folder / f"a{n}.json", json.dumps({"id": f"a{n}", "title": f"A{n}", "text": story(f"tram {n}")})
+        )
+    store = (
+        ["--store", request.getfixturevalue("pg_url")]
+        if kind == "postgresql"
+        else ["--index", str(tmp_path / "i")]
+    )
+    common = [*store, "--model", MODEL, "--feeds-dir", str(tmp_path / "feeds")]
+
+    assert invoke("index", "--articles", str(folder), *common)["articles"] == 3
+    fed = invoke("index", "--feeds", str(listing), *common)["index"]
+    assert (fed["articles"], len(fed["added"]), fed["removed"], fed["other_sources_articles"]) == (
+        5,
+        2,
+        [],
+        3,
+    )
+    again = invoke("index", "--articles", str(folder), *common)
+    assert (again["articles"], again["removed"], again["other_sources_articles"]) == (5, [], 2)
+
+    listed = invoke("sources", *store)
+    entries = str((tmp_path / "feeds" / "articles").resolve())
+    assert [(s["path"], s.get("feeds"), s["articles"]) for s in listed["sources"]] == [
+        (str(folder.resolve()), None, 3),
+        (entries, str(listing.resolve()), 2),
+    ]
+    # removing a source is explicit, and said
+    result = CliRunner().invoke(main, ["index", "--forget-source", entries, *common])
+    assert result.exit_code == 0, result.output
+    assert f"forgot source {entries}: 2 articles removed" in " ".join(result.output.split())
+    assert [s["path"] for s in invoke("sources", *store)["sources"]] == [str(folder.resolve())]
+    unknown = CliRunner().invoke(main, ["index", "--forget-source", str(tmp_path / "nope"), *common])
+    assert unknown.exit_code == 1 and "is not a source of" in unknown.output
