@@ -140,6 +140,14 @@ class FeedStore:
             finally:
                 fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
+    def sweep(self) -> int:
+        """Remove the temporary files a killed poller left (``.<name>.<pid>.<token>.tmp``);
+        call it holding ``lock()``, when no write is under way. Returns how many."""
+        found = [*self.state_dir.glob(".*.tmp"), *self.articles_dir.glob("*/.*.tmp")]
+        for path in found:
+            path.unlink(missing_ok=True)
+        return len(found)
+
     # ------------------------------------------------------------------ feed state
 
     def load(self, url: str) -> FeedState:

@@ -91,8 +91,11 @@ class SummaryOnly:
 
 @dataclass(frozen=True)
 class RefusedLink:
+    """An entry's link that was not fetched: refused by the guard, or its host unknown."""
+
     url: str
-    reason: str
+    reason: str  # "cannot resolve HOST: …" for a DNS failure
+    entry: str = ""  # the entry's title (else its id)
 
 
 @dataclass(frozen=True)
@@ -220,6 +223,7 @@ def poll_feeds(
     clock = _clock(now)
     store = FeedStore(Path(state_dir))
     with store.lock(lock_timeout):
+        store.sweep()  # what a poller killed mid-write left behind
         started = clock()
         client = (client_factory or _default_client(limits))()
         try:
@@ -454,8 +458,8 @@ class _Round:
             else:
                 page, why, asked = self._page(item.link, item.text, trusted)
                 pages += asked
-                if why.startswith("link refused: "):
-                    refused.append(RefusedLink(item.link, why.removeprefix("link refused: ")))
+                if _refused(why):
+                    refused.append(RefusedLink(item.link, _refused(why), item.title or item.id))
             record = item.record(outlet, page, why, t)
             if record is None:
                 skipped.append(item.link or item.title or item.identity)
@@ -463,7 +467,7 @@ class _Round:
             pending.pop(key, None)
             if why:
                 if _retryable(why):
-                    record["summary_reason"] = why = self._schedule(record, why, 0, asked, t, key, pending)
+                    record["summary_reason"] = why = self._schedule(record, why, 0, t, key, pending)
                 summary_only.append(SummaryOnly(record["id"], item.link, why))
             if old is not None and same_record(old, record):
                 unchanged += 1
@@ -490,13 +494,14 @@ class _Round:
         record: dict[str, Any],
         why: str,
         tries: int,
-        asked: bool,
         t: datetime,
         key: str,
         pending: dict[str, str],
     ) -> str:
         """Set when ``record``'s page is asked again (in ``record`` and ``pending``); the
-        reason to store, which says so when the page is given up."""
+        reason to store, which says so when the page is given up. A page left over by the
+        round's limit is not a try: it is asked in the next round."""
+        asked = not why.startswith(_LIMIT_PREFIX)
         tries += asked
         waits = self.limits.page_retries
         record.pop("page_retry", None)
@@ -535,11 +540,11 @@ class _Round:
                 self.store.write_entry(source.url, key, record)
                 updated.append(str(record.get("id")))
                 continue
-            if why.startswith("link refused: "):
-                refused.append(RefusedLink(old["url"], why.removeprefix("link refused: ")))
+            if _refused(why):
+                refused.append(RefusedLink(old["url"], _refused(why), str(old.get("title") or old.get("id"))))
             tries = old["page_tries"] if isinstance(old.get("page_tries"), int) else 0
             if _retryable(why):
-                why = self._schedule(record, why, tries, asked, t, key, pending)
+                why = self._schedule(record, why, tries, t, key, pending)
             else:
                 pending.pop(key, None)
                 record.pop("page_retry", None)
@@ -568,8 +573,9 @@ class _Round:
                 slots=self.slots,
                 resolve=self.resolve,
             )
-        except Refused as exc:
-            return None, f"link refused: {exc}", False
+        except Refused as exc:  # a DNS failure may pass: asked again like a failed page
+            unknown = str(exc).startswith("cannot resolve ")
+            return None, f"page: {exc}" if unknown else f"link refused: {exc}", False
         except (FetchError, ArticleError) as exc:
             return None, f"page: {exc}", True
         if len(page.extracted.text) <= len(feed_text):
@@ -579,6 +585,13 @@ class _Round:
 
 _LIMIT_PREFIX = "page limit of this round reached"
 _LIMIT_REACHED = _LIMIT_PREFIX + " ({} per feed)"
+
+
+def _refused(why: str) -> str:
+    """The guard's reason when a page was not asked for (refused, or its host unknown)."""
+    if why.startswith("link refused: "):
+        return why.removeprefix("link refused: ")
+    return why.removeprefix("page: ") if why.startswith("page: cannot resolve ") else ""
 
 
 def _retryable(why: str) -> bool:
@@ -705,11 +718,17 @@ def _bozo(parsed: Any) -> str:
 
 
 def _leniency_note(parsed: Any) -> str:
-    """A note when feedparser had to recover from broken XML (encoding notices aside)."""
+    """A note when feedparser had to recover: from broken XML, or from bytes that are not in
+    the encoding the feed declares (read in the one they fit; its entries are kept)."""
     from xml.sax import SAXException
 
-    if isinstance(parsed.get("bozo_exception"), SAXException):
+    from feedparser import CharacterEncodingOverride
+
+    problem = parsed.get("bozo_exception")
+    if isinstance(problem, SAXException):
         return f"malformed XML, read leniently: {_bozo(parsed)}"
+    if isinstance(problem, CharacterEncodingOverride):
+        return f"wrong encoding, read anyway: {_bozo(parsed)}"
     return ""
 
 

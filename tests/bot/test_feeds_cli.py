@@ -187,3 +187,52 @@ def test_an_archive_fed_by_a_folder_and_a_feeds_file_in_turns_keeps_both(
     assert [s["path"] for s in invoke("sources", *store)["sources"]] == [str(folder.resolve())]
     unknown = CliRunner().invoke(main, ["index", "--forget-source", str(tmp_path / "nope"), *common])
     assert unknown.exit_code == 1 and "is not a source of" in unknown.output
+
+
+def test_refused_entry_links_are_one_line_per_problem_with_the_feed_the_entry_and_the_link(
+    tmp_path: Path,
+) -> None:
+    import socket
+
+    import httpx
+
+    from bot.summaries import feed_problems
+    from retrieval.feeds import poll_feeds
+    from retrieval.indexer import IndexReport
+    from retrieval.updates import UpdateReport
+
+    links = [f"http://gone.example/{n}" for n in range(3)] + ["javascript:alert(1)"] * 2
+    links += ["http://0.0.0.0/admin"]
+    items = "".join(
+        f"<item><guid>g{n}</guid><title>Story {n}</title><link>{link}</link><description>Short.</description></item>"
+        for n, link in enumerate(links)
+    )
+    body = f"<rss version='2.0'><channel><title>Tips</title>{items}</channel></rss>".encode()
+
+    def resolve(host: str, port: int, **_: object) -> list[tuple[object, ...]]:
+        if host == "gone.example":
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("93.184.216.34", port))]
+
+    poll = poll_feeds(
+        ["https://tips.example/feed"],
+        tmp_path,
+        client_factory=lambda: httpx.Client(
+            transport=httpx.MockTransport(lambda r: httpx.Response(200, content=body))
+        ),
+        resolve=resolve,
+        now=datetime(2024, 6, 1, tzinfo=UTC),
+    )
+    now = datetime.now(UTC)
+    lines = [
+        f"feed {where}: {reason}"
+        for where, reason in feed_problems(UpdateReport(poll, IndexReport("i", "m"), now, now))
+    ]
+    assert lines == [
+        "feed https://tips.example/feed: entry 'Story 0' links to http://gone.example/0: "
+        "cannot resolve gone.example: Name or service not known (and 2 more entries)",
+        "feed https://tips.example/feed: entry 'Story 3' links to javascript:alert(1): "
+        "refused: only http and https URLs are fetched, not 'javascript' (and 1 more entry)",
+        "feed https://tips.example/feed: entry 'Story 5' links to http://0.0.0.0/admin: "
+        "refused: 0.0.0.0 is an unspecified address; only public hosts are fetched from a feed's links",
+    ]
