@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from bot import config
-from bot.terminal import json_line
+from bot.terminal import counted, json_line
 
 if TYPE_CHECKING:
     from retrieval.archive import Archive
@@ -314,12 +314,11 @@ def _progress(enabled: bool) -> Iterator[OnProgress | None]:
 
 def _print_poll(result: UpdateReport) -> None:
     """Each feed that did not simply work, by URL and reason; then the round in one line."""
-    from rich.console import Console
-
     from bot.summaries import feed_problems, round_line
+    from bot.terminal import console as output
     from bot.terminal import styled
 
-    out = Console(highlight=False)
+    out = output()
     for where, reason in feed_problems(result):
         out.print(styled(("feed", "yellow"), " ", where, ": ", reason))
     out.print(styled((round_line(result), "bold")))
@@ -327,12 +326,12 @@ def _print_poll(result: UpdateReport) -> None:
 
 def _print_report(report: IndexReport) -> None:
     """The summary; paths, ids and reasons through :mod:`bot.terminal` (never markup)."""
-    from rich.console import Console
     from rich.table import Table
 
+    from bot.terminal import console as output
     from bot.terminal import styled, text
 
-    out = Console(highlight=False)
+    out = output()
     table = Table(show_header=False, box=None, pad_edge=False)
     rows = [
         ("index", report.location),
@@ -354,7 +353,7 @@ def _print_report(report: IndexReport) -> None:
     if report.kept:  # their source looked gone (an empty folder …): nothing was removed
         rows.insert(6, ("kept", str(len(report.kept))))
     if report.others:  # sources the archive remembers that this run did not read
-        rows.insert(3, ("other sources", f"{report.others} articles kept (newsbot sources)"))
+        rows.insert(3, ("other sources", f"{counted(report.others, 'article')} kept (newsbot sources)"))
     if report.sentences_embedded:  # models that index sentences (the multilingual one)
         rows.append(("sentences", f"{report.sentences_embedded} embedded in {report.sentence_seconds:.1f} s"))
     for key, value in rows:
@@ -366,20 +365,17 @@ def _print_report(report: IndexReport) -> None:
     for p in report.duplicates:
         out.print(styled(("duplicate", "dim"), " ", p.path, ": ", p.reason))
     for reason, count in Counter(p.reason for p in report.kept).items():
-        noun = "article" if count == 1 else "articles"
-        out.print(styled(("kept", "yellow"), f" {count} {noun}: ", reason.removeprefix("kept: ")))
+        out.print(
+            styled(("kept", "yellow"), f" {counted(count, 'article')}: ", reason.removeprefix("kept: "))
+        )
     for source, count in report.forgotten:
         out.print(
             styled(
-                ("forgot", "yellow"), f" source {display_path(source)}: {_count(count, 'article')} removed"
+                ("forgot", "yellow"), f" source {display_path(source)}: {counted(count, 'article')} removed"
             )
         )
     if not report.wrote:
         out.print(styled(("index already up to date", "green")))
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
 # --------------------------------------------------------------------------- sources
@@ -395,9 +391,9 @@ def sources(index_dir: Path, database_url: str | None, as_json: bool) -> None:
     with newsbot index --forget-source PATH."""
     import os
 
-    from rich.console import Console
     from rich.table import Table
 
+    from bot.terminal import console as output
     from bot.terminal import text
     from retrieval.store import open_store
 
@@ -421,7 +417,7 @@ def sources(index_dir: Path, database_url: str | None, as_json: bool) -> None:
         listed = [s.as_json() | {"articles": counts[s.path]} for s in remembered]
         click.echo(json_line({"index": store.location, "sources": listed, "unsourced": unsourced}))
         return
-    out = Console(highlight=False)
+    out = output()
     table = Table(box=None, pad_edge=False)
     for column in ("source", "kind", "articles"):
         table.add_column(column)
@@ -499,9 +495,8 @@ def watch(
     import signal
     import threading
 
-    from rich.console import Console
-
     from bot.summaries import feed_problems, round_line
+    from bot.terminal import console as output
     from bot.terminal import styled
     from retrieval.embedding import LazyEmbedder, resolve_model
 
@@ -514,7 +509,7 @@ def watch(
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
-    out = Console(highlight=False, stderr=as_json)
+    out = output(stderr=as_json)
     embedder: Any = model  # a name until the first round tells which model the index has
     done = 0
     while not stop.is_set():
@@ -612,9 +607,8 @@ def ask(
     jsonl: bool,
 ) -> None:
     """Answer QUESTION, or each line of standard input when QUESTION is left out."""
-    from rich.console import Console
-
     from bot.render import answer_json, answer_renderable
+    from bot.terminal import console as output
     from bot.terminal import input_lines, styled
 
     if jsonl and question is not None:
@@ -624,7 +618,7 @@ def ask(
         raise click.BadParameter(f"{as_of} is in the future (today is {today})", param_hint="--as-of")
     filters = filters_from(sources, since, until)
     archive = open_archive(location(database_url, index_dir), backend)
-    out = Console(highlight=False)
+    out = output()
     if jsonl:
         for number, line in enumerate(input_lines(sys.stdin), 1):
             if line.strip():
