@@ -534,7 +534,7 @@ def _check_removal(gone: int, stored: int, allowed: bool, full_drops_kept: bool,
         )
     if gone and gone * 2 > stored and not allowed:
         raise SourceError(
-            f"this refresh would remove {gone} of the {stored} articles in {location} (their files are "
+            f"this refresh would remove {gone} of the {_articles(stored)} in {location} (their files are "
             "gone); check the article folders, or allow it (newsbot index --allow-removal)"
         )
 
