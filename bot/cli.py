@@ -446,6 +446,10 @@ def display_path(path: str) -> str:
 # --------------------------------------------------------------------------- watch
 
 
+#: seconds before a failed watch round is tried again (doubling, at most --every)
+RETRY_FIRST = 30.0
+
+
 def articles_option(help_text: str):  # type: ignore[no-untyped-def]
     def option(f):  # type: ignore[no-untyped-def]
         return click.option(
@@ -511,8 +515,9 @@ def watch(
         signal.signal(sig, lambda *_: stop.set())
     out = output(stderr=as_json)
     embedder: Any = model  # a name until the first round tells which model the index has
-    done = 0
+    done = failures = 0
     while not stop.is_set():
+        wait = seconds
         try:
             result = run_update(
                 where,
@@ -526,8 +531,13 @@ def watch(
                 feeds_file=feeds_file,
             )
         except click.ClickException as exc:  # this round failed (database down, feeds busy): say so, go on
-            out.print(styled(("round failed", "red"), ": ", exc.format_message()))
+            failures += 1  # the next one sooner, backing off: 30 s, 1 min, 2 min … up to --every
+            wait = min(seconds, RETRY_FIRST * 2 ** (failures - 1))
+            out.print(
+                styled(("round failed", "red"), ": ", exc.format_message(), f" (next try in {wait:g} s)")
+            )
         else:
+            failures = 0
             if not isinstance(embedder, LazyEmbedder):  # load the model once, keep it for later rounds
                 embedder = LazyEmbedder(resolve_model(result.index.model), backend, config.cache_dir())
             if as_json:
@@ -539,7 +549,7 @@ def watch(
         done += 1
         if rounds is not None and done >= rounds:
             break
-        stop.wait(seconds)
+        stop.wait(wait)
 
 
 # --------------------------------------------------------------------------- ask

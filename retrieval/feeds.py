@@ -524,7 +524,7 @@ class _Round:
         refused: list[RefusedLink] = []
         asked_total = retried = 0
         for _, key in due:
-            if asked_total >= budget:
+            if retried >= budget:  # a try costs a request, or a DNS lookup that failed
                 break
             old = self.store.read_entry(source.url, key)
             if old is None or old.get("summary_only") is not True or not isinstance(old.get("url"), str):

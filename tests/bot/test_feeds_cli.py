@@ -236,3 +236,31 @@ def test_refused_entry_links_are_one_line_per_problem_with_the_feed_the_entry_an
         "feed https://tips.example/feed: entry 'Story 5' links to http://0.0.0.0/admin: "
         "refused: 0.0.0.0 is an unspecified address; only public hosts are fetched from a feed's links",
     ]
+
+
+def test_watch_tries_a_failed_round_again_sooner_backing_off(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import click
+
+    import bot.cli
+
+    def down(*args: object, **kwargs: object) -> None:
+        raise click.ClickException("cannot reach a writable (primary) PostgreSQL database")
+
+    monkeypatch.setattr(bot.cli, "run_update", down)
+    monkeypatch.setattr(bot.cli, "RETRY_FIRST", 0.05)
+    folder = tmp_path / "art"
+    folder.mkdir()
+    started = time.monotonic()
+    result = CliRunner().invoke(
+        main, ["watch", "-a", str(folder), "--index", str(tmp_path / "i"), "--every", "1h", "--rounds", "3"]
+    )
+    assert result.exit_code == 0, result.output
+    assert time.monotonic() - started < 10  # not an hour
+    out = " ".join(result.output.split())
+    for wait in ("0.05", "0.1", "0.2"):
+        assert (
+            f"round failed: cannot reach a writable (primary) PostgreSQL database (next try in {wait} s)"
+            in out
+        )
