@@ -244,7 +244,7 @@ class _Run:
         elif manifest.chunking != params.as_dict() or retokenize:
             self.writer.set_chunking(params.as_dict())
         remembered = [s.as_json() for s in plan.sources]
-        if full or manifest is None or remembered != manifest.extra.get("sources"):
+        if full or manifest is None or remembered != (manifest.extra.get("sources") or []):
             self.writer.set_sources(remembered)
         base = {} if full or manifest is None else stored
         stories = self._stories(todo, removed, base, loaded.articles)

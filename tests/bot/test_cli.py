@@ -390,7 +390,7 @@ def test_ask_jsonl_answers_each_line_and_says_what_is_wrong_with_the_others(
 def test_every_command_quiets_the_schedulers_info_lines(tmp_path: Path, runner: CliRunner) -> None:
     import logging
 
-    logging.getLogger("apscheduler").setLevel(logging.NOTSET)
+    logging.getLogger("apscheduler").setLevel(logging.INFO)  # as logging.basicConfig(level=INFO) leaves it
     runner.invoke(main, ["sources", "--index", str(tmp_path / "none")])
     # PTB's job queue (apscheduler) logs every refresh round at INFO otherwise
     assert logging.getLogger("apscheduler.scheduler").getEffectiveLevel() == logging.WARNING

@@ -283,12 +283,17 @@ def test_an_indexer_rides_out_a_server_restart(own_server: PgServer, tmp_path: P
 
 _READER = """
 import json, logging, os, sys, time
+from retrieval.archive import Archive
+from retrieval.embedding import HashingEmbedder
+from retrieval.retriever import Retriever
 from retrieval.store.pg import PgStore
 logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
 store = PgStore(sys.argv[1], retries=8, retry_wait=0.1)
+archive = Archive(Retriever(store, HashingEmbedder(64)))
 while not os.path.exists(sys.argv[2]):
     try:
-        store.lexical_search(["harbour"], 5)
+        answer = archive.ask("When did the harbour of town 3 reopen?")
+        assert answer.quotes, "no quote"
         print(json.dumps({"ok": True, "passages": store.count()}), flush=True)
     except Exception as exc:
         print(json.dumps({"ok": False, "error": str(exc)}), flush=True)
@@ -342,13 +347,13 @@ def test_failover_drill_readers_keep_answering_and_the_indexer_waits_for_the_pro
         store = indexer
         worker = threading.Thread(target=lambda: reports.append(refresh(store, [src], HashingEmbedder(64))))
         worker.start()
-        time.sleep(2.0)
+        time.sleep(4.0)  # longer than a read waits (retries=4, retry_wait=0.2: 3 s)
         assert worker.is_alive() and not reports  # waiting for a primary, not dead
         replica.promote()
         worker.join(60)
         waited = time.monotonic() - started
         assert reports, "the indexer gave up"
-        assert (len(reports[0].added), reports[0].removed, waited > 2.0) == (4, [], True)
+        assert (len(reports[0].added), reports[0].removed, waited > 4.0) == (4, [], True)
         # nothing lost, nothing twice: every article whole, the totals right
         assert consistency(standby_url) == {"articles": 10, "passages": first.passages + 4}
         time.sleep(0.3)
