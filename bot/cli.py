@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from bot import config
-from bot.terminal import json_line
+from bot.terminal import counted, json_line
 
 if TYPE_CHECKING:
     from retrieval.archive import Archive
@@ -142,9 +142,12 @@ def every_seconds(value: str | None) -> float | None:
         raise click.BadParameter(str(exc), param_hint="--every") from exc
 
 
-def default_sources(sources: tuple[Path, ...], feeds: FeedList | None) -> list[Path]:
-    """The article folders of a command: those given, else seeds/ (unless feeds are given)."""
-    if sources or feeds is not None:
+def default_sources(
+    sources: tuple[Path, ...], feeds: FeedList | None, forget: tuple[Path, ...] = ()
+) -> list[Path]:
+    """The article folders of a command: those given, else seeds/ (unless feeds are given,
+    or sources forgotten)."""
+    if sources or feeds is not None or forget:
         return list(sources)
     if not config.DEFAULT_ARTICLES.exists():
         raise click.ClickException("no seeds/ folder here: pass --articles DIR (or --feeds FILE)")
@@ -230,7 +233,14 @@ def open_archive(where: Path | str, backend: str, reader: str = "rules") -> Arch
 @click.option(
     "--allow-removal",
     is_flag=True,
-    help="Let this run remove more than half of the archive's articles (their files are gone).",
+    help="Let this run remove more than half of the articles of the sources it reads (their files are gone).",
+)
+@click.option(
+    "--forget-source",
+    "forget",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="Remove a source the archive remembers (see newsbot sources) and its articles; repeatable.",
 )
 @feeds_options
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
@@ -245,13 +255,15 @@ def index(
     overlap: int | None,
     index_type: str,
     allow_removal: bool,
+    forget: tuple[Path, ...],
     feeds_file: Path | None,
     feeds_dir: Path | None,
     as_json: bool,
 ) -> None:
     """Bring the index in step with the articles (only changed articles are embedded).
 
-    With --feeds it fetches the feeds first (one round, e.g. for cron)."""
+    With --feeds it fetches the feeds first (one round, e.g. for cron). The archive remembers
+    its sources: articles of sources this run does not name are kept (newsbot sources)."""
     where = location(database_url, index_dir)
     if isinstance(where, str) and index_type != "auto":
         raise click.BadParameter("FAISS index types apply to --index folders only", param_hint="--index-type")
@@ -259,7 +271,7 @@ def index(
     with _progress(enabled=not as_json and sys.stderr.isatty()) as on_progress:
         result = run_update(
             where,
-            default_sources(sources, feeds),
+            default_sources(sources, feeds, forget),
             feeds,
             config.feeds_dir(where, feeds_dir),
             model,
@@ -270,6 +282,8 @@ def index(
             backend=backend,
             cache_dir=config.cache_dir(),
             on_progress=on_progress,
+            feeds_file=feeds_file,
+            forget=forget,
         )
     if as_json:
         click.echo(json_line(result.as_dict() if feeds is not None else result.index.as_dict()))
@@ -326,12 +340,11 @@ def _progress(enabled: bool) -> Iterator[OnProgress | None]:
 
 def _print_poll(result: UpdateReport) -> None:
     """Each feed that did not simply work, by URL and reason; then the round in one line."""
-    from rich.console import Console
-
     from bot.summaries import feed_problems, round_line
+    from bot.terminal import console as output
     from bot.terminal import styled
 
-    out = Console(highlight=False)
+    out = output()
     for where, reason in feed_problems(result):
         out.print(styled(("feed", "yellow"), " ", where, ": ", reason))
     out.print(styled((round_line(result), "bold")))
@@ -339,12 +352,12 @@ def _print_poll(result: UpdateReport) -> None:
 
 def _print_report(report: IndexReport) -> None:
     """The summary; paths, ids and reasons through :mod:`bot.terminal` (never markup)."""
-    from rich.console import Console
     from rich.table import Table
 
+    from bot.terminal import console as output
     from bot.terminal import styled, text
 
-    out = Console(highlight=False)
+    out = output()
     table = Table(show_header=False, box=None, pad_edge=False)
     rows = [
         ("index", report.location),
@@ -365,6 +378,8 @@ def _print_report(report: IndexReport) -> None:
         rows.insert(8, ("warnings", str(warnings)))
     if report.kept:  # their source looked gone (an empty folder …): nothing was removed
         rows.insert(6, ("kept", str(len(report.kept))))
+    if report.others:  # sources the archive remembers that this run did not read
+        rows.insert(3, ("other sources", f"{counted(report.others, 'article')} kept (newsbot sources)"))
     if report.sentences_embedded:  # models that index sentences (the multilingual one)
         rows.append(("sentences", f"{report.sentences_embedded} embedded in {report.sentence_seconds:.1f} s"))
     for key, value in rows:
@@ -376,13 +391,89 @@ def _print_report(report: IndexReport) -> None:
     for p in report.duplicates:
         out.print(styled(("duplicate", "dim"), " ", p.path, ": ", p.reason))
     for reason, count in Counter(p.reason for p in report.kept).items():
-        noun = "article" if count == 1 else "articles"
-        out.print(styled(("kept", "yellow"), f" {count} {noun}: ", reason.removeprefix("kept: ")))
+        out.print(
+            styled(("kept", "yellow"), f" {counted(count, 'article')}: ", reason.removeprefix("kept: "))
+        )
+    for source, count in report.forgotten:
+        out.print(
+            styled(
+                ("forgot", "yellow"), f" source {display_path(source)}: {counted(count, 'article')} removed"
+            )
+        )
     if not report.wrote:
         out.print(styled(("index already up to date", "green")))
 
 
+# --------------------------------------------------------------------------- sources
+
+
+@main.command()
+@index_option
+@click.option("--json", "as_json", is_flag=True, help="Print the sources as one JSON object.")
+def sources(index_dir: Path, database_url: str | None, as_json: bool) -> None:
+    """List the sources the archive remembers (folders and feeds files) and their articles.
+
+    A run of newsbot index keeps the articles of the sources it does not name; remove one
+    with newsbot index --forget-source PATH."""
+    import os
+
+    from rich.table import Table
+
+    from bot.terminal import console as output
+    from bot.terminal import text
+    from retrieval.store import open_store
+
+    with user_errors():
+        store = open_store(location(database_url, index_dir))
+        try:
+            manifest = store.manifest()
+        finally:
+            store.close()
+    remembered = manifest.sources
+    counts = dict.fromkeys((s.path for s in remembered), 0)
+    unsourced = 0
+    for entry in manifest.articles.values():
+        path = os.path.abspath(entry.path) if entry.path else ""
+        owner = next((s.path for s in remembered if path and _within(path, s.path)), None)
+        if owner is None:
+            unsourced += 1
+        else:
+            counts[owner] += 1
+    if as_json:
+        listed = [s.as_json() | {"articles": counts[s.path]} for s in remembered]
+        click.echo(json_line({"index": store.location, "sources": listed, "unsourced": unsourced}))
+        return
+    out = output()
+    table = Table(box=None, pad_edge=False)
+    for column in ("source", "kind", "articles"):
+        table.add_column(column)
+    for s in remembered:
+        kind = f"feeds {display_path(s.feeds)}" if s.feeds else "articles"
+        table.add_row(text(display_path(s.path)), text(kind, one_line=True), str(counts[s.path]))
+    if unsourced:
+        table.add_row(
+            text("(none remembered)"), text("indexed before sources were remembered"), str(unsourced)
+        )
+    out.print(table)
+
+
+def _within(path: str, folder: str) -> bool:
+    import os
+
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+def display_path(path: str) -> str:
+    from retrieval.articles import display_path as shown
+
+    return shown(path)
+
+
 # --------------------------------------------------------------------------- watch
+
+
+#: seconds before a failed watch round is tried again (doubling, at most --every)
+RETRY_FIRST = 30.0
 
 
 def articles_option(help_text: str):  # type: ignore[no-untyped-def]
@@ -434,9 +525,8 @@ def watch(
     import signal
     import threading
 
-    from rich.console import Console
-
     from bot.summaries import feed_problems, round_line
+    from bot.terminal import console as output
     from bot.terminal import styled
     from retrieval.embedding import LazyEmbedder, resolve_model
 
@@ -449,10 +539,11 @@ def watch(
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
-    out = Console(highlight=False, stderr=as_json)
+    out = output(stderr=as_json)
     embedder: Any = model  # a name until the first round tells which model the index has
-    done = 0
+    done = failures = 0
     while not stop.is_set():
+        wait = seconds
         try:
             result = run_update(
                 where,
@@ -463,10 +554,16 @@ def watch(
                 allow_removal=allow_removal,
                 backend=backend,
                 cache_dir=config.cache_dir(),
+                feeds_file=feeds_file,
             )
         except click.ClickException as exc:  # this round failed (database down, feeds busy): say so, go on
-            out.print(styled(("round failed", "red"), ": ", exc.format_message()))
+            failures += 1  # the next one sooner, backing off: 30 s, 1 min, 2 min … up to --every
+            wait = min(seconds, RETRY_FIRST * 2 ** (failures - 1))
+            out.print(
+                styled(("round failed", "red"), ": ", exc.format_message(), f" (next try in {wait:g} s)")
+            )
         else:
+            failures = 0
             if not isinstance(embedder, LazyEmbedder):  # load the model once, keep it for later rounds
                 embedder = LazyEmbedder(resolve_model(result.index.model), backend, config.cache_dir())
             if as_json:
@@ -478,7 +575,7 @@ def watch(
         done += 1
         if rounds is not None and done >= rounds:
             break
-        stop.wait(seconds)
+        stop.wait(wait)
 
 
 # --------------------------------------------------------------------------- ask
@@ -548,9 +645,8 @@ def ask(
     jsonl: bool,
 ) -> None:
     """Answer QUESTION, or each line of standard input when QUESTION is left out."""
-    from rich.console import Console
-
     from bot.render import answer_json, answer_renderable
+    from bot.terminal import console as output
     from bot.terminal import input_lines, styled
 
     if jsonl and question is not None:
@@ -560,7 +656,7 @@ def ask(
         raise click.BadParameter(f"{as_of} is in the future (today is {today})", param_hint="--as-of")
     filters = filters_from(sources, since, until)
     archive = open_archive(location(database_url, index_dir), backend, reader)
-    out = Console(highlight=False)
+    out = output()
     if jsonl:
         for number, line in enumerate(input_lines(sys.stdin), 1):
             if line.strip():

@@ -89,7 +89,7 @@ def offline_runtime() -> None:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-    for name in ("httpx", "sentence_transformers", "transformers", "faiss", "bm25s"):
+    for name in ("httpx", "sentence_transformers", "transformers", "faiss", "bm25s", "apscheduler"):
         logging.getLogger(name).setLevel(logging.WARNING)
     warnings.filterwarnings("ignore", module="jieba")
 

@@ -23,7 +23,7 @@ from bot.paging import next_page
 from bot.render import answer_renderable, source_line
 from bot.subscriptions import subscriptions_location
 from bot.summaries import round_line
-from bot.terminal import read_line, styled
+from bot.terminal import console, counted, read_line, styled
 from bot.terminal import text as tt
 from retrieval.archive import Archive
 from retrieval.errors import StoreUnavailableError
@@ -67,7 +67,7 @@ class Repl:
         self.archive = archive
         self.k = k
         self.stdin = stdin or sys.stdin
-        self.out = out or Console(highlight=False)
+        self.out = out or console()
         self.session = ReplState()
         self.interactive = self.stdin.isatty()
         #: keeps the archive in step in the background (--every); its rounds show between prompts
@@ -89,7 +89,7 @@ class Repl:
             self.out.print(
                 styled(
                     ("newsbot", "bold"),
-                    f" — {stats.articles} articles, {stats.passages} passages. "
+                    f" — {counted(stats.articles, 'article')}, {counted(stats.passages, 'passage')}. "
                     "Ask a question, /help for commands, /quit to leave.",
                 )
             )
@@ -203,7 +203,7 @@ class Repl:
                     " ",
                     source_line(article, quotes[0].link),
                     " ",
-                    (f"({len(quotes)} quote(s))", "dim"),
+                    (f"({counted(len(quotes), 'quote')})", "dim"),
                 )
             )
 

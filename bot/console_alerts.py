@@ -12,7 +12,7 @@ from rich.text import Text
 
 from bot.render import quote_text, source_line
 from bot.subscriptions import CONSOLE_CHAT, FollowError, Subscriptions, open_subscriptions, topic_key
-from bot.terminal import styled
+from bot.terminal import counted, styled
 from bot.terminal import text as tt
 from retrieval.alerts import TopicMatcher, group_stories, story_key_of
 from retrieval.archive import Archive
@@ -76,7 +76,9 @@ class ConsoleAlerts:
         if not subs:
             self.out.print("No topic followed; /follow TOPIC adds one.")
         for s in subs:
-            self.out.print(styled((f"#{s.id} ", "bold"), s.topic, (f" — {s.alerts} alert(s)", "dim")))
+            self.out.print(
+                styled((f"#{s.id} ", "bold"), s.topic, (f" — {counted(s.alerts, 'alert')}", "dim"))
+            )
 
     def unfollow(self, rest: str) -> None:
         arg = rest.strip().lstrip("#").lower()

@@ -23,7 +23,7 @@ def update_archive(
     from retrieval.updates import update
 
     feeds = read_feed_list(feeds_file) if feeds_file is not None else None
-    result = update(old.store, list(sources), feeds, feeds_dir, old.embedder)
+    result = update(old.store, list(sources), feeds, feeds_dir, old.embedder, feeds_file=feeds_file)
     return result, old.reopened()
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from bot.terminal import counted
+from retrieval.feeds import FeedOutcome, RefusedLink
 from retrieval.updates import UpdateReport
 
 #: feed outcomes worth a line of their own, with the words used for them
@@ -42,5 +44,17 @@ def feed_problems(result: UpdateReport) -> Iterator[tuple[str, str]]:
             yield feed.url, f"{_TROUBLE[feed.status]}: {feed.reason or 'see the log'}{until}"
         elif feed.reason:  # fetched, but its XML was broken and read leniently
             yield feed.url, feed.reason
-        for link in feed.refused_links:
-            yield link.url, f"link refused: {link.reason}"
+        yield from _link_problems(feed)
+
+
+def _link_problems(feed: FeedOutcome) -> Iterator[tuple[str, str]]:
+    """One line per distinct problem of a feed's entry links: the feed, the first entry and
+    its link, and how many more entries had it."""
+    by_reason: dict[str, list[RefusedLink]] = {}
+    for link in feed.refused_links:
+        by_reason.setdefault(link.reason, []).append(link)
+    for reason, links in by_reason.items():
+        first = links[0]
+        verb = "" if reason.startswith("cannot resolve ") else "refused: "
+        more = f" (and {counted(len(links) - 1, 'more entry', 'more entries')})" if len(links) > 1 else ""
+        yield feed.url, f"entry {first.entry!r} links to {first.url}: {verb}{reason}{more}"

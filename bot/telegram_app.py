@@ -55,6 +55,7 @@ from bot.telegram_context import ARCHIVE, EXAMPLES, LOADER, SETTINGS, archive_of
 from bot.telegram_logs import redact_in_logs, tidy_logs
 from bot.telegram_refresh import last_round_html, on_reindex, schedule_refresh
 from bot.telegram_state import Conversation, RateLimit, Session
+from bot.terminal import counted
 from retrieval.archive import Archive
 from retrieval.articles import Article
 from retrieval.followup import expand_followup
@@ -187,7 +188,7 @@ async def _post_init(app: Application) -> None:
         stats.articles,
         stats.passages,
         stats.model,
-        f"; allow-list of {len(settings.allowed_ids)} id(s)" if settings.allowed_ids else "",
+        f"; allow-list of {counted(len(settings.allowed_ids), 'id')}" if settings.allowed_ids else "",
     )
     await telegram_alerts.start(app, archive)
     schedule_refresh(app)

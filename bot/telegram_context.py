@@ -36,6 +36,11 @@ _NAME = re.compile(r"\b[A-Z][\w'’.-]*(?:\s+(?:of\s+|the\s+|de\s+)?[A-Z][\w'’
 _NOT_NAMES = {"The", "A", "An", "In", "On", "At", "As", "After", "Before", "How", "Why", "What", "Who"}
 
 
+def _a_name(words: list[str]) -> bool:
+    """Words that read as a name: no digits, not only capitals ("C1 CSI" is a code)."""
+    return not any(c.isdigit() for w in words for c in w) and any(not w.isupper() for w in words)
+
+
 def example_questions(archive: Archive, n: int = 3) -> list[str]:
     """Questions about the names most often in the titles (newest first on ties), for /help."""
     count: dict[str, int] = {}
@@ -49,6 +54,8 @@ def example_questions(archive: Archive, n: int = 3) -> list[str]:
             while words and words[0] in _NOT_NAMES:
                 words = words[1:]
             if len(words) < 2 or words[0].lower() in outlets:  # "CNN Business" is no topic
+                continue
+            if not _a_name(words):
                 continue
             key = " ".join(words).lower()
             spelled.setdefault(key, " ".join(words))

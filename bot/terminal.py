@@ -24,9 +24,12 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from rich.text import Text
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 _RUNNING = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 _ONE_LINE = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
@@ -55,6 +58,26 @@ def clean(value: object, *, one_line: bool = False) -> str:
 def text(value: object, style: str = "", *, one_line: bool = False) -> Text:
     """:func:`clean` text as a rich ``Text``: printed as it is, never read as markup."""
     return Text(clean(value, one_line=one_line), style=style)
+
+
+def counted(n: int, one: str, many: str | None = None) -> str:
+    """``1 article``, ``2 articles`` (``many`` for irregular plurals: ``entry``/``entries``)."""
+    return f"{n} {one if n == 1 else (many or one + 's')}"
+
+
+#: the width of output that is not a terminal (a pipe, a file, a cron log): lines are never wrapped
+UNWRAPPED = 1_000_000
+
+
+def console(*, stderr: bool = False) -> Console:
+    """A rich Console for standard output (or error): wrapped to the terminal's width on a
+    terminal; elsewhere no line is wrapped, so URLs and paths stay whole."""
+    from rich.console import Console
+
+    out = Console(highlight=False, stderr=stderr)
+    if out.is_terminal:
+        return out
+    return Console(highlight=False, stderr=stderr, width=UNWRAPPED, soft_wrap=True)
 
 
 def styled(*pieces: tuple[object, str] | str) -> Text:

@@ -8,7 +8,8 @@
 ``articles/`` is what the indexer reads (``load_articles([state_dir / "articles"])``):
 one JSON object per entry with the fields the JSON reader takes (``id``, ``title``,
 ``url``, ``source``, ``published``, ``author``, ``text``) and a few it ignores (``feed``,
-``summary_only``, ``summary_reason``, ``fetched``, ``feed_hash``, ``page_url``).
+``summary_only``, ``summary_reason``, ``fetched``, ``feed_hash``, ``page_url``, and for a
+page to be asked again ``page_tries`` and ``page_retry``).
 
 One small state file per feed rather than one ``feeds.json`` or SQLite: saving a feed
 after its fetch is one atomic rename whatever the number of feeds, a killed poller leaves
@@ -25,7 +26,7 @@ import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -33,7 +34,8 @@ from typing import Any
 from retrieval.durable import write_atomic
 
 STATE_VERSION = 1
-_COMPARED_AWAY = ("fetched", "feed_hash")  # record fields that do not make an entry "updated"
+#: record fields that do not make an entry "updated"
+_COMPARED_AWAY = ("fetched", "feed_hash", "page_tries", "page_retry")
 
 
 class StateLocked(Exception):
@@ -57,6 +59,8 @@ class FeedState:
     next_attempt: datetime | None = None  # back-off or Retry-After: not asked before
     paused_until: datetime | None = None
     entries_seen: int = 0  # distinct entries stored so far
+    #: entries stored as their summary whose page is to be asked again: entry key -> not before (ISO)
+    pages_pending: dict[str, str] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         out = asdict(self)
@@ -74,6 +78,8 @@ class FeedState:
                 continue
             if key in _TIME_FIELDS and isinstance(value, str):
                 value = datetime.fromisoformat(value)
+            if key == "pages_pending" and not isinstance(value, dict):
+                continue
             values[key] = value
         return cls(**values)
 
@@ -133,6 +139,14 @@ class FeedStore:
                 yield
             finally:
                 fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+    def sweep(self) -> int:
+        """Remove the temporary files a killed poller left (``.<name>.<pid>.<token>.tmp``);
+        call it holding ``lock()``, when no write is under way. Returns how many."""
+        found = [*self.state_dir.glob(".*.tmp"), *self.articles_dir.glob("*/.*.tmp")]
+        for path in found:
+            path.unlink(missing_ok=True)
+        return len(found)
 
     # ------------------------------------------------------------------ feed state
 

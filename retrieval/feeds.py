@@ -66,6 +66,8 @@ class PollLimits:
     retry_after_cap: float = 7 * 86400.0  # a longer Retry-After is cut to this
     full_text_chars: int = 400  # feed text shorter than this is a summary: fetch the page
     pages_per_feed: int = 50  # page requests per feed per round
+    #: a page that failed is asked again after these waits, then given up
+    page_retries: tuple[float, ...] = (3600.0, 4 * 3600.0, 86400.0)
     user_agent: str = USER_AGENT
 
     def fetch_limits(self) -> FetchLimits:
@@ -89,8 +91,11 @@ class SummaryOnly:
 
 @dataclass(frozen=True)
 class RefusedLink:
+    """An entry's link that was not fetched: refused by the guard, or its host unknown."""
+
     url: str
-    reason: str
+    reason: str  # "cannot resolve HOST: …" for a DNS failure
+    entry: str = ""  # the entry's title (else its id)
 
 
 @dataclass(frozen=True)
@@ -118,6 +123,9 @@ class FeedOutcome:
     unchanged: int = 0
     pages_fetched: int = 0  # page requests made
     summary_only: tuple[SummaryOnly, ...] = ()
+    #: stored entries whose page was asked again: now in full (their ids are in ``updated``),
+    #: or still the summary (in ``summary_only``, the reason saying when it is given up)
+    pages_retried: int = 0
     refused_links: tuple[RefusedLink, ...] = ()
     skipped_entries: tuple[str, ...] = ()  # entries with no text at all, by link or title
 
@@ -169,6 +177,7 @@ class PollReport:
                 "new": len(self.new),
                 "updated": len(self.updated),
                 "pages_fetched": self.pages_fetched,
+                "pages_retried": sum(f.pages_retried for f in self.feeds),
                 "summary_only": len(self.summary_only),
                 "bad_lines": len(self.bad_lines),
             },
@@ -214,6 +223,7 @@ def poll_feeds(
     clock = _clock(now)
     store = FeedStore(Path(state_dir))
     with store.lock(lock_timeout):
+        store.sweep()  # what a poller killed mid-write left behind
         started = clock()
         client = (client_factory or _default_client(limits))()
         try:
@@ -339,16 +349,25 @@ class _Round:
                 last_modified=got.headers.get("last-modified") or state.last_modified,
                 **_success_fields(t),
             )
+            pending = dict(state.pages_pending)
+            retried = self._retry_pages(source, trusted, pending, t, self.limits.pages_per_feed)
+            fresh = replace(fresh, pages_pending=pending)
             if _changed_beyond_times(state, fresh):
                 self.store.save(fresh)  # a plain 304 writes nothing at all
-            return FeedOutcome(source.url, "not_modified", title=state.title, http_status=304)
+            return replace(retried, url=source.url, status="not_modified", title=state.title, http_status=304)
         try:
             parsed = _parse_feed(got.body, got.url, got.headers.get("content-type", ""))
         except _NotAFeed as exc:
             return self._failed(state, t, "failed", str(exc), got.status)
-        outcome = self._entries(source, trusted, parsed, t)
+        pending = dict(state.pages_pending)
+        outcome = self._entries(source, trusted, parsed, t, pending)
+        retried = self._retry_pages(
+            source, trusted, pending, t, self.limits.pages_per_feed - outcome.pages_fetched
+        )
+        outcome = _merged(outcome, retried)
         state = replace(
             state,
+            pages_pending=pending,
             title=outcome.title,
             etag=got.headers.get("etag"),
             last_modified=got.headers.get("last-modified"),
@@ -402,7 +421,10 @@ class _Round:
 
     # ------------------------------------------------------------------ entries
 
-    def _entries(self, source: FeedSource, trusted: Origin, parsed: Any, t: datetime) -> FeedOutcome:
+    def _entries(
+        self, source: FeedSource, trusted: Origin, parsed: Any, t: datetime, pending: dict[str, str]
+    ) -> FeedOutcome:
+        """New and changed entries stored; ``pending`` (entry key -> next page try) updated."""
         feed_title = _clean(parsed.feed.get("title")) if parsed.get("feed") else ""
         outlet = feed_title or source.title or host_of(source.url)
         new: list[str] = []
@@ -422,6 +444,8 @@ class _Round:
             old = self.store.read_entry(source.url, key)
             if old is not None and old.get("feed_hash") == item.feed_hash:
                 unchanged += 1  # stored and unchanged in the feed: no page, no write
+                if isinstance(old.get("page_retry"), str):
+                    pending.setdefault(key, old["page_retry"])  # (a round killed before its state was saved)
                 continue
             page: Page | None = None
             why = ""
@@ -430,17 +454,20 @@ class _Round:
             elif not item.link:
                 why = "the entry has no link to its page"
             elif pages >= self.limits.pages_per_feed:
-                why = f"page limit of this round reached ({self.limits.pages_per_feed} per feed)"
+                why, asked = _LIMIT_REACHED.format(self.limits.pages_per_feed), False
             else:
-                page, why, asked = self._page(item, trusted)
+                page, why, asked = self._page(item.link, item.text, trusted)
                 pages += asked
-                if why.startswith("link refused: "):
-                    refused.append(RefusedLink(item.link, why.removeprefix("link refused: ")))
+                if _refused(why):
+                    refused.append(RefusedLink(item.link, _refused(why), item.title or item.id))
             record = item.record(outlet, page, why, t)
             if record is None:
                 skipped.append(item.link or item.title or item.identity)
                 continue
+            pending.pop(key, None)
             if why:
+                if _retryable(why):
+                    record["summary_reason"] = why = self._schedule(record, why, 0, t, key, pending)
                 summary_only.append(SummaryOnly(record["id"], item.link, why))
             if old is not None and same_record(old, record):
                 unchanged += 1
@@ -462,25 +489,147 @@ class _Round:
             skipped_entries=tuple(skipped),
         )
 
-    def _page(self, item: _Entry, trusted: Origin) -> tuple[Page | None, str, bool]:
+    def _schedule(
+        self,
+        record: dict[str, Any],
+        why: str,
+        tries: int,
+        t: datetime,
+        key: str,
+        pending: dict[str, str],
+    ) -> str:
+        """Set when ``record``'s page is asked again (in ``record`` and ``pending``); the
+        reason to store, which says so when the page is given up. A page left over by the
+        round's limit is not a try: it is asked in the next round."""
+        asked = not why.startswith(_LIMIT_PREFIX)
+        tries += asked
+        waits = self.limits.page_retries
+        record.pop("page_retry", None)
+        record["page_tries"] = tries
+        if tries > len(waits):
+            pending.pop(key, None)
+            return f"{why} (given up after {tries} tries)"
+        when = (t + timedelta(seconds=waits[tries - 1]) if asked else t).isoformat()
+        record["page_retry"] = pending[key] = when
+        return why
+
+    def _retry_pages(
+        self, source: FeedSource, trusted: Origin, pending: dict[str, str], t: datetime, budget: int
+    ) -> FeedOutcome:
+        """Ask again the pages that are due (the longest waiting first), within ``budget``
+        requests; an entry whose page now works is stored in full."""
+        due = sorted((when, key) for key, when in pending.items() if _not_after(when, t))
+        updated: list[str] = []
+        summary_only: list[SummaryOnly] = []
+        refused: list[RefusedLink] = []
+        asked_total = retried = 0
+        for _, key in due:
+            if retried >= budget:  # a try costs a request, or a DNS lookup that failed
+                break
+            old = self.store.read_entry(source.url, key)
+            if old is None or old.get("summary_only") is not True or not isinstance(old.get("url"), str):
+                pending.pop(key, None)
+                continue
+            page, why, asked = self._page(old["url"], str(old.get("text") or ""), trusted)
+            asked_total += asked
+            retried += 1
+            record = dict(old)
+            if page is not None:
+                pending.pop(key, None)
+                _in_full(record, page)
+                self.store.write_entry(source.url, key, record)
+                updated.append(str(record.get("id")))
+                continue
+            if _refused(why):
+                refused.append(RefusedLink(old["url"], _refused(why), str(old.get("title") or old.get("id"))))
+            tries = old["page_tries"] if isinstance(old.get("page_tries"), int) else 0
+            if _retryable(why):
+                why = self._schedule(record, why, tries, t, key, pending)
+            else:
+                pending.pop(key, None)
+                record.pop("page_retry", None)
+            record["summary_reason"] = why
+            self.store.write_entry(source.url, key, record)
+            summary_only.append(SummaryOnly(str(record.get("id")), old["url"], why))
+        return FeedOutcome(
+            source.url,
+            "fetched",
+            updated=tuple(updated),
+            pages_fetched=asked_total,
+            summary_only=tuple(summary_only),
+            refused_links=tuple(refused),
+            pages_retried=retried,
+        )
+
+    def _page(self, link: str, feed_text: str, trusted: Origin) -> tuple[Page | None, str, bool]:
         """The entry's page, or why not; and whether a request was made."""
         try:
             page = fetch_page(
                 self.client,
-                item.link,
+                link,
                 max_bytes=self.limits.page_max_bytes,
                 limits=self.fetch_limits,
                 trusted=trusted,
                 slots=self.slots,
                 resolve=self.resolve,
             )
-        except Refused as exc:
-            return None, f"link refused: {exc}", False
+        except Refused as exc:  # a DNS failure may pass: asked again like a failed page
+            unknown = str(exc).startswith("cannot resolve ")
+            return None, f"page: {exc}" if unknown else f"link refused: {exc}", False
         except (FetchError, ArticleError) as exc:
             return None, f"page: {exc}", True
-        if len(page.extracted.text) <= len(item.text):
+        if len(page.extracted.text) <= len(feed_text):
             return None, "the page's text is no longer than the feed's", True
         return page, "", True
+
+
+_LIMIT_PREFIX = "page limit of this round reached"
+_LIMIT_REACHED = _LIMIT_PREFIX + " ({} per feed)"
+
+
+def _refused(why: str) -> str:
+    """The guard's reason when a page was not asked for (refused, or its host unknown)."""
+    if why.startswith("link refused: "):
+        return why.removeprefix("link refused: ")
+    return why.removeprefix("page: ") if why.startswith("page: cannot resolve ") else ""
+
+
+def _retryable(why: str) -> bool:
+    """Whether a page that could not be had may be had later (not for a refused link)."""
+    return why.startswith(("page: ", _LIMIT_PREFIX))
+
+
+def _not_after(when: str, t: datetime) -> bool:
+    try:
+        return datetime.fromisoformat(when) <= t
+    except (TypeError, ValueError):
+        return True  # unreadable: ask now
+
+
+def _in_full(record: dict[str, Any], page: Page) -> None:
+    """A stored summary-only record, now with its page's text."""
+    meta = page.extracted
+    record["text"] = meta.text
+    for key, value in (("title", meta.title), ("published", meta.date), ("author", meta.author)):
+        record[key] = record.get(key) or value
+    record["source"] = record.get("source") or meta.sitename
+    record["summary_only"] = False
+    for key in ("summary_reason", "page_tries", "page_retry"):
+        record.pop(key, None)
+    if page.url != record.get("url"):
+        record["page_url"] = page.url
+
+
+def _merged(a: FeedOutcome, b: FeedOutcome) -> FeedOutcome:
+    """A round's entries (``a``) and its asked-again pages (``b``) as one outcome."""
+    return replace(
+        a,
+        updated=a.updated + tuple(i for i in b.updated if i not in a.updated),
+        pages_fetched=a.pages_fetched + b.pages_fetched,
+        summary_only=a.summary_only + b.summary_only,
+        refused_links=a.refused_links + b.refused_links,
+        pages_retried=b.pages_retried,
+    )
 
 
 def _success_fields(t: datetime) -> dict[str, Any]:
@@ -569,11 +718,17 @@ def _bozo(parsed: Any) -> str:
 
 
 def _leniency_note(parsed: Any) -> str:
-    """A note when feedparser had to recover from broken XML (encoding notices aside)."""
+    """A note when feedparser had to recover: from broken XML, or from bytes that are not in
+    the encoding the feed declares (read in the one they fit; its entries are kept)."""
     from xml.sax import SAXException
 
-    if isinstance(parsed.get("bozo_exception"), SAXException):
+    from feedparser import CharacterEncodingOverride
+
+    problem = parsed.get("bozo_exception")
+    if isinstance(problem, SAXException):
         return f"malformed XML, read leniently: {_bozo(parsed)}"
+    if isinstance(problem, CharacterEncodingOverride):
+        return f"wrong encoding, read anyway: {_bozo(parsed)}"
     return ""
 
 

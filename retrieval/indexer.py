@@ -7,9 +7,12 @@ the feed watcher). The rules, the same for both stores:
   sentence vectors: :func:`layout_of`) differ from what is stored; passages whose text is
   stored already keep their vectors, so a change of chunking re-chunks every article but
   embeds only the passages whose text is new;
-- articles whose source is gone are removed, except those of a source folder that is
-  empty (an unmounted disk, a typo), and a run that would remove more than half the
-  archive needs ``allow_removal``;
+- the archive remembers its sources (folders and files of articles, feeds' folders):
+  a run touches only the articles under the sources it names, and keeps those of the
+  others; a source and its articles go only when a run forgets it (``forget``);
+- articles whose file is gone from a named source are removed, except those of a source
+  folder that is empty (an unmounted disk, a typo), and a run that would remove more than
+  half of the named sources' articles needs ``allow_removal``;
 - ``full`` embeds everything again, keeping the archive's model and chunking unless
   others are given;
 - every article written gets its MinHash signature, and every article its story (its
@@ -39,7 +42,7 @@ from retrieval.lexical import TOKENIZER
 from retrieval.near_duplicates import DuplicateParams, StoryGroups, signature, signature_of_hashes
 from retrieval.store import VectorStore, open_store, passage_key
 from retrieval.store.base import StoreWriter
-from retrieval.store.manifest import ArticleEntry, Manifest, metadata_hash
+from retrieval.store.manifest import ArticleEntry, Manifest, Source, metadata_hash
 from retrieval.store.sentences import SentenceTable
 from retrieval.text import sentence_spans
 
@@ -61,6 +64,12 @@ class IndexReport:
     duplicates: list[Problem] = field(default_factory=list)
     #: articles whose source looked gone but were kept, and why (e.g. an empty folder)
     kept: list[Problem] = field(default_factory=list)
+    #: articles of remembered sources this run did not name (kept as they were)
+    others: int = 0
+    #: sources forgotten by this run, and the articles removed with each
+    forgotten: list[tuple[str, int]] = field(default_factory=list)
+    #: the sources the archive remembers after this run
+    sources: list[Source] = field(default_factory=list)
     articles: int = 0
     passages: int = 0
     embedded: int = 0
@@ -92,6 +101,9 @@ class IndexReport:
             "skipped": [{"path": p.path, "reason": p.reason} for p in self.skipped if not p.warning],
             "duplicates": [{"path": p.path, "reason": p.reason} for p in self.duplicates],
             "kept": [{"path": p.path, "reason": p.reason} for p in self.kept],
+            "other_sources_articles": self.others,
+            "forgotten": [{"source": path, "removed": n} for path, n in self.forgotten],
+            "sources": [s.as_json() for s in self.sources],
             "warnings": [{"path": p.path, "reason": p.reason} for p in self.skipped if p.warning],
             "articles": self.articles,
             "passages": self.passages,
@@ -128,6 +140,8 @@ def refresh(
     cache_dir: Path | None = None,
     on_progress: OnProgress | None = None,
     batch: int = 256,
+    feeds: Mapping[Path, Path] | None = None,
+    forget: Sequence[Path] = (),
 ) -> IndexReport:
     """Bring the store at ``location`` (an index folder, a ``postgresql://`` URL or an open
     store) in step with the articles under ``sources``.
@@ -135,7 +149,9 @@ def refresh(
     ``model``: an embedder, a model name (``resolve_model``), or None for the archive's own
     model (else the default); a name is loaded only when something needs embedding.
     ``chunking``: parameters, or just ``max_words`` / ``overlap_sentences``, overriding the
-    archive's own (else the defaults). ``index_type``: FAISS only.
+    archive's own (else the defaults). ``index_type``: FAISS only. ``feeds``: the folders
+    among ``sources`` that a feeds file fills (folder -> feeds file), remembered as such.
+    ``forget``: remembered sources to drop, with their articles.
     """
     if isinstance(chunking, ChunkingParams):
         chunking = {"max_words": chunking.max_words, "overlap_sentences": chunking.overlap_sentences}
@@ -148,7 +164,7 @@ def refresh(
     try:
         with store.writer() as writer:
             return _Run(writer, store.location, started, on_progress, batch).refresh(
-                sources, model, chunking or {}, full, allow_removal, backend, cache_dir
+                sources, model, chunking or {}, full, allow_removal, backend, cache_dir, feeds or {}, forget
             )
     finally:
         if own:
@@ -183,6 +199,8 @@ class _Run:
         allow_removal: bool,
         backend: str,
         cache_dir: Path | None,
+        feeds: Mapping[Path, Path],
+        forget: Sequence[Path],
     ) -> IndexReport:
         manifest = self.writer.manifest()
         if isinstance(model, Embedder):
@@ -194,23 +212,40 @@ class _Run:
             manifest.check_model(embedder.name)
         params = ChunkingParams.merged(manifest.chunking if manifest is not None else None, chunking)
         layout = layout_of(params, embedder.traits.index_sentences)
-        loaded = load_articles(sources)
         stored = manifest.articles if manifest is not None else {}
+        plan = _SourcePlan.of(manifest, sources, feeds, forget, full, self.location)
+        sources = [*sources, *plan.also]
+        loaded = load_articles(sources)
         kept = _kept(sources, loaded, stored)
-        gone = sorted(set(stored) - {a.id for a in loaded.articles} - set(kept))
-        _check_removal(len(gone), len(stored), allow_removal, full and bool(kept), self.location)
+        ids = {a.id for a in loaded.articles}
+        forgotten = {i for i, e in stored.items() if i not in ids and plan.forgets(e.path)}
+        others = {
+            i for i, e in stored.items() if i not in ids and i not in forgotten and not plan.names(e.path)
+        }
+        if full and others:
+            raise SourceError(
+                f"a full rebuild of {self.location} would drop {_articles(len(others))} of sources "
+                "this run does not name (see newsbot sources): name them with --articles, "
+                "or forget them (--forget-source)"
+            )
+        in_scope = set(stored) - forgotten - others
+        gone = sorted(in_scope - ids - set(kept))
+        _check_removal(len(gone), len(in_scope), allow_removal, full and bool(kept), self.location)
         old = {} if full else stored
         added = [a.id for a in loaded.articles if a.id not in old]
         updated = [a.id for a in loaded.articles if a.id in old and old[a.id].hash != a.content_hash]
         # BM25 terms of another tokenizer: every article is tokenized again (vectors kept)
         retokenize = manifest is not None and manifest.extra.get("tokenizer", TOKENIZER) != TOKENIZER
         todo = [a for a in loaded.articles if full or retokenize or _stale(old.get(a.id), a, layout)]
-        removed = [] if full else gone
+        removed = [] if full else gone + sorted(forgotten)
         if full or manifest is None:
             embedder.load()
             self.writer.reset(embedder.name, embedder.dim, params.as_dict())
         elif manifest.chunking != params.as_dict() or retokenize:
             self.writer.set_chunking(params.as_dict())
+        remembered = [s.as_json() for s in plan.sources]
+        if full or manifest is None or remembered != (manifest.extra.get("sources") or []):
+            self.writer.set_sources(remembered)
         base = {} if full or manifest is None else stored
         stories = self._stories(todo, removed, base, loaded.articles)
         if stories.moved:
@@ -231,13 +266,16 @@ class _Run:
             skipped=loaded.problems,
             duplicates=loaded.duplicates,
             kept=[Problem(stored[i].path or i, reason) for i, reason in sorted(kept.items())],
-            articles=len(loaded.articles) + len(kept),
-            passages=passages + sum(stored[i].passages for i in kept),
+            others=len(others),
+            forgotten=[(p, sum(plan.forgets(stored[i].path, p) for i in forgotten)) for p in plan.forgotten],
+            sources=list(plan.sources),
+            articles=len(loaded.articles) + len(kept) + len(others),
+            passages=passages + sum(stored[i].passages for i in (*kept, *others)),
             embedded=self.embedded,
             reused=passages - self.embedded,
             seconds=time.perf_counter() - self.started,
             embed_seconds=self.embed_seconds,
-            wrote=bool(todo or removed or full or manifest is None),
+            wrote=bool(todo or removed or full or manifest is None or forgotten),
             sentences_embedded=self.sentences_embedded,
             sentence_seconds=self.sentence_seconds,
             stories=sum(n > 1 for n in sizes.values()),
@@ -378,6 +416,77 @@ def _stale(entry: ArticleEntry | None, article: Article, layout: str) -> bool:
     )
 
 
+@dataclass(frozen=True)
+class _SourcePlan:
+    """Which sources a run reads, which stored articles it may remove, what it remembers."""
+
+    named: tuple[str, ...]  # absolute paths of the sources read (remembered ones of --full too)
+    also: tuple[Path, ...]  # remembered sources read although not named (a full rebuild)
+    forgotten: tuple[str, ...]
+    sources: tuple[Source, ...]  # remembered after the run
+
+    @classmethod
+    def of(
+        cls,
+        manifest: Manifest | None,
+        sources: Sequence[Path],
+        feeds: Mapping[Path, Path],
+        forget: Sequence[Path],
+        full: bool,
+        location: str,
+    ) -> _SourcePlan:
+        remembered = list(manifest.sources) if manifest is not None else []
+        paths = {os.path.abspath(s.path) for s in remembered}
+        stored = manifest.articles.values() if manifest is not None else ()
+        named = [os.path.abspath(s) for s in sources]
+        forgotten = [os.path.abspath(p) for p in forget]
+        for path in forgotten:
+            if path in named:
+                raise SourceError(f"{display_path(path)} is both read and forgotten by this run: drop one")
+            if path not in paths and not any(
+                e.path and _under(os.path.abspath(e.path), path) for e in stored
+            ):
+                listed = ", ".join(display_path(s.path) for s in remembered) or "none"
+                raise SourceError(
+                    f"{display_path(path)} is not a source of {location} (its sources: {listed})"
+                )
+        kept = [s for s in remembered if os.path.abspath(s.path) not in forgotten]
+        also: list[Path] = []
+        if full:  # a rebuild reads every remembered source, or refuses to drop one
+            for s in kept:
+                if os.path.abspath(s.path) in named:
+                    continue
+                if not os.path.exists(s.path):
+                    raise SourceError(
+                        f"a full rebuild of {location} would drop the articles of {display_path(s.path)} "
+                        f"(not found): restore it, or forget it (--forget-source {display_path(s.path)})"
+                    )
+                also.append(Path(s.path))
+        labels = {os.path.abspath(folder): os.path.abspath(file) for folder, file in feeds.items()}
+        by_path = {os.path.abspath(s.path): s for s in kept}
+        for path in named:
+            old = by_path.get(path)
+            by_path[path] = Source(path, labels.get(path, old.feeds if old else ""))
+        return cls(
+            tuple(named + [os.path.abspath(p) for p in also]),
+            tuple(also),
+            tuple(forgotten),
+            tuple(by_path.values()),
+        )
+
+    def names(self, path: str) -> bool:
+        """Whether an article stored from ``path`` belongs to a source this run reads."""
+        return bool(path) and any(_under(os.path.abspath(path), n) for n in self.named)
+
+    def forgets(self, path: str, source: str | None = None) -> bool:
+        where = (source,) if source is not None else self.forgotten
+        return bool(path) and any(_under(os.path.abspath(path), f) for f in where)
+
+
+def _articles(n: int) -> str:
+    return f"{n} article" + ("" if n == 1 else "s")
+
+
 #: reasons a file was not read this time that say nothing about its article being gone
 _PASSING = ("changed while being read", "cannot read")
 
@@ -425,7 +534,7 @@ def _check_removal(gone: int, stored: int, allowed: bool, full_drops_kept: bool,
         )
     if gone and gone * 2 > stored and not allowed:
         raise SourceError(
-            f"this refresh would remove {gone} of the {stored} articles in {location} (their files are "
+            f"this refresh would remove {gone} of the {_articles(stored)} in {location} (their files are "
             "gone); check the article folders, or allow it (newsbot index --allow-removal)"
         )
 

@@ -23,6 +23,7 @@ _HAN = regex.compile(r"\p{Han}")
 _KANA = regex.compile(r"[\p{Hiragana}\p{Katakana}]")
 _HANGUL = regex.compile(r"\p{Hangul}")
 _LETTER = regex.compile(r"\p{L}")
+_WORD = regex.compile(r"\p{L}{2,}")
 _lock = threading.Lock()
 
 
@@ -34,6 +35,8 @@ def detect(text: str) -> str:
     script = _script_language(sample)
     if script:
         return script
+    if len(_WORD.findall(sample)) < 2:  # "[/] [link=x]": one word says nothing of a language
+        return ""
     with _lock:  # the fastText binding is not documented as thread-safe
         found = _detector().detect(sample, model="lite", k=1)
     if not found or float(found[0]["score"]) < MIN_CONFIDENCE:

@@ -80,7 +80,10 @@ def check_url(url: str, *, trusted: Origin | None = None, resolve: Resolver | No
         why = blocked_reason(address)
         if why:
             shown = origin.host if origin.host == str(address) else f"{origin.host} ({address})"
-            raise Refused(f"{shown} is a {why} address; only public hosts are fetched from a feed's links")
+            article = "an" if why[0] in "aeio" or why.startswith("unsp") else "a"  # a unique-local
+            raise Refused(
+                f"{shown} is {article} {why} address; only public hosts are fetched from a feed's links"
+            )
     return origin
 
 

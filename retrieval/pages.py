@@ -12,7 +12,8 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+import zlib
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -29,6 +30,8 @@ MB = 1024 * 1024
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 REDIRECT_STATUSES = (301, 302, 303, 307, 308)
 LXML_CLEAN_HINT = "HTML extraction needs lxml_html_clean: pip install lxml_html_clean"
+#: the encodings we decode ourselves, a piece at a time (so a bomb stops at the size limit)
+ACCEPT_ENCODING = "gzip, deflate"
 
 
 @dataclass(frozen=True)
@@ -165,7 +168,7 @@ def fetch(
     ("" to read it); a refused body is never read. Raises FetchError otherwise.
     """
     deadline = time.monotonic() + limits.total_timeout
-    sent = {"User-Agent": limits.user_agent, **(headers or {})}
+    sent = {"User-Agent": limits.user_agent, "Accept-Encoding": ACCEPT_ENCODING, **(headers or {})}
     seen: list[str] = []
     current = url
     while True:
@@ -241,12 +244,18 @@ def _get(
 
 
 def _read_body(resp: httpx.Response, max_bytes: int, deadline: float, limits: FetchLimits) -> bytes:
+    """The decoded body, read and decoded a piece at a time: whatever the stack of
+    Content-Encodings, no more than ``max_bytes`` (plus one piece) is ever held."""
     announced = resp.headers.get("content-length", "")
     if announced.isdigit() and int(announced) > max_bytes:
         raise FetchError(f"too large: {int(announced):,} bytes announced (limit {max_bytes:,})")
     chunks: list[bytes] = []
     size = 0
-    for chunk in resp.iter_bytes():  # as they arrive: a slow drip still meets the deadline
+    if resp.is_stream_consumed:  # built in memory (httpx.MockTransport): read and decoded already
+        pieces: Iterable[bytes] = resp.iter_bytes()
+    else:
+        pieces = decoded(resp.iter_raw(), resp.headers.get("content-encoding", ""))
+    for chunk in pieces:  # as they arrive: a slow drip still meets the deadline
         size += len(chunk)
         if size > max_bytes:
             raise FetchError(
@@ -257,6 +266,53 @@ def _read_body(resp: httpx.Response, max_bytes: int, deadline: float, limits: Fe
             raise FetchError(f"timed out (over {limits.total_timeout:g} s in total)", bytes_read=size)
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+def decoded(raw: Iterable[bytes], content_encoding: str) -> Iterator[bytes]:
+    """``raw`` with its Content-Encodings undone (the last applied first), in pieces of at
+    most ``CHUNK`` bytes; FetchError for an encoding we did not ask for."""
+    stream: Iterable[bytes] = raw
+    names = [e.strip().lower() for e in content_encoding.split(",") if e.strip()]
+    for name in reversed(names):
+        if name in ("gzip", "x-gzip"):
+            stream = _inflate(stream, lambda: zlib.decompressobj(zlib.MAX_WBITS | 16))
+        elif name == "deflate":
+            stream = _inflate(stream, None)
+        elif name != "identity":
+            raise FetchError(f"unsupported Content-Encoding {name!r} (asked for {ACCEPT_ENCODING})")
+    for piece in stream:
+        for start in range(0, len(piece), CHUNK):
+            yield piece[start : start + CHUNK]
+
+
+def _inflate(pieces: Iterable[bytes], make: Callable[[], Any] | None) -> Iterator[bytes]:
+    """One gzip or deflate layer undone, never more than ``CHUNK`` bytes out at a time.
+    ``make`` None: deflate, with a zlib header or (as some servers send it) without."""
+    inflater = make() if make else None
+    head = b""
+    for piece in pieces:
+        if inflater is None:  # deflate: its first two bytes tell which kind
+            head += piece
+            if len(head) < 2:
+                continue
+            zlib_header = head[0] & 0x0F == 8 and (head[0] * 256 + head[1]) % 31 == 0
+            inflater = zlib.decompressobj(zlib.MAX_WBITS if zlib_header else -zlib.MAX_WBITS)
+            piece, head = head, b""
+        data = piece
+        while not inflater.eof:
+            try:
+                out = inflater.decompress(data, CHUNK)
+            except zlib.error as exc:
+                raise FetchError(f"broken compressed body: {exc}") from exc
+            if out:
+                yield out
+            data = inflater.unconsumed_tail
+            if not data and len(out) < CHUNK:
+                break
+        if inflater.eof:
+            return
+    if inflater is None and head:
+        raise FetchError("broken compressed body: one byte of deflate data")
 
 
 def _timeout_kind(exc: httpx.TimeoutException) -> str:

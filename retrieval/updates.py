@@ -52,11 +52,13 @@ def update(
     model: Embedder | str | None = None,
     *,
     poll: Callable[..., PollReport] = poll_feeds,
+    feeds_file: Path | None = None,
     **refresh_options: Any,
 ) -> UpdateReport:
     """Poll ``feeds`` (their state and entries kept in ``state_dir``), then refresh the store
-    at ``location`` from ``sources`` plus the stored entries. Raises
-    ``feed_state.StateLocked`` when another round holds ``state_dir``."""
+    at ``location`` from ``sources`` plus the stored entries (the archive remembers that
+    folder as filled from ``feeds_file``). Raises ``feed_state.StateLocked`` when another
+    round holds ``state_dir``."""
     started = datetime.now(UTC)
     report = None
     folders = list(sources)
@@ -67,5 +69,7 @@ def update(
         entries = state_dir / ARTICLES
         entries.mkdir(parents=True, exist_ok=True)
         folders.append(entries)
+        if feeds_file is not None:
+            refresh_options["feeds"] = {entries: feeds_file}
     index = refresh(location, folders, model, **refresh_options)
     return UpdateReport(report, index, started, datetime.now(UTC))

@@ -10,9 +10,11 @@ requests in flight at once.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import socket
 import threading
+import zlib
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -122,6 +124,19 @@ def _atom(feed: Feed) -> str:
         f'<title>{escape(feed.title)}</title><id>{escape(feed.link)}</id><link href="{escape(feed.link)}"/>'
         f"<updated>{BASE_TIME.isoformat()}</updated>{''.join(items)}</feed>"
     )
+
+
+@functools.cache
+def gzip_bomb(layers: int, size: int) -> bytes:
+    """``size`` zero bytes, gzipped ``layers`` times (made a MiB at a time)."""
+    packer = zlib.compressobj(9, zlib.DEFLATED, zlib.MAX_WBITS | 16)
+    block = bytes(1024 * 1024)
+    parts = [packer.compress(block) for _ in range(size // len(block))]
+    body = b"".join([*parts, packer.compress(bytes(size % len(block))), packer.flush()])
+    for _ in range(layers - 1):
+        packer = zlib.compressobj(9, zlib.DEFLATED, zlib.MAX_WBITS | 16)
+        body = packer.compress(body) + packer.flush()
+    return body
 
 
 @contextmanager
@@ -265,6 +280,15 @@ class FeedServer:
                 h.wfile.write(b"0\r\n\r\n")
 
         self.routes[path] = serve
+
+    def add_bomb(
+        self, path: str, content_type: str, *, layers: int = 2, size: int = 256 * 1024 * 1024
+    ) -> None:
+        """``size`` zero bytes gzipped ``layers`` times (a few KB on the wire), sent with
+        ``Content-Encoding: gzip, gzip…``."""
+        body = gzip_bomb(layers, size)
+        encoding = ", ".join(["gzip"] * layers)
+        self.add_raw(path, body, content_type, headers={"Content-Encoding": encoding})
 
     def add_drip(self, path: str, interval: float, pieces: int) -> None:
         """An HTML page sent a few bytes every ``interval`` seconds."""

@@ -137,6 +137,42 @@ class PgServer:
         if (self.data / "postmaster.pid").exists():
             self._run(str(self._bin_for_user / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop")
 
+    def kill(self) -> None:
+        """Stop hard, as a crash would (no checkpoint, connections cut)."""
+        self._run(str(self._bin_for_user / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "-w", "stop")
+
+    def start_replica(self) -> PgServer:
+        """A streaming replica of this running server (a base backup, started as a hot
+        standby on a socket of its own)."""
+        replica = PgServer()
+        try:
+            replica._prepare()
+            replica._run(
+                str(replica._bin_for_user / "pg_basebackup"),
+                *(
+                    "-D",
+                    str(replica.data),
+                    "-R",
+                    "-X",
+                    "stream",
+                    "-c",
+                    "fast",
+                    "-h",
+                    str(self.socket_dir),
+                    "-U",
+                    SUPERUSER,
+                ),
+            )
+            replica._start()
+        except BaseException:
+            replica.remove()
+            raise
+        return replica
+
+    def promote(self) -> None:
+        """Make this standby a primary."""
+        self._run(str(self._bin_for_user / "pg_ctl"), "-D", str(self.data), "-w", "promote")
+
     def restart(self) -> None:
         self.stop()
         self.start()

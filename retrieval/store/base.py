@@ -183,6 +183,10 @@ class StoreWriter(ABC):
     def set_chunking(self, chunking: dict[str, int]) -> None:  # noqa: B027 - optional
         """Record the chunking the archive's articles are being brought to."""
 
+    @abstractmethod
+    def set_sources(self, sources: Sequence[Mapping[str, str]]) -> None:
+        """Record the sources the archive remembers (``Manifest.extra["sources"]``)."""
+
 
 def stats_of(
     location: str, articles: Sequence[Article], passages: int, manifest: Manifest, sentences: int = 0

@@ -216,6 +216,7 @@ class FaissWriter(StoreWriter):
         self._removed: set[str] = set()
         self._chunking: dict[str, int] | None = None
         self._stories: dict[str, str] = {}  # set_stories of live articles
+        self._sources: list[dict[str, str]] | None = None
 
     def manifest(self) -> Manifest | None:
         if self._fresh is not None:
@@ -271,6 +272,9 @@ class FaissWriter(StoreWriter):
         self._stories.pop(article_id, None)
         self._removed.add(article_id)
 
+    def set_sources(self, sources: Sequence[Mapping[str, str]]) -> None:
+        self._sources = [dict(s) for s in sources]
+
     def set_stories(self, stories: Mapping[str, str]) -> None:
         for article_id, story in stories.items():
             put = self._puts.get(article_id)
@@ -292,11 +296,14 @@ class FaissWriter(StoreWriter):
             and not self._puts
             and not self._removed
             and self._chunking in (None, manifest.chunking)
+            and self._sources in (None, manifest.extra.get("sources"))
             and not self._changed_stories(base)
         ):
             return False
         if self._chunking is not None:
             manifest = replace(manifest, chunking=self._chunking)
+        if self._sources is not None:
+            manifest = replace(manifest, extra=manifest.extra | {"sources": self._sources})
         stories = self._stories if base is not None else {}
         _Version(manifest, base, self._puts, self._removed, self._index_type, stories).write(self.index_dir)
         return True

@@ -33,6 +33,18 @@ class ArticleEntry:
 
 
 @dataclass(frozen=True)
+class Source:
+    """A folder (or file) an archive's articles come from, remembered by the archive: a run
+    that does not name it keeps its articles (see :func:`retrieval.indexer.refresh`)."""
+
+    path: str  # absolute
+    feeds: str = ""  # the feeds file that fills this folder; "" for a folder of articles
+
+    def as_json(self) -> dict[str, str]:
+        return {"path": self.path, "feeds": self.feeds} if self.feeds else {"path": self.path}
+
+
+@dataclass(frozen=True)
 class Manifest:
     model: str  # model name, as resolve_model() takes it back
     dim: int
@@ -71,6 +83,15 @@ class Manifest:
             raise IndexMismatchError(
                 f"malformed index manifest {path} ({exc}); rebuild with `newsbot index --full`"
             ) from exc
+
+    @property
+    def sources(self) -> tuple[Source, ...]:
+        """The sources the archive remembers (``extra["sources"]``), in the order first seen."""
+        found = []
+        for item in self.extra.get("sources") or ():
+            if isinstance(item, dict) and isinstance(item.get("path"), str):
+                found.append(Source(item["path"], str(item.get("feeds") or "")))
+        return tuple(found)
 
     def check_model(self, model: str, dim: int | None = None) -> None:
         """Refuse to mix vectors of two models in one index."""

@@ -12,6 +12,7 @@ tries again.
 from __future__ import annotations
 
 import json
+import logging
 import re
 import threading
 import time
@@ -48,6 +49,9 @@ from retrieval.store.sentences import SentenceTable
 from retrieval.text import terms as text_terms
 from retrieval.types import Filters
 
+log = logging.getLogger("newsbot.store")
+#: the longest wait between two tries of a lost connection, in seconds
+MAX_RETRY_WAIT = 8.0
 #: candidates the HNSW graph search keeps (pgvector's default is 40); recall on the dev set: bench/stores.py
 HNSW_EF_SEARCH = 200
 T = TypeVar("T")
@@ -65,8 +69,13 @@ class PgStore(VectorStore):
     """An archive in PostgreSQL with pgvector; safe to share between threads and processes.
 
     ``retries`` times a lost connection is re-opened (waiting ``retry_wait`` seconds,
-    doubling) before :class:`StoreUnavailableError` is raised. The schema is created
-    on first use; one of an older version is upgraded by the next indexing run.
+    doubling, at most ``MAX_RETRY_WAIT``) before :class:`StoreUnavailableError` is raised;
+    writes wait ``write_retries`` times (about a minute) for a primary. The schema is
+    created on first use; one of an older version is upgraded by the next indexing run.
+
+    ``url`` may name several hosts (libpq's ``postgresql://h1,h2/db`` or
+    ``?host=h1,h2``, with ``target_session_attrs``): a reader that lands on a standby
+    answers from it (logged once, as a warning); writes wait for a primary.
     """
 
     def __init__(
@@ -74,6 +83,7 @@ class PgStore(VectorStore):
         url: str,
         *,
         retries: int = 4,
+        write_retries: int = 10,
         retry_wait: float = 0.5,
         connect_timeout: int = 5,
         ef_search: int = HNSW_EF_SEARCH,
@@ -85,7 +95,9 @@ class PgStore(VectorStore):
         except psycopg.ProgrammingError as exc:
             raise ValueError(f"invalid database URL {self.location}: {exc}") from None
         self.retries = retries
+        self.write_retries = write_retries
         self.retry_wait = retry_wait
+        self.standby = False  # the current connection is to a read-only standby
         self.connect_timeout = connect_timeout
         self.ef_search = ef_search
         self._local = threading.local()
@@ -102,6 +114,7 @@ class PgStore(VectorStore):
             return conn
         conn = self._connect()
         try:
+            self._note_standby(conn)
             if self._version is None:
                 self._version = ensure_schema(conn, self.location)
             from pgvector.psycopg import register_vector
@@ -115,6 +128,19 @@ class PgStore(VectorStore):
             self._open.append(conn)
         return conn
 
+    def _note_standby(self, conn: psycopg.Connection[Any]) -> None:
+        """Log once when connections move to a read-only standby, and once when back."""
+        standby = conn.info.parameter_status("in_hot_standby") == "on"
+        with self._lock:
+            changed, self.standby = standby != self.standby, standby
+        if changed and standby:
+            log.warning(
+                "%s: connected to a read-only standby; answering from it, writes wait for a primary",
+                self.location,
+            )
+        elif changed:
+            log.warning("%s: connected to a primary again (writable)", self.location)
+
     def _connect(self) -> psycopg.Connection[Any]:
         return psycopg.connect(self.url, autocommit=True, connect_timeout=self.connect_timeout)
 
@@ -127,26 +153,35 @@ class PgStore(VectorStore):
                     self._open.remove(conn)
             conn.close()
 
-    def _run(self, work: Callable[[psycopg.Connection[Any]], T]) -> T:
+    def _run(self, work: Callable[[psycopg.Connection[Any]], T], *, write: bool = False) -> T:
         """``work(connection)``, again on a fresh connection when the connection is lost.
 
-        Safe because every call is a read or one whole transaction.
+        Safe because every call is a read or one whole transaction. A ``write`` that finds
+        no primary (the server is down, or a standby answered: read-only) waits longer,
+        ``write_retries`` times, for one to be back (a standby promoted, the primary
+        restarted): libpq picks the host again at each new connection.
         """
         error: Exception | None = None
-        for attempt in range(self.retries + 1):
+        retries = self.write_retries if write else self.retries
+        for attempt in range(retries + 1):
             if attempt:
-                time.sleep(self.retry_wait * 2 ** (attempt - 1))
+                time.sleep(min(self.retry_wait * 2 ** (attempt - 1), MAX_RETRY_WAIT))
             try:
                 return work(self._connection())
-            except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
+            except (
+                psycopg.OperationalError,
+                psycopg.InterfaceError,
+                psycopg.errors.ReadOnlySqlTransaction,
+            ) as exc:
                 if isinstance(exc, psycopg.errors.QueryCanceled):
                     raise
                 error = exc
                 self._discard()
         reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        what = "a writable (primary) PostgreSQL database" if write else "the PostgreSQL database"
         raise StoreUnavailableError(
-            f"cannot reach the PostgreSQL database {self.location}: {reason} "
-            f"(tried {self.retries + 1} times); is the server running?"
+            f"cannot reach {what} {self.location}: {reason} "
+            f"(tried {retries + 1} times); is the server running?"
         ) from error
 
     def close(self) -> None:
@@ -190,7 +225,7 @@ class PgStore(VectorStore):
                 passages=int(passages),
                 index_type="pgvector-hnsw",
                 created=meta.get("created", ""),
-                extra={"tokenizer": meta.get("tokenizer", 1)},
+                extra={"tokenizer": meta.get("tokenizer", 1), "sources": meta.get("sources") or []},
             )
 
         return self._run(read)
@@ -442,11 +477,11 @@ class PgStore(VectorStore):
         """The indexer's lock (a session of its own: the lock lives as long). An older schema
         is upgraded first; on leaving, the planner's statistics are refreshed when anything
         was written (after a bulk load, stale ones make BM25 queries 30x slower)."""
-        conn = self._run(lambda _: self._connect())
+        conn = self._run(lambda _: self._connect(), write=True)
         try:
             conn.execute("SELECT pg_advisory_lock(%s)", [WRITER_LOCK])
             if self._version == 1:
-                self._run(upgrade)
+                self._run(upgrade, write=True)
                 self._version = SCHEMA_VERSION
             writer = PgWriter(self)
             yield writer
@@ -458,7 +493,7 @@ class PgStore(VectorStore):
     def analyze(self) -> None:
         """Refresh the planner's statistics of every table (quick: it samples)."""
         tables = sql.SQL(", ").join(sql.Identifier(SCHEMA, t) for t in DATA_TABLES)
-        self._run(lambda conn: conn.execute(sql.SQL("ANALYZE {}").format(tables)))
+        self._run(lambda conn: conn.execute(sql.SQL("ANALYZE {}").format(tables)), write=True)
 
     def _reset(self, model: str, dim: int, chunking: dict[str, int]) -> None:
         def write(conn: psycopg.Connection[Any]) -> None:
@@ -475,7 +510,7 @@ class PgStore(VectorStore):
                 for key, value in meta.items():
                     _set_meta(conn, key, value)
 
-        self._run(write)
+        self._run(write, write=True)
 
     def _set_chunking(self, chunking: dict[str, int]) -> None:
         def write(conn: psycopg.Connection[Any]) -> None:
@@ -483,7 +518,14 @@ class PgStore(VectorStore):
                 _set_meta(conn, "chunking", dict(chunking))
                 _set_meta(conn, "tokenizer", TOKENIZER)
 
-        self._run(write)
+        self._run(write, write=True)
+
+    def _set_sources(self, sources: Sequence[Mapping[str, str]]) -> None:
+        def write(conn: psycopg.Connection[Any]) -> None:
+            with conn.transaction():
+                _set_meta(conn, "sources", [dict(s) for s in sources])
+
+        self._run(write, write=True)
 
     def _put(
         self,
@@ -571,7 +613,7 @@ class PgStore(VectorStore):
                     [len(spans), sum(lengths)],
                 )
 
-        self._run(write)
+        self._run(write, write=True)
 
     def _signatures(self) -> dict[str, np.ndarray]:
         def read(conn: psycopg.Connection[Any]) -> dict[str, np.ndarray]:
@@ -597,7 +639,7 @@ class PgStore(VectorStore):
                 )
 
         if ids:
-            self._run(write)
+            self._run(write, write=True)
 
     def _remove(self, article_id: str) -> None:
         def write(conn: psycopg.Connection[Any]) -> None:
@@ -606,7 +648,7 @@ class PgStore(VectorStore):
                 self._meta(conn)
                 self._delete(conn, article_id)
 
-        self._run(write)
+        self._run(write, write=True)
 
     @staticmethod
     def _delete(conn: psycopg.Connection[Any], article_id: str) -> None:
@@ -661,6 +703,10 @@ class PgWriter(StoreWriter):
 
     def set_chunking(self, chunking: dict[str, int]) -> None:
         self.store._set_chunking(chunking)
+
+    def set_sources(self, sources: Sequence[Mapping[str, str]]) -> None:
+        self.store._set_sources(sources)
+        self.written = True
 
     def put_article(
         self,

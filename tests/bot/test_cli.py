@@ -205,6 +205,25 @@ def test_python_dash_m_bot_works() -> None:
         assert command in result.stdout
 
 
+def test_output_through_a_pipe_is_not_wrapped(tmp_path: Path) -> None:
+    deep = tmp_path / ("a-folder-with-a-rather-long-name-" * 4) / "articles"
+    write(deep / "story.md", "# Harbour\n\nThe harbour reopened on Monday after the storm.\n")
+    write(deep / "empty.md", "")
+    index = tmp_path / ("another-long-folder-name-for-the-index-" * 3)
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "index", "-a", str(deep), "--index", str(index), "--model", MODEL],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "COLUMNS": ""},
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert any(str(index) in line for line in lines), result.stdout  # the index row, whole
+    assert any(str(deep / "empty.md") in line for line in lines), result.stdout
+
+
 # --------------------------------------------------------------------------- hostile input
 
 
@@ -366,3 +385,12 @@ def test_ask_jsonl_answers_each_line_and_says_what_is_wrong_with_the_others(
     assert out[5]["quotes"] == [] and out[5]["notice"] == "No article from 1850 in the archive."
     with_question = runner.invoke(main, ["ask", "Where?", "--jsonl", "--index", str(index_dir)])
     assert with_question.exit_code == 2 and "leave QUESTION out" in with_question.output
+
+
+def test_every_command_quiets_the_schedulers_info_lines(tmp_path: Path, runner: CliRunner) -> None:
+    import logging
+
+    logging.getLogger("apscheduler").setLevel(logging.INFO)  # as logging.basicConfig(level=INFO) leaves it
+    runner.invoke(main, ["sources", "--index", str(tmp_path / "none")])
+    # PTB's job queue (apscheduler) logs every refresh round at INFO otherwise
+    assert logging.getLogger("apscheduler.scheduler").getEffectiveLevel() == logging.WARNING

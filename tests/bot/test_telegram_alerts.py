@@ -431,7 +431,7 @@ def test_the_console_follows_and_prints_alerts_between_prompts(
     assert shown.count("🔔 Velmora orchard festival") == 1 and "opens on 15 October" in shown
     assert "Velmora Herald" in shown and "dredged" not in shown
     repl.handle("/following")
-    assert "#1 Velmora orchard festival — 1 alert(s)" in out.getvalue()
+    assert "#1 Velmora orchard festival — 1 alert\n" in out.getvalue()
     repl.handle("/unfollow all")
     assert "No longer following Velmora orchard festival" in out.getvalue()
     repl.handle("/help")

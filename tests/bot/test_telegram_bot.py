@@ -453,3 +453,14 @@ async def test_webhook_mode_checks_the_secret(fake_tg: FakeTelegram, archive: Ar
         await app.updater.stop()
         await app.stop()
         await app.shutdown()
+
+
+def test_example_questions_are_never_built_from_codes() -> None:
+    from types import SimpleNamespace
+
+    from bot.telegram_context import example_questions
+
+    titles = ["C1 CSI update", "C1 CSI again", "NATO EU talks", "NATO EU deal", "Harbour Board meets"]
+    articles = [SimpleNamespace(title=t, source="Gazette", published="2024-05-01") for t in titles]
+    archive = SimpleNamespace(articles=lambda: articles)
+    assert example_questions(archive) == ["What do the articles say about Harbour Board?"]  # type: ignore[arg-type]

@@ -48,7 +48,7 @@ def test_detect_language(text: str, lang: str) -> None:
     assert detect(text) == lang
 
 
-@pytest.mark.parametrize("text", ["", "   ", "12 345 6789", "!!!"])
+@pytest.mark.parametrize("text", ["", "   ", "12 345 6789", "!!!", "[/] [link=x]", "link x"])
 def test_detect_is_unsure_without_words(text: str) -> None:
     assert detect(text) == ""
 

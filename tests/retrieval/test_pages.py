@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import gzip
 import ipaddress
 import socket
 import sys
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,6 +21,7 @@ from retrieval.pages import (
     MB,
     FetchError,
     FetchLimits,
+    decoded,
     extract_html,
     fetch,
     fetch_page,
@@ -248,3 +251,24 @@ def test_a_missing_lxml_html_clean_is_one_clear_line(
     server.add_page("/story", PAGE)
     with pytest.raises(ArticleError, match=f"^{LXML_CLEAN_HINT}$"):
         fetch_page(client, server.url("/story"), limits=LIMITS, trusted=origin_of(server.origin))
+
+
+def test_bodies_are_decoded_a_piece_at_a_time_whatever_the_encodings() -> None:
+    text = b"<p>" + b"news " * 50_000 + b"</p>"
+    raw = zlib.compressobj(wbits=-zlib.MAX_WBITS)
+    wrapped = zlib.compress(text)
+    raw_deflate = raw.compress(text) + raw.flush()
+    twice = gzip.compress(gzip.compress(text))
+    for body, encoding in [
+        (wrapped, "deflate"),
+        (raw_deflate, "Deflate"),
+        (twice, "gzip, x-gzip"),
+        (text, ""),
+    ]:
+        pieces = list(decoded([body[:1], body[1:7], body[7:]], encoding))
+        assert b"".join(pieces) == text
+        assert max(map(len, pieces)) <= CHUNK
+    with pytest.raises(FetchError, match="unsupported Content-Encoding 'br'"):
+        list(decoded([b"x"], "gzip, br"))
+    with pytest.raises(FetchError, match="broken compressed body"):
+        list(decoded([b"not gzip at all"], "gzip"))

@@ -279,3 +279,101 @@ def test_an_indexer_rides_out_a_server_restart(own_server: PgServer, tmp_path: P
     assert reports and len(reports[0].added) == 40
     assert consistency(url) == {"articles": 40, "passages": reports[0].passages}
     store.close()
+
+
+_READER = """
+import json, logging, os, sys, time
+from retrieval.archive import Archive
+from retrieval.embedding import HashingEmbedder
+from retrieval.retriever import Retriever
+from retrieval.store.pg import PgStore
+logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+store = PgStore(sys.argv[1], retries=8, retry_wait=0.1)
+archive = Archive(Retriever(store, HashingEmbedder(64)))
+while not os.path.exists(sys.argv[2]):
+    try:
+        answer = archive.ask("When did the harbour of town 3 reopen?")
+        assert answer.quotes, "no quote"
+        print(json.dumps({"ok": True, "passages": store.count()}), flush=True)
+    except Exception as exc:
+        print(json.dumps({"ok": False, "error": str(exc)}), flush=True)
+    time.sleep(0.05)
+"""
+
+
+def test_failover_drill_readers_keep_answering_and_the_indexer_waits_for_the_promoted_replica(
+    pg_server: PgServer, tmp_path: Path
+) -> None:
+    import json
+    import threading
+
+    primary = PgServer().start()
+    replica = indexer = None
+    readers: list[subprocess.Popen[str]] = []
+    try:
+        name = primary.create_database().split("@/", 1)[1].split("?")[0]
+        replica = primary.start_replica()
+        hosts = f"host={primary.socket_dir},{replica.socket_dir}"
+        # one URL, two hosts: libpq tries them in turn at every new connection
+        readers_url = f"postgresql://postgres@/{name}?{hosts}&target_session_attrs=any"
+        writer_url = f"postgresql://postgres@/{name}?{hosts}&target_session_attrs=read-write"
+        src = tmp_path / "articles"
+        for n in range(6):
+            write(src / f"{n:03}.txt", harbour(n))
+        indexer = PgStore(writer_url, retry_wait=0.2)
+        first = refresh(indexer, [src], HashingEmbedder(64))
+        standby_url = f"postgresql://postgres@/{name}?host={replica.socket_dir}"
+        _wait_for(lambda: consistency(standby_url)["articles"] == 6)  # replayed on the standby
+
+        stop = tmp_path / "stop"
+        for _ in range(2):
+            readers.append(
+                subprocess.Popen(
+                    [sys.executable, "-c", _READER, readers_url, str(stop)],
+                    cwd=ROOT,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                    text=True,
+                )
+            )
+        for reader in readers:
+            assert reader.stdout is not None and json.loads(reader.stdout.readline())["ok"]
+
+        primary.kill()
+        for n in range(6, 10):
+            write(src / f"{n:03}.txt", harbour(n))
+        reports = []
+        started = time.monotonic()
+        store = indexer
+        worker = threading.Thread(target=lambda: reports.append(refresh(store, [src], HashingEmbedder(64))))
+        worker.start()
+        time.sleep(4.0)  # longer than a read waits (retries=4, retry_wait=0.2: 3 s)
+        assert worker.is_alive() and not reports  # waiting for a primary, not dead
+        replica.promote()
+        worker.join(60)
+        waited = time.monotonic() - started
+        assert reports, "the indexer gave up"
+        assert (len(reports[0].added), reports[0].removed, waited > 4.0) == (4, [], True)
+        # nothing lost, nothing twice: every article whole, the totals right
+        assert consistency(standby_url) == {"articles": 10, "passages": first.passages + 4}
+        time.sleep(0.3)
+    finally:
+        (tmp_path / "stop").touch()
+        outputs = [reader.communicate(timeout=20) for reader in readers]
+        if indexer is not None:
+            indexer.close()
+        if replica is not None:
+            replica.remove()
+        primary.remove()
+    for out, err in outputs:
+        lines = [json.loads(line) for line in out.splitlines()]
+        assert lines and all(line["ok"] for line in lines), [line for line in lines if not line["ok"]][:3]
+        assert lines[-1]["passages"] == first.passages + 4  # the new articles, read from the promoted replica
+        assert err.count("connected to a read-only standby") == 1, err
+
+
+def _wait_for(condition, timeout: float = 15.0) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.1)
