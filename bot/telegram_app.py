@@ -56,9 +56,8 @@ from bot.telegram_logs import redact_in_logs, tidy_logs
 from bot.telegram_refresh import last_round_html, on_reindex, schedule_refresh
 from bot.telegram_state import Conversation, RateLimit, Session
 from retrieval.archive import Archive
-from retrieval.articles import Article
 from retrieval.followup import expand_followup
-from retrieval.types import Answer
+from retrieval.types import Answer, Article
 
 log = logging.getLogger("newsbot.telegram")
 T = TypeVar("T")

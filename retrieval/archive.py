@@ -9,7 +9,6 @@ from pathlib import Path
 
 import numpy as np
 
-from retrieval.articles import Article
 from retrieval.embedding import DEFAULT_BACKEND, Embedder, ModelTraits
 from retrieval.query import Query
 from retrieval.quotes import QuoteParams, compose_answer
@@ -20,7 +19,7 @@ from retrieval.store.sentences import sentence_key
 from retrieval.stories import one_copy_per_story
 from retrieval.text import clean_question
 from retrieval.translation import Translator
-from retrieval.types import Answer, Filters, Hit, Quote
+from retrieval.types import Answer, Article, Filters, Hit, Quote
 from retrieval.vector_cache import VectorCache
 
 #: /latest keeps the articles whose best quote scores at least this share of the best one

@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from retrieval.articles import Article, Loaded, Problem, display_path, load_articles
+from retrieval.articles import Loaded, Problem, display_path, load_articles
 from retrieval.chunking import ChunkingParams, chunk_text
 from retrieval.embedding import DEFAULT_BACKEND, Embedder, LazyEmbedder, resolve_model
 from retrieval.errors import SourceError
@@ -42,6 +42,7 @@ from retrieval.store.base import StoreWriter
 from retrieval.store.manifest import ArticleEntry, Manifest, metadata_hash
 from retrieval.store.sentences import SentenceTable
 from retrieval.text import sentence_spans
+from retrieval.types import Article
 
 #: (stage, done, total): "passages" or "sentences" embedded (or found stored) so far
 OnProgress = Callable[[str, int, int], None]

@@ -16,12 +16,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from retrieval.articles import Article
 from retrieval.lexical import bm25_idf
 from retrieval.store.manifest import Manifest
 from retrieval.store.rows import Located, Ranked
 from retrieval.store.sentences import SentenceTable
-from retrieval.types import Filters
+from retrieval.types import Article, Filters
 
 
 @dataclass(frozen=True)

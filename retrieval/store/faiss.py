@@ -15,7 +15,6 @@ from pathlib import Path
 
 import numpy as np
 
-from retrieval.articles import Article
 from retrieval.dates import published_span
 from retrieval.errors import IndexMissingError
 from retrieval.lexical import LexicalIndex
@@ -26,7 +25,7 @@ from retrieval.store.manifest import ArticleEntry, Manifest, metadata_hash
 from retrieval.store.rows import KEY_DTYPE, SPAN_DTYPE, Located, Ranked, passage_key, top_k, vectors_by_key
 from retrieval.store.sentences import SentenceTable
 from retrieval.store.snapshots import Snapshot, load_snapshot, write_snapshot, writer_lock
-from retrieval.types import Filters
+from retrieval.types import Article, Filters
 
 
 class FaissStore(VectorStore):

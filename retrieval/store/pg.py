@@ -26,7 +26,6 @@ import psycopg
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 
-from retrieval.articles import Article
 from retrieval.dates import published_span
 from retrieval.errors import IndexMismatchError, IndexMissingError, StoreUnavailableError
 from retrieval.lexical import K1, TOKENIZER, B, bm25_idf
@@ -46,7 +45,7 @@ from retrieval.store.pg_schema import (
 from retrieval.store.rows import Located, Ranked, passage_key
 from retrieval.store.sentences import SentenceTable
 from retrieval.text import terms as text_terms
-from retrieval.types import Filters
+from retrieval.types import Article, Filters
 
 #: candidates the HNSW graph search keeps (pgvector's default is 40); recall on the dev set: bench/stores.py
 HNSW_EF_SEARCH = 200
