@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from retrieval.archive import Archive
     from retrieval.feed_list import FeedList
     from retrieval.indexer import IndexReport, OnProgress
+    from retrieval.store import Location
     from retrieval.types import Filters
     from retrieval.updates import UpdateReport
 
@@ -56,7 +57,7 @@ def index_option(f: F) -> F:
     )(f)
 
 
-def location(database_url: str | None, index_dir: Path) -> Path | str:
+def location(database_url: str | None, index_dir: Path) -> Location:
     try:
         return config.store_location(database_url, index_dir)
     except config.SettingsError as exc:
@@ -151,7 +152,7 @@ def user_errors() -> Iterator[None]:
         raise click.ClickException(clean(str(exc))) from exc
 
 
-def open_archive(where: Path | str, backend: str) -> Archive:
+def open_archive(where: Location, backend: str) -> Archive:
     from retrieval.archive import Archive
 
     with user_errors():
@@ -227,7 +228,7 @@ def index(
 
     With --feeds it fetches the feeds first (one round, e.g. for cron)."""
     where = location(database_url, index_dir)
-    if isinstance(where, str) and index_type != "auto":
+    if where.is_database and index_type != "auto":
         raise click.BadParameter("FAISS index types apply to --index folders only", param_hint="--index-type")
     feeds = read_feeds(feeds_file)
     with _progress(enabled=not as_json and sys.stderr.isatty()) as on_progress:
@@ -254,7 +255,7 @@ def index(
 
 
 def run_update(
-    where: Path | str,
+    where: Location,
     sources: list[Path],
     feeds: FeedList | None,
     state_dir: Path,

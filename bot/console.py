@@ -21,7 +21,6 @@ from bot.console_alerts import ConsoleAlerts
 from bot.live import BackgroundRefresh
 from bot.paging import next_page
 from bot.render import answer_renderable, source_line
-from bot.subscriptions import subscriptions_location
 from bot.summaries import round_line
 from bot.terminal import read_line, styled
 from bot.terminal import text as tt
@@ -75,9 +74,7 @@ class Repl:
         self.last_round: UpdateReport | None = None
         #: called with each finished round and the archive it made (e.g. topic alerts)
         self.after_round: list[Callable[[UpdateReport, Archive], None]] = []
-        self.alerts = ConsoleAlerts(
-            self.out, refreshing=refresher is not None, location=subscriptions_location(archive.store)
-        )
+        self.alerts = ConsoleAlerts(self.out, refreshing=refresher is not None, location=archive.store.where)
         self.after_round.append(self.alerts.after_round)
 
     # ------------------------------------------------------------------ loop

@@ -16,15 +16,12 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from retrieval.errors import StoreUnavailableError
+from retrieval.store.location import Location
 from retrieval.text import terms
 
-if TYPE_CHECKING:
-    from retrieval.store import VectorStore
-
-SQLITE_NAME = "alerts.sqlite"
 #: the console's follows, kept beside the bot's: no Telegram chat has this id
 CONSOLE_CHAT = 0
 PG_SCHEMA = "newsbot_alerts"
@@ -138,15 +135,17 @@ class Subscriptions:
         return cls(connect, postgres=False, location=str(path))
 
     @classmethod
-    def postgresql(cls, url: str) -> Subscriptions:
+    def postgresql(cls, location: Location) -> Subscriptions:
+        """The schema :data:`PG_SCHEMA` of the database at ``location``."""
         import psycopg
 
-        from retrieval.store.pg import redact
-
+        url = location.url
+        if url is None:
+            raise ValueError(f"{location} is not a database")
         return cls(
             lambda: psycopg.connect(url, autocommit=True, connect_timeout=5),
             postgres=True,
-            location=redact(url),
+            location=location.shown,
         )
 
     # ------------------------------------------------------------------ plumbing
@@ -462,17 +461,11 @@ class _Cursor:
         return int(self._cur.rowcount)
 
 
-def subscriptions_location(store: VectorStore) -> str:
-    """Where an archive's subscriptions live: its index folder, or its database URL (with
-    the password :attr:`VectorStore.location` leaves out)."""
-    return getattr(store, "url", None) or store.location
-
-
-def open_subscriptions(location: Path | str) -> Subscriptions:
+def open_subscriptions(location: Location | Path | str) -> Subscriptions:
     """The subscriptions of an archive: ``INDEX/alerts.sqlite`` beside an index folder, or
     the schema ``newsbot_alerts`` of a ``postgresql://`` database."""
-    if isinstance(location, str) and location.startswith(("postgresql://", "postgres://")):
-        return Subscriptions.postgresql(location)
-    folder = Path(location)
-    folder.mkdir(parents=True, exist_ok=True)
-    return Subscriptions.sqlite(folder / SQLITE_NAME)
+    where = Location.of(location)
+    if where.subscriptions_file is None:
+        return Subscriptions.postgresql(where)
+    where.subscriptions_file.parent.mkdir(parents=True, exist_ok=True)
+    return Subscriptions.sqlite(where.subscriptions_file)

@@ -32,7 +32,6 @@ from bot.subscriptions import (
     Subscription,
     Subscriptions,
     open_subscriptions,
-    subscriptions_location,
     topic_key,
 )
 from bot.telegram_context import SETTINGS, archive_of, settings_of
@@ -97,7 +96,7 @@ async def start(app: Application[Any, Any, Any, Any, Any, Any], archive: Archive
         return
     if ALERTS not in app.bot_data:
         try:
-            subs = await asyncio.to_thread(open_subscriptions, subscriptions_location(archive.store))
+            subs = await asyncio.to_thread(open_subscriptions, archive.store.where)
         except Exception as exc:  # e.g. a read-only index folder or database role
             log.warning(
                 "topic alerts are off: cannot open their tables beside %s: %s", archive.store.location, exc

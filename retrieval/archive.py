@@ -14,7 +14,7 @@ from retrieval.query import Query
 from retrieval.quotes import QuoteParams, compose_answer
 from retrieval.recency import TimeParams, present_first, time_notice
 from retrieval.retriever import FusionParams, Retriever
-from retrieval.store import StoreStats, VectorStore
+from retrieval.store import Location, StoreStats, VectorStore
 from retrieval.store.sentences import sentence_key
 from retrieval.stories import one_copy_per_story
 from retrieval.text import clean_question
@@ -55,7 +55,7 @@ class Archive:
     @classmethod
     def open(
         cls,
-        location: Path | str,
+        location: Location | Path | str,
         embedder: Embedder | None = None,
         *,
         backend: str = DEFAULT_BACKEND,

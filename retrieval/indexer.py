@@ -37,7 +37,7 @@ from retrieval.embedding import DEFAULT_BACKEND, Embedder, LazyEmbedder, resolve
 from retrieval.errors import SourceError
 from retrieval.lexical import TOKENIZER
 from retrieval.near_duplicates import DuplicateParams, StoryGroups, signature, signature_of_hashes
-from retrieval.store import VectorStore, open_store, passage_key
+from retrieval.store import Location, VectorStore, open_store, passage_key
 from retrieval.store.base import StoreWriter
 from retrieval.store.manifest import ArticleEntry, Manifest, metadata_hash
 from retrieval.store.sentences import SentenceTable
@@ -117,7 +117,7 @@ def layout_of(params: ChunkingParams, index_sentences: bool) -> str:
 
 
 def refresh(
-    location: Path | str | VectorStore,
+    location: Location | Path | str | VectorStore,
     sources: Sequence[Path],
     model: Embedder | str | None = None,
     chunking: ChunkingParams | Mapping[str, int | None] | None = None,

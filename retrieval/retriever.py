@@ -13,7 +13,7 @@ from retrieval.dates import published_span
 from retrieval.embedding import DEFAULT_BACKEND, Embedder, load_embedder, resolve_model
 from retrieval.query import Query, make_query
 from retrieval.recency import TimeContext, TimeParams, age_prior, preferred_window
-from retrieval.store import Located, Ranked, VectorStore, open_store
+from retrieval.store import Located, Location, Ranked, VectorStore, open_store
 from retrieval.translation import Translator, default_translators
 from retrieval.types import Filters, Hit
 
@@ -66,7 +66,7 @@ class Retriever:
     @classmethod
     def open(
         cls,
-        location: Path | str,
+        location: Location | Path | str,
         embedder: Embedder | None = None,
         *,
         backend: str = DEFAULT_BACKEND,

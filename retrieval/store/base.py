@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from retrieval.lexical import bm25_idf
+from retrieval.store.location import Location
 from retrieval.store.manifest import Manifest
 from retrieval.store.rows import Located, Ranked
 from retrieval.store.sentences import SentenceTable
@@ -50,7 +51,9 @@ class Story:
 class VectorStore(ABC):
     """What the retriever reads and the indexer writes (through :meth:`writer`)."""
 
-    #: where the store lives, for messages (an index folder, or a URL without its password)
+    #: where the store lives (its folder or database URL), and that place for messages (the
+    #: folder, or the URL without its password)
+    where: Location
     location: str
 
     @abstractmethod

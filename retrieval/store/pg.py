@@ -12,7 +12,6 @@ tries again.
 from __future__ import annotations
 
 import json
-import re
 import threading
 import time
 from collections import Counter
@@ -30,6 +29,7 @@ from retrieval.dates import published_span
 from retrieval.errors import IndexMismatchError, IndexMissingError, StoreUnavailableError
 from retrieval.lexical import K1, TOKENIZER, B, bm25_idf
 from retrieval.store.base import StoreStats, StoreWriter, Story, VectorStore
+from retrieval.store.location import Location
 from retrieval.store.manifest import ArticleEntry, Manifest, metadata_hash
 from retrieval.store.pg_schema import (
     DATA_TABLES,
@@ -54,12 +54,6 @@ T = TypeVar("T")
 _ARTICLE_COLUMNS = ("id", "text", "title", "source", "published", "url", "path", "author", "language", "note")
 
 
-def redact(url: str) -> str:
-    """The URL without its password (safe for messages and logs)."""
-    url = re.sub(r"(://[^:/@?]*):[^@/?]*@", r"\1:***@", url)
-    return re.sub(r"(?i)(password=)[^&\s]*", r"\1***", url)
-
-
 class PgStore(VectorStore):
     """An archive in PostgreSQL with pgvector; safe to share between threads and processes.
 
@@ -78,7 +72,8 @@ class PgStore(VectorStore):
         ef_search: int = HNSW_EF_SEARCH,
     ) -> None:
         self.url = url
-        self.location = redact(url)
+        self.where = Location(url=url)
+        self.location = self.where.shown
         try:
             conninfo_to_dict(url)
         except psycopg.ProgrammingError as exc:
