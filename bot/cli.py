@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from retrieval.feed_list import FeedList
     from retrieval.indexer import IndexReport, OnProgress
     from retrieval.store import Location
-    from retrieval.types import Filters
+    from retrieval.types import AsOf, Filters
     from retrieval.updates import UpdateReport
 
 F = TypeVar("F", bound=Callable[..., Any])  # a command function, under click's decorators
@@ -523,30 +523,32 @@ def ask(
     """Answer QUESTION, or each line of standard input when QUESTION is left out."""
     from rich.console import Console
 
+    from bot.asked import as_of_given, as_of_on, today
     from bot.render import answer_json, answer_renderable
     from bot.terminal import input_lines, styled
 
     if jsonl and question is not None:
         raise click.UsageError("--jsonl reads the questions from standard input: leave QUESTION out")
-    today = date.today()
-    if as_of is not None and as_of > today:
-        raise click.BadParameter(f"{as_of} is in the future (today is {today})", param_hint="--as-of")
+    day = today()
+    if as_of is not None and as_of > day:
+        raise click.BadParameter(f"{as_of} is in the future (today is {day})", param_hint="--as-of")
     filters = filters_from(sources, since, until)
     archive = open_archive(location(database_url, index_dir), backend)
     out = Console(highlight=False)
     if jsonl:
         for number, line in enumerate(input_lines(sys.stdin), 1):
             if line.strip():
-                click.echo(json_line(_jsonl_answer(archive, line, number, k, filters, as_of or today, today)))
+                click.echo(json_line(_jsonl_answer(archive, line, number, k, filters, as_of_on(as_of), day)))
         return
+    asked = as_of_given(as_of)
     questions = [question] if question is not None else input_lines(sys.stdin)
     for q in questions:
         if question is None and not q.strip():
             continue
         with user_errors():
-            answer = archive.ask(q, k=k, filters=filters, as_of=as_of or today, as_of_given=as_of is not None)
+            answer = archive.ask(q, k=k, filters=filters, as_of=asked)
         if as_json:
-            click.echo(json_line(answer_json(answer) | {"as_of": str(as_of or today)}))
+            click.echo(json_line(answer_json(answer) | {"as_of": str(asked.day)}))
         else:
             if question is None:
                 out.print(styled((f"Q: {answer.question}", "bold")))
@@ -554,11 +556,13 @@ def ask(
 
 
 def _jsonl_answer(
-    archive: Archive, line: str, number: int, k: int, filters: Filters | None, default: date, today: date
+    archive: Archive, line: str, number: int, k: int, filters: Filters | None, default: AsOf, today: date
 ) -> dict[str, Any]:
-    """The --json object for one --jsonl line, or ``{"line", "error"}`` saying what is wrong with it."""
+    """The --json object for one --jsonl line, or ``{"line", "error"}`` saying what is wrong with it;
+    ``default``: the as-of of a line without one."""
     import json
 
+    from bot.asked import as_of_given
     from bot.render import answer_json
     from retrieval.errors import USER_ERRORS
 
@@ -569,7 +573,7 @@ def _jsonl_answer(
     if not isinstance(item, dict) or not isinstance(item.get("question"), str):
         return {"line": number, "error": 'expected an object with a "question" string'}
     given = item.get("as_of")
-    day = default
+    asked = default
     if given is not None:
         try:
             day = date.fromisoformat(str(given).replace("/", "-"))
@@ -577,11 +581,12 @@ def _jsonl_answer(
             return {"line": number, "error": f"as_of {given!r} is not a date like 2024-05-31"}
         if day > today:
             return {"line": number, "error": f"as_of {day} is in the future (today is {today})"}
+        asked = as_of_given(day)
     try:
-        answer = archive.ask(item["question"], k=k, filters=filters, as_of=day, as_of_given=given is not None)
+        answer = archive.ask(item["question"], k=k, filters=filters, as_of=asked)
     except USER_ERRORS as exc:
         return {"line": number, "error": str(exc)}
-    return answer_json(answer) | {"as_of": str(day)}
+    return answer_json(answer) | {"as_of": str(asked.day)}
 
 
 # --------------------------------------------------------------------------- console

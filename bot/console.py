@@ -16,6 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from bot import config
+from bot.asked import as_of_on
 from bot.console_alerts import HELP as ALERTS_HELP
 from bot.console_alerts import ConsoleAlerts
 from bot.live import BackgroundRefresh
@@ -131,7 +132,7 @@ class Repl:
 
     def ask(self, question: str) -> None:
         query = expand_followup(question, self.session.question or None)
-        answer = self.archive.ask(query, k=self.k, filters=self._filters(), as_of=date.today())
+        answer = self.archive.ask(query, k=self.k, filters=self._filters(), as_of=as_of_on())
         self.session = ReplState(question, query, answer, len(answer.quotes), self.session.filters)
         if not self.interactive:
             self.out.print(styled((f"Q: {question}", "bold")))
@@ -183,7 +184,7 @@ class Repl:
         if not topic:
             self.out.print("Usage: /latest TOPIC, e.g. /latest Afghanistan conference")
             return
-        answer = self.archive.latest(topic, k=self.k, filters=self._filters(), as_of=date.today())
+        answer = self.archive.latest(topic, k=self.k, filters=self._filters(), as_of=as_of_on())
         self.session = ReplState(topic, topic, answer, len(answer.quotes), self.session.filters)
         self.out.print(styled((f"Newest on {topic}:", "bold")))
         self.out.print(answer_renderable(answer))

@@ -15,7 +15,6 @@ import os
 import re
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import date
 from typing import TypeGuard, TypeVar
 
 from telegram import (
@@ -49,6 +48,7 @@ from telegram.ext import (
 
 from bot import render_telegram as tg
 from bot import telegram_alerts
+from bot.asked import as_of_on
 from bot.config import TelegramSettings
 from bot.paging import next_page
 from bot.telegram_context import ARCHIVE, EXAMPLES, LOADER, SETTINGS, archive_of, set_archive, settings_of
@@ -57,7 +57,7 @@ from bot.telegram_refresh import last_round_html, on_reindex, schedule_refresh
 from bot.telegram_state import Conversation, RateLimit, Session
 from retrieval.archive import Archive
 from retrieval.followup import expand_followup
-from retrieval.types import Answer, Article
+from retrieval.types import Answer, Article, AsOf
 
 log = logging.getLogger("newsbot.telegram")
 T = TypeVar("T")
@@ -353,7 +353,7 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE, qu
     previous = conv.last.question if conv.last else None
     query = expand_followup(question, previous)
     settings = settings_of(context)
-    answer = await _ask(context, message.chat, query, settings.k, as_of=message.date.date())
+    answer = await _ask(context, message.chat, query, settings.k, as_of=as_of_on(message.date.date()))
     session = conv.start(question, query, answer.answered)
     session.add(answer.quotes)
     header = f"<i>(searching: {tg.esc(query)})</i>" if query != question else ""
@@ -363,12 +363,12 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE, qu
 
 
 async def _ask(
-    context: ContextTypes.DEFAULT_TYPE, chat: Chat | None, query: str, k: int, *, as_of: date | None = None
+    context: ContextTypes.DEFAULT_TYPE, chat: Chat | None, query: str, k: int, *, as_of: AsOf | None = None
 ) -> Answer:
     """``archive.ask`` in a worker thread, the question dated ``as_of`` (the message's day);
     "typing…" shows when it takes a while."""
     archive = archive_of(context)  # this answer keeps the archive it started with
-    work = asyncio.to_thread(archive.ask, query, k, as_of=as_of or date.today())
+    work = asyncio.to_thread(archive.ask, query, k, as_of=as_of or as_of_on())
     return await _typing_while(context, chat, work)
 
 
@@ -387,7 +387,9 @@ async def on_latest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await message.reply_text(slow)
         return
     archive = archive_of(context)
-    work = asyncio.to_thread(archive.latest, topic, settings_of(context).k, as_of=message.date.date())
+    work = asyncio.to_thread(
+        archive.latest, topic, settings_of(context).k, as_of=as_of_on(message.date.date())
+    )
     answer = await _typing_while(context, message.chat, work)
     conv = _conversation(context)
     session = conv.start(topic, topic, answer.answered)
@@ -613,7 +615,7 @@ async def on_inline(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             button=InlineQueryResultsButton(text="Slow down a little…", start_parameter="help"),
         )
         return
-    answer = await asyncio.to_thread(archive_of(context).ask, question, INLINE_RESULTS, as_of=date.today())
+    answer = await asyncio.to_thread(archive_of(context).ask, question, INLINE_RESULTS, as_of=as_of_on())
     results = []
     for n, q in enumerate(answer.quotes):
         a = q.article

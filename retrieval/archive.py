@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +18,7 @@ from retrieval.store.sentences import sentence_key
 from retrieval.stories import one_copy_per_story
 from retrieval.text import clean_question
 from retrieval.translation import Translator
-from retrieval.types import Answer, Article, Filters, Hit, Quote
+from retrieval.types import Answer, Article, AsOf, Filters, Hit, Quote
 from retrieval.vector_cache import VectorCache
 
 #: /latest keeps the articles whose best quote scores at least this share of the best one
@@ -96,15 +95,14 @@ class Archive:
         k: int = 5,
         filters: Filters | None = None,
         mode: str = "hybrid",
-        as_of: date | None = None,
-        as_of_given: bool = False,
+        as_of: AsOf | None = None,
     ) -> Answer:
         """Quotes answering ``question``, best first; ``answer.more`` holds the next ones.
 
         ``as_of``: the day the question is asked (None: time plays no part); given
-        explicitly (``as_of_given``), nothing published after it is quoted."""
+        explicitly, nothing published after it is quoted."""
         try:
-            query = self.retriever.query(question, filters, mode, as_of, as_of_given)
+            query = self.retriever.query(question, filters, mode, as_of)
         except ValueError as exc:  # the question's time leaves no day to search
             return Answer(clean_question(question), (), answered=False, notice=str(exc))
         if not query.text:
@@ -143,7 +141,7 @@ class Archive:
         )
 
     def latest(
-        self, topic: str, k: int = 5, filters: Filters | None = None, as_of: date | None = None
+        self, topic: str, k: int = 5, filters: Filters | None = None, as_of: AsOf | None = None
     ) -> Answer:
         """The newest articles on ``topic``: one quote each (its best), newest first, of the
         articles whose quote scores at least half the best one's."""

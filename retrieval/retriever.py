@@ -15,7 +15,7 @@ from retrieval.query import Query, make_query
 from retrieval.recency import TimeContext, TimeParams, age_prior, preferred_window
 from retrieval.store import Located, Location, Ranked, VectorStore, open_store
 from retrieval.translation import Translator, default_translators
-from retrieval.types import Filters, Hit
+from retrieval.types import AsOf, Filters, Hit
 
 
 @dataclass(frozen=True)
@@ -90,8 +90,7 @@ class Retriever:
         question: str,
         filters: Filters | None = None,
         mode: str = "hybrid",
-        as_of: date | None = None,
-        as_of_given: bool = False,
+        as_of: AsOf | None = None,
     ) -> Query:
         """``question`` worked out once (terms, renderings, idf, vectors) for this store;
         ``as_of``: the day it is asked (see :func:`retrieval.query.make_query`)."""
@@ -105,7 +104,6 @@ class Retriever:
             filters=filters,
             mode=mode,
             as_of=as_of,
-            as_of_given=as_of_given,
         )
 
     def reopened(self) -> Retriever:

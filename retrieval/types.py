@@ -50,6 +50,15 @@ def text_hash(text: str) -> str:
 
 
 @dataclass(frozen=True)
+class AsOf:
+    """The day a question is asked, and whether it was given explicitly (then nothing
+    published after it is quoted); the interfaces build one per call."""
+
+    day: date
+    given: bool = False
+
+
+@dataclass(frozen=True)
 class Filters:
     """Restrict a search to some outlets and/or a published date range (inclusive).
 

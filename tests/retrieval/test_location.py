@@ -52,7 +52,9 @@ def test_the_settings_give_a_location_and_the_store_and_subscriptions_take_it(tm
     assert config.feeds_dir(where, tmp_path / "elsewhere") == tmp_path / "elsewhere"
 
     store = open_store(where)
-    assert isinstance(store, FaissStore) and store.where == where and store.location == str(tmp_path / "index")
+    assert (
+        isinstance(store, FaissStore) and store.where == where and store.location == str(tmp_path / "index")
+    )
     subs = open_subscriptions(store.where)
     assert subs.location == str(tmp_path / "index" / "alerts.sqlite")
     subs.close()
