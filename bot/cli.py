@@ -6,6 +6,7 @@ import sys
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -719,59 +720,15 @@ def console(
     default="info",
     show_default=True,
 )
-def telegram(
-    index_dir: Path,
-    database_url: str | None,
-    backend: str,
-    token_file: Path | None,
-    api_url: str,
-    allowed_ids: str | None,
-    admin_ids: str | None,
-    sources: tuple[Path, ...],
-    feeds_file: Path | None,
-    feeds_dir: Path | None,
-    every: str | None,
-    k: int,
-    rate_limit: int,
-    max_follows: int,
-    digest_hour: int,
-    webhook_url: str | None,
-    webhook_secret: str | None,
-    listen: str,
-    port: int,
-    log_level: str,
-) -> None:
+def telegram(**flags: Any) -> None:
     """Run the Telegram bot (token from $TELEGRAM_BOT_TOKEN or --token-file)."""
     import logging
 
     from retrieval.store import open_store
 
-    where = location(database_url, index_dir)
-    feeds = read_feeds(feeds_file)  # a broken feeds file fails now, not at the first round
-    if not sources and feeds is None and config.DEFAULT_ARTICLES.is_dir():
-        sources = (config.DEFAULT_ARTICLES,)
-    seconds = every_seconds(every) if every else (config.parse_every(config.DEFAULT_EVERY) if feeds else None)
-    try:
-        settings = config.TelegramSettings(
-            token=config.telegram_token(token_file),
-            api_url=config.api_url(api_url),
-            allowed_ids=config.parse_ids(allowed_ids, "--allowed-ids"),
-            admin_ids=config.parse_ids(admin_ids, "--admin-ids"),
-            sources=sources,
-            feeds=feeds_file,
-            feeds_dir=config.feeds_dir(where, feeds_dir),
-            every=seconds,
-            k=k,
-            rate_calls=rate_limit,
-            rate_seconds=60.0,
-            max_follows=max_follows,
-            digest_hour=digest_hour,
-        )
-        secret = config.webhook_secret(webhook_secret) if webhook_url else ""
-    except config.SettingsError as exc:
-        raise click.ClickException(str(exc)) from exc
-    if webhook_url and not webhook_url.startswith("https://"):
-        raise click.ClickException("--webhook-url must be an https:// URL (Telegram only posts over HTTPS)")
+    given = TelegramFlags(**flags)
+    where = location(given.database_url, given.index_dir)
+    settings = telegram_settings(given, where)
     with user_errors():  # a missing index or database fails here, before any network
         probe = open_store(where)
         try:
@@ -785,19 +742,12 @@ def telegram(
     from bot.telegram_logs import redact_in_logs
 
     logging.basicConfig(
-        level=getattr(logging, log_level.upper()),
+        level=getattr(logging, given.log_level.upper()),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     redact_in_logs(settings.token)
     try:
-        telegram_app.run(
-            settings,
-            lambda: open_archive(where, backend),
-            webhook_url=webhook_url,
-            webhook_secret=secret,
-            listen=listen,
-            port=port,
-        )
+        telegram_app.run(settings, lambda: open_archive(where, given.backend))
     except InvalidToken as exc:
         raise click.ClickException(
             "Telegram rejected the bot token (unauthorized): check it, or get a new one from @BotFather"
@@ -807,3 +757,63 @@ def telegram(
         raise click.ClickException(
             f"cannot reach the Telegram Bot API at {settings.api_url}: {reason}"
         ) from exc
+
+
+@dataclass(frozen=True)
+class TelegramFlags:
+    """The ``telegram`` command's flags, as click reads them."""
+
+    index_dir: Path
+    database_url: str | None
+    backend: str
+    token_file: Path | None
+    api_url: str
+    allowed_ids: str | None
+    admin_ids: str | None
+    sources: tuple[Path, ...]
+    feeds_file: Path | None
+    feeds_dir: Path | None
+    every: str | None
+    k: int
+    rate_limit: int
+    max_follows: int
+    digest_hour: int
+    webhook_url: str | None
+    webhook_secret: str | None = field(repr=False)
+    listen: str
+    port: int
+    log_level: str
+
+
+def telegram_settings(given: TelegramFlags, where: Location) -> config.TelegramSettings:
+    """The bot's settings from its flags, each checked (one line saying what is wrong)."""
+    feeds = read_feeds(given.feeds_file)  # a broken feeds file fails now, not at the first round
+    sources = given.sources
+    if not sources and feeds is None and config.DEFAULT_ARTICLES.is_dir():
+        sources = (config.DEFAULT_ARTICLES,)
+    every = given.every
+    seconds = every_seconds(every) if every else (config.parse_every(config.DEFAULT_EVERY) if feeds else None)
+    try:
+        settings = config.TelegramSettings(
+            token=config.telegram_token(given.token_file),
+            api_url=config.api_url(given.api_url),
+            allowed_ids=config.parse_ids(given.allowed_ids, "--allowed-ids"),
+            admin_ids=config.parse_ids(given.admin_ids, "--admin-ids"),
+            sources=sources,
+            feeds=given.feeds_file,
+            feeds_dir=config.feeds_dir(where, given.feeds_dir),
+            every=seconds,
+            k=given.k,
+            rate_calls=given.rate_limit,
+            rate_seconds=60.0,
+            max_follows=given.max_follows,
+            digest_hour=given.digest_hour,
+        )
+        secret = config.webhook_secret(given.webhook_secret) if given.webhook_url else ""
+    except config.SettingsError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if not given.webhook_url:
+        return settings
+    if not given.webhook_url.startswith("https://"):
+        raise click.ClickException("--webhook-url must be an https:// URL (Telegram only posts over HTTPS)")
+    return replace(settings, webhook=config.Webhook(given.webhook_url, secret, given.listen, given.port))

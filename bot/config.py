@@ -104,6 +104,17 @@ class SettingsError(ValueError):
 
 
 @dataclass(frozen=True)
+class Webhook:
+    """Webhook mode: Telegram posts updates to ``url`` with ``secret``; the bot listens on
+    ``listen``:``port``."""
+
+    url: str
+    secret: str = field(repr=False)
+    listen: str = "127.0.0.1"
+    port: int = 8443
+
+
+@dataclass(frozen=True)
 class TelegramSettings:
     """Everything the Telegram bot needs besides the archive."""
 
@@ -140,6 +151,8 @@ class TelegramSettings:
     #: the UTC hour from which daily digests go out, and how often (seconds) that is checked
     digest_hour: int = 8
     digest_check_every: float = 300.0
+    #: None: long polling
+    webhook: Webhook | None = None
 
     @property
     def file_url(self) -> str:

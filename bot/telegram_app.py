@@ -10,19 +10,22 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import os
 import re
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from typing import TypeGuard, TypeVar
+from typing import Concatenate, ParamSpec, TypeGuard, TypeVar
 
 from telegram import (
     BotCommand,
     BotCommandScopeChat,
+    CallbackQuery,
     Chat,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    InlineQuery,
     InlineQueryResultArticle,
     InlineQueryResultsButton,
     InputTextMessageContent,
@@ -61,6 +64,9 @@ from retrieval.types import Answer, Article, AsOf
 
 log = logging.getLogger("newsbot.telegram")
 T = TypeVar("T")
+P = ParamSpec("P")
+#: a handler's work after its input is checked: (update, context, what it checked)
+Act = Callable[Concatenate[Update, ContextTypes.DEFAULT_TYPE, P], Awaitable[None]]
 
 LIMITER = "rate_limit"
 INLINE_LIMITER = "inline_rate_limit"
@@ -192,26 +198,19 @@ async def _post_init(app: Application) -> None:
     schedule_refresh(app)
 
 
-def run(
-    settings: TelegramSettings,
-    load_archive: Callable[[], Archive],
-    *,
-    webhook_url: str | None = None,
-    webhook_secret: str = "",
-    listen: str = "127.0.0.1",
-    port: int = 8443,
-) -> None:
-    """Run until Ctrl-C / SIGTERM: long polling, or a webhook when ``webhook_url`` is given."""
+def run(settings: TelegramSettings, load_archive: Callable[[], Archive]) -> None:
+    """Run until Ctrl-C / SIGTERM: long polling, or a webhook when ``settings.webhook`` is set."""
     app = build_application(settings, load_archive=load_archive)
-    if webhook_url:
-        path = re.sub(r"\A\w+://[^/]+/?", "", webhook_url)
-        log.info("webhook mode: listening on %s:%d/%s", listen, port, path)
+    hook = settings.webhook
+    if hook is not None:
+        path = re.sub(r"\A\w+://[^/]+/?", "", hook.url)
+        log.info("webhook mode: listening on %s:%d/%s", hook.listen, hook.port, path)
         app.run_webhook(
-            listen=listen,
-            port=port,
+            listen=hook.listen,
+            port=hook.port,
             url_path=path,
-            webhook_url=webhook_url,
-            secret_token=webhook_secret,
+            webhook_url=hook.url,
+            secret_token=hook.secret,
             allowed_updates=ALLOWED_UPDATES,
         )
     else:
@@ -310,6 +309,36 @@ def _slow_down(context: ContextTypes.DEFAULT_TYPE, update: Update, limiter_key: 
     )
 
 
+def rate_limited(limiter: str = LIMITER) -> Callable[[Act[P]], Act[P]]:
+    """Run a handler's work only while its user is within the question budget (``limiter``);
+    otherwise say "slow down" as the update calls for: a reply, a button's alert or an empty
+    inline answer. Handlers check their input first, so a usage hint spends no budget."""
+
+    def wrap(act: Act[P]) -> Act[P]:
+        @functools.wraps(act)
+        async def limited(
+            update: Update, context: ContextTypes.DEFAULT_TYPE, *args: P.args, **kwargs: P.kwargs
+        ) -> None:
+            slow = _slow_down(context, update, limiter)
+            if not slow:
+                await act(update, context, *args, **kwargs)
+            elif update.inline_query:
+                await update.inline_query.answer(
+                    [],
+                    cache_time=0,
+                    is_personal=True,
+                    button=InlineQueryResultsButton(text="Slow down a little…", start_parameter="help"),
+                )
+            elif update.callback_query:
+                await update.callback_query.answer(slow, show_alert=True)
+            elif update.message:
+                await update.message.reply_text(slow)
+
+        return limited
+
+    return wrap
+
+
 # --------------------------------------------------------------------------- questions
 
 
@@ -345,10 +374,13 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE, qu
     if not question.strip():
         await message.reply_text("Please type a question.")
         return
-    slow = _slow_down(context, update)
-    if slow:
-        await message.reply_text(slow)
-        return
+    await _answer(update, context, message, question)
+
+
+@rate_limited()
+async def _answer(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, message: Message, question: str
+) -> None:
     conv = _conversation(context)
     previous = conv.last.question if conv.last else None
     query = expand_followup(question, previous)
@@ -382,10 +414,11 @@ async def on_latest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not topic:
         await message.reply_text("Usage: /latest TOPIC — for example: /latest Afghanistan conference")
         return
-    slow = _slow_down(context, update)
-    if slow:
-        await message.reply_text(slow)
-        return
+    await _latest(update, context, message, topic)
+
+
+@rate_limited()
+async def _latest(update: Update, context: ContextTypes.DEFAULT_TYPE, message: Message, topic: str) -> None:
     archive = archive_of(context)
     work = asyncio.to_thread(
         archive.latest, topic, settings_of(context).k, as_of=as_of_on(message.date.date())
@@ -454,10 +487,13 @@ async def on_more(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if session is None:
         await message.reply_text("Ask a question first; /more then shows further results.")
         return
-    slow = _slow_down(context, update)
-    if slow:
-        await message.reply_text(slow)
-        return
+    await _more(update, context, message, session)
+
+
+@rate_limited()
+async def _more(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, message: Message, session: Session
+) -> None:
     await _show_more(context, message, session, reply=True)
 
 
@@ -469,10 +505,17 @@ async def on_more_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     if session is None or message is None:
         await query.answer("That answer is too old — please ask again.", show_alert=True)
         return
-    slow = _slow_down(context, update)
-    if slow:
-        await query.answer(slow, show_alert=True)
-        return
+    await _more_button(update, context, query, message, session)
+
+
+@rate_limited()
+async def _more_button(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    query: CallbackQuery,
+    message: Message,
+    session: Session,
+) -> None:
     await query.answer()
     # The button has done its job: drop it from the old message, keep the others.
     if message.reply_markup is not None:
@@ -530,12 +573,19 @@ async def on_article_button(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     if session is None or message is None or not 1 <= n <= len(session.articles):
         await query.answer("That answer is too old — please ask again.", show_alert=True)
         return
-    slow = _slow_down(context, update)
-    if slow:
-        await query.answer(slow, show_alert=True)
-        return
+    await _article(update, context, query, message, session.articles[n - 1], n)
+
+
+@rate_limited()
+async def _article(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    query: CallbackQuery,
+    message: Message,
+    article: Article,
+    n: int,
+) -> None:
     await query.answer()
-    article = session.articles[n - 1]
     # The text of the archive now (it may have been reindexed), else the one quoted.
     article = archive_of(context).article(article.id) or article
     parts = tg.article_parts(article, n)
@@ -606,15 +656,13 @@ async def on_inline(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             button=InlineQueryResultsButton(text="Type a question about the news…", start_parameter="help"),
         )
         return
-    slow = _slow_down(context, update, INLINE_LIMITER)
-    if slow:
-        await inline.answer(
-            [],
-            cache_time=0,
-            is_personal=True,
-            button=InlineQueryResultsButton(text="Slow down a little…", start_parameter="help"),
-        )
-        return
+    await _inline_answer(update, context, inline, question, personal)
+
+
+@rate_limited(INLINE_LIMITER)
+async def _inline_answer(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, inline: InlineQuery, question: str, personal: bool
+) -> None:
     answer = await asyncio.to_thread(archive_of(context).ask, question, INLINE_RESULTS, as_of=as_of_on())
     results = []
     for n, q in enumerate(answer.quotes):
