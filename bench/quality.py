@@ -50,7 +50,7 @@ from retrieval.chunking import ChunkingParams
 from retrieval.embedding import Embedder
 from retrieval.indexer import refresh
 from retrieval.retriever import Retriever
-from retrieval.types import Answer
+from retrieval.types import Answer, AsOf
 
 KS = (1, 3, 5)
 SYSTEMS = (("lexical", "bm25"), ("dense", "dense"), ("hybrid", "newsbot"))
@@ -110,8 +110,8 @@ def ask_all(
     answers, latencies = [], []
     for q in questions:
         t0 = time.perf_counter()
-        as_of = day(q) if dated else None
-        answers.append(archive.ask(q["question"], k=k, mode=mode, as_of=as_of, as_of_given=dated))
+        as_of = AsOf(day(q), given=True) if dated else None
+        answers.append(archive.ask(q["question"], k=k, mode=mode, as_of=as_of))
         latencies.append(time.perf_counter() - t0)
     return answers, latencies
 
@@ -319,8 +319,8 @@ def dated_latency(archive: Archive, questions: list[dict], rounds: int = 3) -> d
         for n, q in enumerate(questions):
             for with_date in (False, True) if (n + r) % 2 == 0 else (True, False):
                 t0 = time.perf_counter()
-                as_of = day(q) if with_date else None
-                archive.ask(q["question"], k=5, as_of=as_of, as_of_given=with_date)
+                as_of = AsOf(day(q), given=True) if with_date else None
+                archive.ask(q["question"], k=5, as_of=as_of)
                 (dated if with_date else undated).append(time.perf_counter() - t0)
     row = {}
     for name, lat in (("undated", undated), ("dated", dated)):

@@ -35,7 +35,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 from retrieval.archive import Archive  # noqa: E402
-from retrieval.articles import Article, load_articles  # noqa: E402
+from retrieval.articles import load_articles  # noqa: E402
 from retrieval.chunking import ChunkingParams, chunk_text  # noqa: E402
 from retrieval.embedding import Embedder, resolve_model  # noqa: E402
 from retrieval.embedding.onnx import OnnxEmbedder  # noqa: E402
@@ -48,6 +48,7 @@ from retrieval.store.faiss_index import build_faiss, search_index  # noqa: E402
 from retrieval.store.manifest import Manifest  # noqa: E402
 from retrieval.store.rows import SPAN_DTYPE  # noqa: E402
 from retrieval.store.snapshots import Snapshot, current_version  # noqa: E402
+from retrieval.types import Article  # noqa: E402
 
 DEV = ROOT.parent / "shared" / "eval" / "realtimeqa-dev"
 DIM = 384

@@ -6,6 +6,7 @@ import sys
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -19,7 +20,8 @@ if TYPE_CHECKING:
     from retrieval.archive import Archive
     from retrieval.feed_list import FeedList
     from retrieval.indexer import IndexReport, OnProgress
-    from retrieval.types import Filters
+    from retrieval.store import Location
+    from retrieval.types import AsOf, Filters
     from retrieval.updates import UpdateReport
 
 F = TypeVar("F", bound=Callable[..., Any])  # a command function, under click's decorators
@@ -56,7 +58,7 @@ def index_option(f: F) -> F:
     )(f)
 
 
-def location(database_url: str | None, index_dir: Path) -> Path | str:
+def location(database_url: str | None, index_dir: Path) -> Location:
     try:
         return config.store_location(database_url, index_dir)
     except config.SettingsError as exc:
@@ -167,7 +169,7 @@ def user_errors() -> Iterator[None]:
         raise click.ClickException(clean(str(exc))) from exc
 
 
-def open_archive(where: Path | str, backend: str, reader: str = "rules") -> Archive:
+def open_archive(where: Location, backend: str, reader: str = "rules") -> Archive:
     """The archive at ``where``, answering with ``reader`` (a learned reader that cannot be
     loaded says so once on standard error, and the rules answer)."""
     from retrieval.answer.readers import open_reader
@@ -265,7 +267,7 @@ def index(
     With --feeds it fetches the feeds first (one round, e.g. for cron). The archive remembers
     its sources: articles of sources this run does not name are kept (newsbot sources)."""
     where = location(database_url, index_dir)
-    if isinstance(where, str) and index_type != "auto":
+    if where.is_database and index_type != "auto":
         raise click.BadParameter("FAISS index types apply to --index folders only", param_hint="--index-type")
     feeds = read_feeds(feeds_file)
     with _progress(enabled=not as_json and sys.stderr.isatty()) as on_progress:
@@ -294,7 +296,7 @@ def index(
 
 
 def run_update(
-    where: Path | str,
+    where: Location,
     sources: list[Path],
     feeds: FeedList | None,
     state_dir: Path,
@@ -645,31 +647,33 @@ def ask(
     jsonl: bool,
 ) -> None:
     """Answer QUESTION, or each line of standard input when QUESTION is left out."""
+    from bot.asked import as_of_given, as_of_on, today
     from bot.render import answer_json, answer_renderable
     from bot.terminal import console as output
     from bot.terminal import input_lines, styled
 
     if jsonl and question is not None:
         raise click.UsageError("--jsonl reads the questions from standard input: leave QUESTION out")
-    today = date.today()
-    if as_of is not None and as_of > today:
-        raise click.BadParameter(f"{as_of} is in the future (today is {today})", param_hint="--as-of")
+    day = today()
+    if as_of is not None and as_of > day:
+        raise click.BadParameter(f"{as_of} is in the future (today is {day})", param_hint="--as-of")
     filters = filters_from(sources, since, until)
     archive = open_archive(location(database_url, index_dir), backend, reader)
     out = output()
     if jsonl:
         for number, line in enumerate(input_lines(sys.stdin), 1):
             if line.strip():
-                click.echo(json_line(_jsonl_answer(archive, line, number, k, filters, as_of or today, today)))
+                click.echo(json_line(_jsonl_answer(archive, line, number, k, filters, as_of_on(as_of), day)))
         return
+    asked = as_of_given(as_of)
     questions = [question] if question is not None else input_lines(sys.stdin)
     for q in questions:
         if question is None and not q.strip():
             continue
         with user_errors():
-            answer = archive.ask(q, k=k, filters=filters, as_of=as_of or today, as_of_given=as_of is not None)
+            answer = archive.ask(q, k=k, filters=filters, as_of=asked)
         if as_json:
-            click.echo(json_line(answer_json(answer) | {"as_of": str(as_of or today)}))
+            click.echo(json_line(answer_json(answer) | {"as_of": str(asked.day)}))
         else:
             if question is None:
                 out.print(styled((f"Q: {answer.question}", "bold")))
@@ -677,11 +681,13 @@ def ask(
 
 
 def _jsonl_answer(
-    archive: Archive, line: str, number: int, k: int, filters: Filters | None, default: date, today: date
+    archive: Archive, line: str, number: int, k: int, filters: Filters | None, default: AsOf, today: date
 ) -> dict[str, Any]:
-    """The --json object for one --jsonl line, or ``{"line", "error"}`` saying what is wrong with it."""
+    """The --json object for one --jsonl line, or ``{"line", "error"}`` saying what is wrong with it;
+    ``default``: the as-of of a line without one."""
     import json
 
+    from bot.asked import as_of_given
     from bot.render import answer_json
     from retrieval.errors import USER_ERRORS
 
@@ -692,7 +698,7 @@ def _jsonl_answer(
     if not isinstance(item, dict) or not isinstance(item.get("question"), str):
         return {"line": number, "error": 'expected an object with a "question" string'}
     given = item.get("as_of")
-    day = default
+    asked = default
     if given is not None:
         try:
             day = date.fromisoformat(str(given).replace("/", "-"))
@@ -700,11 +706,12 @@ def _jsonl_answer(
             return {"line": number, "error": f"as_of {given!r} is not a date like 2024-05-31"}
         if day > today:
             return {"line": number, "error": f"as_of {day} is in the future (today is {today})"}
+        asked = as_of_given(day)
     try:
-        answer = archive.ask(item["question"], k=k, filters=filters, as_of=day, as_of_given=given is not None)
+        answer = archive.ask(item["question"], k=k, filters=filters, as_of=asked)
     except USER_ERRORS as exc:
         return {"line": number, "error": str(exc)}
-    return answer_json(answer) | {"as_of": str(day)}
+    return answer_json(answer) | {"as_of": str(asked.day)}
 
 
 # --------------------------------------------------------------------------- console
@@ -840,60 +847,15 @@ def console(
     default="info",
     show_default=True,
 )
-def telegram(
-    index_dir: Path,
-    database_url: str | None,
-    backend: str,
-    reader: str,
-    token_file: Path | None,
-    api_url: str,
-    allowed_ids: str | None,
-    admin_ids: str | None,
-    sources: tuple[Path, ...],
-    feeds_file: Path | None,
-    feeds_dir: Path | None,
-    every: str | None,
-    k: int,
-    rate_limit: int,
-    max_follows: int,
-    digest_hour: int,
-    webhook_url: str | None,
-    webhook_secret: str | None,
-    listen: str,
-    port: int,
-    log_level: str,
-) -> None:
+def telegram(**flags: Any) -> None:
     """Run the Telegram bot (token from $TELEGRAM_BOT_TOKEN or --token-file)."""
     import logging
 
     from retrieval.store import open_store
 
-    where = location(database_url, index_dir)
-    feeds = read_feeds(feeds_file)  # a broken feeds file fails now, not at the first round
-    if not sources and feeds is None and config.DEFAULT_ARTICLES.is_dir():
-        sources = (config.DEFAULT_ARTICLES,)
-    seconds = every_seconds(every) if every else (config.parse_every(config.DEFAULT_EVERY) if feeds else None)
-    try:
-        settings = config.TelegramSettings(
-            token=config.telegram_token(token_file),
-            api_url=config.api_url(api_url),
-            allowed_ids=config.parse_ids(allowed_ids, "--allowed-ids"),
-            admin_ids=config.parse_ids(admin_ids, "--admin-ids"),
-            sources=sources,
-            feeds=feeds_file,
-            feeds_dir=config.feeds_dir(where, feeds_dir),
-            every=seconds,
-            k=k,
-            rate_calls=rate_limit,
-            rate_seconds=60.0,
-            max_follows=max_follows,
-            digest_hour=digest_hour,
-        )
-        secret = config.webhook_secret(webhook_secret) if webhook_url else ""
-    except config.SettingsError as exc:
-        raise click.ClickException(str(exc)) from exc
-    if webhook_url and not webhook_url.startswith("https://"):
-        raise click.ClickException("--webhook-url must be an https:// URL (Telegram only posts over HTTPS)")
+    given = TelegramFlags(**flags)
+    where = location(given.database_url, given.index_dir)
+    settings = telegram_settings(given, where)
     with user_errors():  # a missing index or database fails here, before any network
         probe = open_store(where)
         try:
@@ -907,19 +869,12 @@ def telegram(
     from bot.telegram_logs import redact_in_logs
 
     logging.basicConfig(
-        level=getattr(logging, log_level.upper()),
+        level=getattr(logging, given.log_level.upper()),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     redact_in_logs(settings.token)
     try:
-        telegram_app.run(
-            settings,
-            lambda: open_archive(where, backend, reader),
-            webhook_url=webhook_url,
-            webhook_secret=secret,
-            listen=listen,
-            port=port,
-        )
+        telegram_app.run(settings, lambda: open_archive(where, given.backend, given.reader))
     except InvalidToken as exc:
         raise click.ClickException(
             "Telegram rejected the bot token (unauthorized): check it, or get a new one from @BotFather"
@@ -929,3 +884,64 @@ def telegram(
         raise click.ClickException(
             f"cannot reach the Telegram Bot API at {settings.api_url}: {reason}"
         ) from exc
+
+
+@dataclass(frozen=True)
+class TelegramFlags:
+    """The ``telegram`` command's flags, as click reads them."""
+
+    index_dir: Path
+    database_url: str | None
+    backend: str
+    reader: str
+    token_file: Path | None
+    api_url: str
+    allowed_ids: str | None
+    admin_ids: str | None
+    sources: tuple[Path, ...]
+    feeds_file: Path | None
+    feeds_dir: Path | None
+    every: str | None
+    k: int
+    rate_limit: int
+    max_follows: int
+    digest_hour: int
+    webhook_url: str | None
+    webhook_secret: str | None = field(repr=False)
+    listen: str
+    port: int
+    log_level: str
+
+
+def telegram_settings(given: TelegramFlags, where: Location) -> config.TelegramSettings:
+    """The bot's settings from its flags, each checked (one line saying what is wrong)."""
+    feeds = read_feeds(given.feeds_file)  # a broken feeds file fails now, not at the first round
+    sources = given.sources
+    if not sources and feeds is None and config.DEFAULT_ARTICLES.is_dir():
+        sources = (config.DEFAULT_ARTICLES,)
+    every = given.every
+    seconds = every_seconds(every) if every else (config.parse_every(config.DEFAULT_EVERY) if feeds else None)
+    try:
+        settings = config.TelegramSettings(
+            token=config.telegram_token(given.token_file),
+            api_url=config.api_url(given.api_url),
+            allowed_ids=config.parse_ids(given.allowed_ids, "--allowed-ids"),
+            admin_ids=config.parse_ids(given.admin_ids, "--admin-ids"),
+            sources=sources,
+            feeds=given.feeds_file,
+            feeds_dir=config.feeds_dir(where, given.feeds_dir),
+            every=seconds,
+            k=given.k,
+            rate_calls=given.rate_limit,
+            rate_seconds=60.0,
+            max_follows=given.max_follows,
+            digest_hour=given.digest_hour,
+        )
+        secret = config.webhook_secret(given.webhook_secret) if given.webhook_url else ""
+    except config.SettingsError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if not given.webhook_url:
+        return settings
+    if not given.webhook_url.startswith("https://"):
+        raise click.ClickException("--webhook-url must be an https:// URL (Telegram only posts over HTTPS)")
+    return replace(settings, webhook=config.Webhook(given.webhook_url, secret, given.listen, given.port))

@@ -8,6 +8,10 @@ import re
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from retrieval.store.location import Location
 
 DEFAULT_INDEX = Path("index")
 DEFAULT_ARTICLES = Path("seeds")
@@ -27,30 +31,24 @@ DEFAULT_EVERY = "15m"
 MIN_EVERY_SECONDS = 1.0
 
 
-def store_location(database_url: str | None, index_dir: Path) -> Path | str:
+def store_location(database_url: str | None, index_dir: Path) -> Location:
     """Where the archive lives: a PostgreSQL URL when given, else the FAISS index folder."""
+    from retrieval.store.location import Location, is_database_url
+
     if not database_url:
-        return index_dir
+        return Location(folder=index_dir)
     url = database_url.strip()
-    if not url.startswith(("postgresql://", "postgres://")):
+    if not is_database_url(url):
         raise SettingsError(
             f"--store / {ENV_DATABASE_URL} must be a postgresql:// URL "
             "(e.g. postgresql://newsbot@db.example.org/newsbot); an index folder goes to --index"
         )
-    return url
+    return Location(url=url)
 
 
-def feeds_dir(location: Path | str, override: Path | None = None) -> Path:
-    """Where fetched feed entries and per-feed state live: beside the index folder's
-    versions, or for a PostgreSQL archive a folder of the cache named after the database."""
-    if override is not None:
-        return override
-    if isinstance(location, Path):
-        return location / "feeds"
-    import hashlib
-
-    digest = hashlib.blake2b(location.encode("utf-8"), digest_size=6).hexdigest()
-    return cache_dir() / "feeds" / digest
+def feeds_dir(location: Location, override: Path | None = None) -> Path:
+    """Where fetched feed entries and per-feed state live (see :meth:`Location.feeds_dir`)."""
+    return override if override is not None else location.feeds_dir(cache_dir())
 
 
 _EVERY = re.compile(r"\A\s*(\d+(?:\.\d+)?)\s*([smh])\s*\Z", re.I)
@@ -114,6 +112,17 @@ class SettingsError(ValueError):
 
 
 @dataclass(frozen=True)
+class Webhook:
+    """Webhook mode: Telegram posts updates to ``url`` with ``secret``; the bot listens on
+    ``listen``:``port``."""
+
+    url: str
+    secret: str = field(repr=False)
+    listen: str = "127.0.0.1"
+    port: int = 8443
+
+
+@dataclass(frozen=True)
 class TelegramSettings:
     """Everything the Telegram bot needs besides the archive."""
 
@@ -150,6 +159,8 @@ class TelegramSettings:
     #: the UTC hour from which daily digests go out, and how often (seconds) that is checked
     digest_hour: int = 8
     digest_check_every: float = 300.0
+    #: None: long polling
+    webhook: Webhook | None = None
 
     @property
     def file_url(self) -> str:

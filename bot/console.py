@@ -16,12 +16,12 @@ from rich.table import Table
 from rich.text import Text
 
 from bot import config
+from bot.asked import as_of_on
 from bot.console_alerts import HELP as ALERTS_HELP
 from bot.console_alerts import ConsoleAlerts
 from bot.live import BackgroundRefresh
 from bot.paging import next_page
 from bot.render import answer_renderable, source_line
-from bot.subscriptions import subscriptions_location
 from bot.summaries import round_line
 from bot.terminal import console, counted, read_line, styled
 from bot.terminal import text as tt
@@ -75,9 +75,7 @@ class Repl:
         self.last_round: UpdateReport | None = None
         #: called with each finished round and the archive it made (e.g. topic alerts)
         self.after_round: list[Callable[[UpdateReport, Archive], None]] = []
-        self.alerts = ConsoleAlerts(
-            self.out, refreshing=refresher is not None, location=subscriptions_location(archive.store)
-        )
+        self.alerts = ConsoleAlerts(self.out, refreshing=refresher is not None, location=archive.store.where)
         self.after_round.append(self.alerts.after_round)
 
     # ------------------------------------------------------------------ loop
@@ -134,7 +132,7 @@ class Repl:
 
     def ask(self, question: str) -> None:
         query = expand_followup(question, self.session.question or None)
-        answer = self.archive.ask(query, k=self.k, filters=self._filters(), as_of=date.today())
+        answer = self.archive.ask(query, k=self.k, filters=self._filters(), as_of=as_of_on())
         self.session = ReplState(question, query, answer, len(answer.quotes), self.session.filters)
         if not self.interactive:
             self.out.print(styled((f"Q: {question}", "bold")))
@@ -186,7 +184,7 @@ class Repl:
         if not topic:
             self.out.print("Usage: /latest TOPIC, e.g. /latest Afghanistan conference")
             return
-        answer = self.archive.latest(topic, k=self.k, filters=self._filters(), as_of=date.today())
+        answer = self.archive.latest(topic, k=self.k, filters=self._filters(), as_of=as_of_on())
         self.session = ReplState(topic, topic, answer, len(answer.quotes), self.session.filters)
         self.out.print(styled((f"Newest on {topic}:", "bold")))
         self.out.print(answer_renderable(answer))

@@ -16,6 +16,7 @@ from bot.terminal import counted, styled
 from bot.terminal import text as tt
 from retrieval.alerts import TopicMatcher, group_stories, story_key_of
 from retrieval.archive import Archive
+from retrieval.store import Location
 from retrieval.updates import UpdateReport
 
 HELP = """\
@@ -29,10 +30,10 @@ class ConsoleAlerts:
         self,
         out: Console,
         refreshing: bool,
-        location: Path | str | None = None,
+        location: Location | Path | None = None,
         matcher: TopicMatcher | None = None,
     ) -> None:
-        """``location``: the archive's index folder or database URL (None: this session only)."""
+        """``location``: where the archive lives, and so its subscriptions (None: this session only)."""
         self.out = out
         self.refreshing = refreshing
         self.location = location

@@ -14,8 +14,7 @@ from rich.text import Text
 
 from bot.terminal import clean
 from bot.terminal import text as terminal_text
-from retrieval.articles import Article
-from retrieval.types import Answer, Copy, Quote
+from retrieval.types import Answer, Article, Copy, Quote
 
 ELLIPSIS = "…"
 

@@ -20,9 +20,8 @@ from dataclasses import dataclass
 
 from telegram.constants import MessageLimit
 
-from retrieval.articles import Article
 from retrieval.store import StoreStats
-from retrieval.types import Answer, Copy, Quote
+from retrieval.types import Answer, Article, Copy, Quote
 from retrieval.urls import host_of
 
 LIMIT = int(MessageLimit.MAX_TEXT_LENGTH)  # 4096

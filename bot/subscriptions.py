@@ -1,11 +1,14 @@
 """Followed topics and the record of alerts sent, in SQLite or PostgreSQL.
 
 Beside an index folder the file is ``INDEX/alerts.sqlite``; with a PostgreSQL archive the
-tables live in the schema ``newsbot_alerts`` of the same database (created on first use;
-not part of the archive's schema version). Every alert is recorded *before* it is sent,
-under a unique (chat, topic, story) key: of several bot processes only the one whose
-insert succeeds sends it, so an alert goes out once (a process killed between the insert
-and the send loses that alert rather than sending it twice).
+tables live in the schema ``newsbot_alerts`` of the same database. Both are created on
+first use and carry their own schema version (:mod:`bot.subscriptions_schema`), separate
+from the archive's; an older one is migrated in place when opened.
+
+Every alert is recorded *before* it is sent, under a unique (chat, topic, story) key: of
+several bot processes only the one whose insert succeeds sends it, so an alert goes out
+once (a process killed between the insert and the send loses that alert rather than
+sending it twice).
 """
 
 from __future__ import annotations
@@ -16,18 +19,15 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from bot.subscriptions_schema import PG_LOCK, PG_SCHEMA, migrate
 from retrieval.errors import StoreUnavailableError
+from retrieval.store.location import Location
 from retrieval.text import terms
 
-if TYPE_CHECKING:
-    from retrieval.store import VectorStore
-
-SQLITE_NAME = "alerts.sqlite"
 #: the console's follows, kept beside the bot's: no Telegram chat has this id
 CONSOLE_CHAT = 0
-PG_SCHEMA = "newsbot_alerts"
 MAX_TOPIC_CHARS = 200
 DEFAULT_MAX_FOLLOWS = 20
 NOW, DAILY = "now", "daily"
@@ -79,39 +79,6 @@ def topic_key(topic: str) -> str:
     return " ".join(topic.lower().split())
 
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS {p}subscriptions (
-    id {serial},
-    chat_id BIGINT NOT NULL,
-    topic TEXT NOT NULL,
-    topic_key TEXT NOT NULL,
-    daily BOOLEAN NOT NULL DEFAULT FALSE,
-    created DOUBLE PRECISION NOT NULL,
-    UNIQUE (chat_id, topic_key)
-);
-CREATE TABLE IF NOT EXISTS {p}sent (
-    id {serial},
-    chat_id BIGINT NOT NULL,
-    topic_key TEXT NOT NULL,
-    story TEXT NOT NULL,
-    subscription_id BIGINT NOT NULL,
-    article_id TEXT NOT NULL,
-    kind TEXT NOT NULL,
-    block TEXT NOT NULL DEFAULT '',
-    claimed DOUBLE PRECISION NOT NULL,
-    delivered DOUBLE PRECISION,
-    UNIQUE (chat_id, topic_key, story)
-);
-CREATE INDEX IF NOT EXISTS {p}sent_pending ON {q}sent (chat_id, kind) WHERE delivered IS NULL;
-CREATE INDEX IF NOT EXISTS {p}sent_subscription ON {q}sent (subscription_id);
-CREATE TABLE IF NOT EXISTS {p}chats (
-    chat_id BIGINT PRIMARY KEY,
-    paused DOUBLE PRECISION,
-    last_digest TEXT
-);
-"""
-
-
 class Subscriptions:
     """The tables, over one connection guarded by a lock (calls come from worker threads)."""
 
@@ -138,40 +105,39 @@ class Subscriptions:
         return cls(connect, postgres=False, location=str(path))
 
     @classmethod
-    def postgresql(cls, url: str) -> Subscriptions:
+    def postgresql(cls, location: Location) -> Subscriptions:
+        """The schema :data:`PG_SCHEMA` of the database at ``location``."""
         import psycopg
 
-        from retrieval.store.pg import redact
-
+        url = location.url
+        if url is None:
+            raise ValueError(f"{location} is not a database")
         return cls(
             lambda: psycopg.connect(url, autocommit=True, connect_timeout=5),
             postgres=True,
-            location=redact(url),
+            location=location.shown,
         )
 
     # ------------------------------------------------------------------ plumbing
 
     def _create(self) -> None:
-        serial = "BIGSERIAL PRIMARY KEY" if self.postgres else "INTEGER PRIMARY KEY AUTOINCREMENT"
-        ddl = _SCHEMA.format(p=self._p, q=self._p, serial=serial)
-        statements = [s.strip() for s in ddl.split(";") if s.strip()]
-        if self.postgres:
-            # index names are schema-local: no schema prefix on them
-            statements = [
-                s.replace(f"INDEX IF NOT EXISTS {self._p}", "INDEX IF NOT EXISTS ") for s in statements
-            ]
-            statements.insert(0, f"CREATE SCHEMA IF NOT EXISTS {PG_SCHEMA}")
-            with self._cursor() as cur:
-                cur.execute("SELECT pg_advisory_lock(hashtext('newsbot_alerts schema'))")
+        """Create the tables or migrate older ones (:mod:`bot.subscriptions_schema`) in one
+        transaction, one process at a time: under an advisory lock in PostgreSQL, SQLite's
+        write lock in a file."""
+        with self._cursor() as cur:
+            if self.postgres:
+                cur.execute("SELECT pg_advisory_lock(hashtext(?))", (PG_LOCK,))
+            try:
+                cur.execute("BEGIN" if self.postgres else "BEGIN IMMEDIATE")
                 try:
-                    for s in statements:
-                        cur.execute(s)
-                finally:
-                    cur.execute("SELECT pg_advisory_unlock(hashtext('newsbot_alerts schema'))")
-        else:
-            with self._cursor() as cur:
-                for s in statements:
-                    cur.execute(s)
+                    migrate(cur, postgres=self.postgres, location=self.location)
+                except BaseException:
+                    cur.execute("ROLLBACK")
+                    raise
+                cur.execute("COMMIT")
+            finally:
+                if self.postgres:
+                    cur.execute("SELECT pg_advisory_unlock(hashtext(?))", (PG_LOCK,))
 
     def _cursor(self) -> Any:
         if self._conn is None:
@@ -462,17 +428,11 @@ class _Cursor:
         return int(self._cur.rowcount)
 
 
-def subscriptions_location(store: VectorStore) -> str:
-    """Where an archive's subscriptions live: its index folder, or its database URL (with
-    the password :attr:`VectorStore.location` leaves out)."""
-    return getattr(store, "url", None) or store.location
-
-
-def open_subscriptions(location: Path | str) -> Subscriptions:
+def open_subscriptions(location: Location | Path | str) -> Subscriptions:
     """The subscriptions of an archive: ``INDEX/alerts.sqlite`` beside an index folder, or
     the schema ``newsbot_alerts`` of a ``postgresql://`` database."""
-    if isinstance(location, str) and location.startswith(("postgresql://", "postgres://")):
-        return Subscriptions.postgresql(location)
-    folder = Path(location)
-    folder.mkdir(parents=True, exist_ok=True)
-    return Subscriptions.sqlite(folder / SQLITE_NAME)
+    where = Location.of(location)
+    if where.subscriptions_file is None:
+        return Subscriptions.postgresql(where)
+    where.subscriptions_file.parent.mkdir(parents=True, exist_ok=True)
+    return Subscriptions.sqlite(where.subscriptions_file)

@@ -13,16 +13,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
 
 from telegram import Chat, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatMemberStatus
 from telegram.error import Forbidden, TelegramError
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, TypeHandler
+from telegram.ext import CallbackQueryHandler, CommandHandler, TypeHandler
 
 from bot import render_telegram as tg
 from bot.config import TelegramSettings
@@ -32,20 +30,15 @@ from bot.subscriptions import (
     Subscription,
     Subscriptions,
     open_subscriptions,
-    subscriptions_location,
     topic_key,
 )
-from bot.telegram_context import SETTINGS, archive_of, settings_of
-from bot.telegram_refresh import AFTER_ROUND
+from bot.telegram_context import App, Context, archive_of, settings_of
 from retrieval.alerts import StoryMatch, TopicMatcher, group_stories, story_key_of
 from retrieval.archive import Archive
 from retrieval.updates import UpdateReport
 
 log = logging.getLogger("newsbot.telegram")
 
-ALERTS = "alerts"
-#: seconds since the epoch; tests put a fake clock here
-CLOCK = "alert_clock"
 COMMANDS: tuple[tuple[str, str], ...] = (
     ("follow", "Alerts about a topic: /follow TOPIC (add --daily for a digest)"),
     ("following", "The topics this chat follows"),
@@ -78,7 +71,7 @@ class _Item:
     block: str
 
 
-def install(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+def install(app: App) -> None:
     """Register the commands, buttons and the after-round hook (call before catch-all handlers)."""
     app.add_handler(CommandHandler("follow", on_follow))
     app.add_handler(CommandHandler("following", on_following))
@@ -86,24 +79,23 @@ def install(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.add_handler(CallbackQueryHandler(on_article_button, pattern=r"^alert:art:\d+$"))
     app.add_handler(CallbackQueryHandler(on_unfollow_button, pattern=r"^alert:unf:\d+$"))
     app.add_handler(TypeHandler(Update, _unpause), group=-2)  # before the guard and every handler
-    app.bot_data.setdefault(AFTER_ROUND, []).append(after_round)
-    app.bot_data.setdefault(CLOCK, time.time)
+    app.bot_data.after_round.append(after_round)
 
 
-async def start(app: Application[Any, Any, Any, Any, Any, Any], archive: Archive) -> None:
+async def start(app: App, archive: Archive) -> None:
     """Open the subscriptions beside the archive and schedule the digest check (post_init)."""
-    settings: TelegramSettings = app.bot_data[SETTINGS]
+    settings = settings_of(app)
     if settings.max_follows <= 0:
         return
-    if ALERTS not in app.bot_data:
+    if app.bot_data.alerts is None:
         try:
-            subs = await asyncio.to_thread(open_subscriptions, subscriptions_location(archive.store))
+            subs = await asyncio.to_thread(open_subscriptions, archive.store.where)
         except Exception as exc:  # e.g. a read-only index folder or database role
             log.warning(
                 "topic alerts are off: cannot open their tables beside %s: %s", archive.store.location, exc
             )
             return
-        app.bot_data[ALERTS] = AlertService(subs)
+        app.bot_data.alerts = AlertService(subs)
         log.info("topic alerts: subscriptions in %s", subs.location)
     if app.job_queue is not None:
         app.job_queue.run_repeating(
@@ -114,17 +106,24 @@ async def start(app: Application[Any, Any, Any, Any, Any, Any], archive: Archive
         )
 
 
-async def stop(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+async def stop(app: App) -> None:
     """Close the subscriptions' connection (post_shutdown)."""
-    service: AlertService | None = app.bot_data.pop(ALERTS, None)
+    service = _service(app)
+    app.bot_data.alerts = None
     if service is not None:
         await asyncio.to_thread(service.subscriptions.close)
 
 
-def service_of(
-    context: ContextTypes.DEFAULT_TYPE | Application[Any, Any, Any, Any, Any, Any],
-) -> AlertService:
-    return context.bot_data[ALERTS]
+def _service(context: Context | App) -> AlertService | None:
+    """The alerts' service (None: alerts off)."""
+    service = context.bot_data.alerts
+    return service if isinstance(service, AlertService) else None
+
+
+def service_of(context: Context | App) -> AlertService:
+    service = _service(context)
+    assert service is not None, "handlers check _off first"
+    return service
 
 
 # --------------------------------------------------------------------------- commands
@@ -133,9 +132,9 @@ def service_of(
 OFF = "Topic alerts are turned off on this bot."
 
 
-async def _off(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+async def _off(update: Update, context: Context) -> bool:
     """True (and says so) when alerts are off: no subscriptions could be opened."""
-    if ALERTS in context.bot_data:
+    if _service(context) is not None:
         return False
     if update.callback_query:
         await update.callback_query.answer(OFF, show_alert=True)
@@ -144,7 +143,7 @@ async def _off(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
     return True
 
 
-async def on_follow(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_follow(update: Update, context: Context) -> None:
     message = update.message
     if message is None or await _off(update, context):
         return
@@ -174,7 +173,7 @@ async def on_follow(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await message.reply_text(text)
 
 
-async def on_following(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_following(update: Update, context: Context) -> None:
     message = update.message
     if message is None or await _off(update, context):
         return
@@ -192,7 +191,7 @@ async def on_following(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         await message.reply_text(part)
 
 
-async def on_unfollow(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_unfollow(update: Update, context: Context) -> None:
     message = update.message
     if message is None or await _off(update, context):
         return
@@ -211,7 +210,7 @@ async def on_unfollow(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     await message.reply_text(tg.pack([f"No longer following {names}."])[0])
 
 
-async def _may_change(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+async def _may_change(update: Update, context: Context) -> bool:
     """Allowed chats only (with an allow-list); in groups, the group's admins only. Says why not."""
     chat, user = update.effective_chat, update.effective_user
     if chat is None or user is None:
@@ -232,7 +231,7 @@ async def _may_change(update: Update, context: ContextTypes.DEFAULT_TYPE) -> boo
     return True
 
 
-async def _is_group_admin(context: ContextTypes.DEFAULT_TYPE, chat_id: int, user_id: int) -> bool:
+async def _is_group_admin(context: Context, chat_id: int, user_id: int) -> bool:
     try:
         member = await context.bot.get_chat_member(chat_id, user_id)
     except TelegramError as exc:
@@ -241,10 +240,10 @@ async def _is_group_admin(context: ContextTypes.DEFAULT_TYPE, chat_id: int, user
     return member.status in (ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR)
 
 
-async def _unpause(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def _unpause(update: Update, context: Context) -> None:
     """A paused chat that writes to the bot gets its alerts again."""
     chat = update.effective_chat
-    service = context.bot_data.get(ALERTS)
+    service = _service(context)
     if chat is None or service is None:
         return
     try:
@@ -257,7 +256,7 @@ async def _unpause(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 # --------------------------------------------------------------------------- buttons
 
 
-async def on_article_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_article_button(update: Update, context: Context) -> None:
     query = update.callback_query
     assert query is not None and query.data is not None
     if await _off(update, context):
@@ -286,7 +285,7 @@ async def on_article_button(update: Update, context: ContextTypes.DEFAULT_TYPE) 
         await message.chat.send_message(part)
 
 
-async def on_unfollow_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_unfollow_button(update: Update, context: Context) -> None:
     query = update.callback_query
     assert query is not None and query.data is not None
     if await _off(update, context):
@@ -308,17 +307,15 @@ async def on_unfollow_button(update: Update, context: ContextTypes.DEFAULT_TYPE)
 # --------------------------------------------------------------------------- delivery
 
 
-async def after_round(
-    app: Application[Any, Any, Any, Any, Any, Any], report: UpdateReport, archive: Archive
-) -> None:
+async def after_round(app: App, report: UpdateReport, archive: Archive) -> None:
     """Match the round's new and updated articles; send each chat its alerts in one message."""
     index = report.index
     new = [*index.added, *index.updated]
-    service: AlertService | None = app.bot_data.get(ALERTS)
+    service = _service(app)
     if not new or service is None:
         return
-    settings: TelegramSettings = app.bot_data[SETTINGS]
-    now = app.bot_data[CLOCK]()
+    settings = settings_of(app)
+    now = app.bot_data.clock()
     by_chat = await asyncio.to_thread(_claim_round, service, settings, archive, new, now)
     cap = settings.max_alerts_per_round
     for chat_id, items in by_chat.items():
@@ -367,7 +364,7 @@ def _chat_allowed(settings: TelegramSettings, chat_id: int) -> bool:
 
 
 async def _deliver(
-    app: Application[Any, Any, Any, Any, Any, Any],
+    app: App,
     chat_id: int,
     items: Sequence[_Item],
     *,
@@ -422,21 +419,21 @@ def _keyboard(items: Sequence[_Item]) -> InlineKeyboardMarkup:
 # --------------------------------------------------------------------------- digests
 
 
-async def _digest_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+async def _digest_job(context: Context) -> None:
     try:
         await send_digests(context.application)
     except Exception:
         log.exception("sending the daily digests failed")
 
 
-async def send_digests(app: Application[Any, Any, Any, Any, Any, Any]) -> int:
+async def send_digests(app: App) -> int:
     """Send every chat its waiting digest, once per UTC day from ``digest_hour`` on; returns
     the chats served."""
-    service: AlertService | None = app.bot_data.get(ALERTS)
+    service = _service(app)
     if service is None:
         return 0
-    settings: TelegramSettings = app.bot_data[SETTINGS]
-    now = datetime.fromtimestamp(app.bot_data[CLOCK](), UTC)
+    settings = settings_of(app)
+    now = datetime.fromtimestamp(app.bot_data.clock(), UTC)
     if now.hour < settings.digest_hour:
         return 0
     day = now.date().isoformat()
@@ -464,6 +461,6 @@ async def send_digests(app: Application[Any, Any, Any, Any, Any, Any]) -> int:
     return served
 
 
-def _source(app: Application[Any, Any, Any, Any, Any, Any], article_id: str) -> str:
-    article = app.bot_data["archive"].article(article_id)
+def _source(app: App, article_id: str) -> str:
+    article = archive_of(app).article(article_id)
     return article.source if article is not None else ""

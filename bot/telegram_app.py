@@ -10,20 +10,22 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import os
 import re
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import date
-from typing import TypeGuard, TypeVar
+from typing import Concatenate, ParamSpec, TypeGuard, TypeVar
 
 from telegram import (
     BotCommand,
     BotCommandScopeChat,
+    CallbackQuery,
     Chat,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    InlineQuery,
     InlineQueryResultArticle,
     InlineQueryResultsButton,
     InputTextMessageContent,
@@ -39,7 +41,6 @@ from telegram.ext import (
     ApplicationHandlerStop,
     CallbackQueryHandler,
     CommandHandler,
-    ContextTypes,
     Defaults,
     InlineQueryHandler,
     MessageHandler,
@@ -49,24 +50,24 @@ from telegram.ext import (
 
 from bot import render_telegram as tg
 from bot import telegram_alerts
+from bot.asked import as_of_on
 from bot.config import TelegramSettings
 from bot.paging import next_page
-from bot.telegram_context import ARCHIVE, EXAMPLES, LOADER, SETTINGS, archive_of, set_archive, settings_of
+from bot.telegram_context import CONTEXT_TYPES, App, Context, archive_of, set_archive, settings_of
 from bot.telegram_logs import redact_in_logs, tidy_logs
 from bot.telegram_refresh import last_round_html, on_reindex, schedule_refresh
 from bot.telegram_state import Conversation, RateLimit, Session
 from bot.terminal import counted
 from retrieval.archive import Archive
-from retrieval.articles import Article
 from retrieval.followup import expand_followup
-from retrieval.types import Answer
+from retrieval.types import Answer, Article, AsOf
 
 log = logging.getLogger("newsbot.telegram")
 T = TypeVar("T")
+P = ParamSpec("P")
+#: a handler's work after its input is checked: (update, context, what it checked)
+Act = Callable[Concatenate[Update, Context, P], Awaitable[None]]
 
-LIMITER = "rate_limit"
-INLINE_LIMITER = "inline_rate_limit"
-CONVERSATION = "conversation"
 
 COMMANDS: tuple[tuple[str, str], ...] = (
     ("ask", "Ask a question: /ask QUESTION"),
@@ -90,12 +91,10 @@ MAX_ARTICLE_PARTS = 20  # longer articles: their link (or the first parts)
 # --------------------------------------------------------------------------- context helpers
 
 
-def _conversation(context: ContextTypes.DEFAULT_TYPE) -> Conversation:
-    data = context.chat_data if context.chat_data is not None else {}
-    conv = data.get(CONVERSATION)
-    if conv is None:
-        conv = data[CONVERSATION] = Conversation()
-    return conv
+def _conversation(context: Context) -> Conversation:
+    if context.chat_data is None:  # an update without a chat: nothing to remember
+        return Conversation()
+    return context.chat_data.conversation
 
 
 # --------------------------------------------------------------------------- building
@@ -106,7 +105,7 @@ def build_application(
     archive: Archive | None = None,
     *,
     load_archive: Callable[[], Archive] | None = None,
-) -> Application:
+) -> App:
     """The bot, ready to run. Pass an open ``archive``, or ``load_archive`` to load it in post_init."""
     if archive is None and load_archive is None:
         raise ValueError("pass an archive or a way to load one")
@@ -133,16 +132,17 @@ def build_application(
                 allow_sending_without_reply=True,
             )
         )
+        .context_types(CONTEXT_TYPES)
         .concurrent_updates(settings.concurrent_updates)
         .post_init(_post_init)
         .post_shutdown(telegram_alerts.stop)
         .build()
     )
-    app.bot_data[SETTINGS] = settings
-    app.bot_data[ARCHIVE] = archive
-    app.bot_data[LOADER] = load_archive
-    app.bot_data[LIMITER] = RateLimit(settings.rate_calls, settings.rate_seconds)
-    app.bot_data[INLINE_LIMITER] = RateLimit(settings.rate_calls * 3, settings.rate_seconds)
+    app.bot_data.settings = settings
+    app.bot_data.archive = archive
+    app.bot_data.load_archive = load_archive
+    app.bot_data.limiter = RateLimit(settings.rate_calls, settings.rate_seconds)
+    app.bot_data.inline_limiter = RateLimit(settings.rate_calls * 3, settings.rate_seconds)
 
     app.add_handler(TypeHandler(Update, _guard), group=-1)
     app.add_handler(CommandHandler(["start", "help"], on_help))
@@ -164,14 +164,15 @@ def build_application(
     return app
 
 
-async def _post_init(app: Application) -> None:
+async def _post_init(app: App) -> None:
     """Load the archive (once), and tell Telegram the command menu."""
-    settings: TelegramSettings = app.bot_data[SETTINGS]
-    if app.bot_data.get(ARCHIVE) is None:
+    settings = settings_of(app)
+    load = app.bot_data.load_archive
+    if app.bot_data.archive is None and load is not None:
         started = time.perf_counter()
-        app.bot_data[ARCHIVE] = await asyncio.to_thread(app.bot_data[LOADER])
+        app.bot_data.archive = await asyncio.to_thread(load)
         log.info("archive loaded in %.1f s", time.perf_counter() - started)
-    archive: Archive = app.bot_data[ARCHIVE]
+    archive = archive_of(app)
     set_archive(app, archive)
     await app.bot.set_my_commands([BotCommand(n, d) for n, d in COMMANDS])
     for admin in sorted(settings.admin_ids):
@@ -194,26 +195,19 @@ async def _post_init(app: Application) -> None:
     schedule_refresh(app)
 
 
-def run(
-    settings: TelegramSettings,
-    load_archive: Callable[[], Archive],
-    *,
-    webhook_url: str | None = None,
-    webhook_secret: str = "",
-    listen: str = "127.0.0.1",
-    port: int = 8443,
-) -> None:
-    """Run until Ctrl-C / SIGTERM: long polling, or a webhook when ``webhook_url`` is given."""
+def run(settings: TelegramSettings, load_archive: Callable[[], Archive]) -> None:
+    """Run until Ctrl-C / SIGTERM: long polling, or a webhook when ``settings.webhook`` is set."""
     app = build_application(settings, load_archive=load_archive)
-    if webhook_url:
-        path = re.sub(r"\A\w+://[^/]+/?", "", webhook_url)
-        log.info("webhook mode: listening on %s:%d/%s", listen, port, path)
+    hook = settings.webhook
+    if hook is not None:
+        path = re.sub(r"\A\w+://[^/]+/?", "", hook.url)
+        log.info("webhook mode: listening on %s:%d/%s", hook.listen, hook.port, path)
         app.run_webhook(
-            listen=listen,
-            port=port,
+            listen=hook.listen,
+            port=hook.port,
             url_path=path,
-            webhook_url=webhook_url,
-            secret_token=webhook_secret,
+            webhook_url=hook.url,
+            secret_token=hook.secret,
             allowed_updates=ALLOWED_UPDATES,
         )
     else:
@@ -268,7 +262,7 @@ def _allowed(settings: TelegramSettings, update: Update) -> bool:
     return bool(ids & (settings.allowed_ids | settings.admin_ids))
 
 
-async def _guard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def _guard(update: Update, context: Context) -> None:
     """Runs before every handler: refuses everyone off the allow-list, politely."""
     settings = settings_of(context)
     if _allowed(settings, update):
@@ -297,13 +291,15 @@ async def _guard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     raise ApplicationHandlerStop
 
 
-def _slow_down(context: ContextTypes.DEFAULT_TYPE, update: Update, limiter_key: str = LIMITER) -> str:
-    """ "" when the user may ask now, else the "slow down" text."""
+def _slow_down(context: Context, update: Update, inline: bool = False) -> str:
+    """ "" when the user may ask now (within the question or ``inline`` query budget), else
+    the "slow down" text."""
     settings = settings_of(context)
     user = update.effective_user
     chat = update.effective_chat
     key = user.id if user else (chat.id if chat else 0)
-    wait = context.bot_data[limiter_key].wait(key)
+    limiter = context.bot_data.inline_limiter if inline else context.bot_data.limiter
+    wait = limiter.wait(key)
     if wait <= 0:
         return ""
     return (
@@ -312,10 +308,38 @@ def _slow_down(context: ContextTypes.DEFAULT_TYPE, update: Update, limiter_key: 
     )
 
 
+def rate_limited(inline: bool = False) -> Callable[[Act[P]], Act[P]]:
+    """Run a handler's work only while its user is within the question budget (or ``inline``'s);
+    otherwise say "slow down" as the update calls for: a reply, a button's alert or an empty
+    inline answer. Handlers check their input first, so a usage hint spends no budget."""
+
+    def wrap(act: Act[P]) -> Act[P]:
+        @functools.wraps(act)
+        async def limited(update: Update, context: Context, *args: P.args, **kwargs: P.kwargs) -> None:
+            slow = _slow_down(context, update, inline)
+            if not slow:
+                await act(update, context, *args, **kwargs)
+            elif update.inline_query:
+                await update.inline_query.answer(
+                    [],
+                    cache_time=0,
+                    is_personal=True,
+                    button=InlineQueryResultsButton(text="Slow down a little…", start_parameter="help"),
+                )
+            elif update.callback_query:
+                await update.callback_query.answer(slow, show_alert=True)
+            elif update.message:
+                await update.message.reply_text(slow)
+
+        return limited
+
+    return wrap
+
+
 # --------------------------------------------------------------------------- questions
 
 
-async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_text(update: Update, context: Context) -> None:
     message = update.message
     if message is None or not message.text:
         return
@@ -328,34 +352,35 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await answer_question(update, context, question)
 
 
-async def on_ask(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_ask(update: Update, context: Context) -> None:
     message = update.message
     if message is None:
         return
     parts = (message.text or "").split(maxsplit=1)
     question = parts[1] if len(parts) > 1 else ""
     if not question.strip():
-        examples = context.bot_data.get(EXAMPLES) or ["What happened?"]
+        examples = context.bot_data.examples or ["What happened?"]
         await message.reply_text(f"Usage: /ask QUESTION — for example:\n/ask {tg.esc(examples[0])}")
         return
     await answer_question(update, context, question)
 
 
-async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE, question: str) -> None:
+async def answer_question(update: Update, context: Context, question: str) -> None:
     message = update.message
     assert message is not None
     if not question.strip():
         await message.reply_text("Please type a question.")
         return
-    slow = _slow_down(context, update)
-    if slow:
-        await message.reply_text(slow)
-        return
+    await _answer(update, context, message, question)
+
+
+@rate_limited()
+async def _answer(update: Update, context: Context, message: Message, question: str) -> None:
     conv = _conversation(context)
     previous = conv.last.question if conv.last else None
     query = expand_followup(question, previous)
     settings = settings_of(context)
-    answer = await _ask(context, message.chat, query, settings.k, as_of=message.date.date())
+    answer = await _ask(context, message.chat, query, settings.k, as_of=as_of_on(message.date.date()))
     session = conv.start(question, query, answer.answered)
     session.add(answer.quotes)
     header = f"<i>(searching: {tg.esc(query)})</i>" if query != question else ""
@@ -365,16 +390,16 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE, qu
 
 
 async def _ask(
-    context: ContextTypes.DEFAULT_TYPE, chat: Chat | None, query: str, k: int, *, as_of: date | None = None
+    context: Context, chat: Chat | None, query: str, k: int, *, as_of: AsOf | None = None
 ) -> Answer:
     """``archive.ask`` in a worker thread, the question dated ``as_of`` (the message's day);
     "typing…" shows when it takes a while."""
     archive = archive_of(context)  # this answer keeps the archive it started with
-    work = asyncio.to_thread(archive.ask, query, k, as_of=as_of or date.today())
+    work = asyncio.to_thread(archive.ask, query, k, as_of=as_of or as_of_on())
     return await _typing_while(context, chat, work)
 
 
-async def on_latest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_latest(update: Update, context: Context) -> None:
     """/latest TOPIC: the newest articles on a topic, one quote each, newest first."""
     message = update.message
     if message is None:
@@ -384,12 +409,15 @@ async def on_latest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not topic:
         await message.reply_text("Usage: /latest TOPIC — for example: /latest Afghanistan conference")
         return
-    slow = _slow_down(context, update)
-    if slow:
-        await message.reply_text(slow)
-        return
+    await _latest(update, context, message, topic)
+
+
+@rate_limited()
+async def _latest(update: Update, context: Context, message: Message, topic: str) -> None:
     archive = archive_of(context)
-    work = asyncio.to_thread(archive.latest, topic, settings_of(context).k, as_of=message.date.date())
+    work = asyncio.to_thread(
+        archive.latest, topic, settings_of(context).k, as_of=as_of_on(message.date.date())
+    )
     answer = await _typing_while(context, message.chat, work)
     conv = _conversation(context)
     session = conv.start(topic, topic, answer.answered)
@@ -399,7 +427,7 @@ async def on_latest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await _send(message, parts_html, _keyboard(session, session.articles, more=False), reply=True)
 
 
-async def _typing_while(context: ContextTypes.DEFAULT_TYPE, chat: Chat | None, work: Awaitable[T]) -> T:
+async def _typing_while(context: Context, chat: Chat | None, work: Awaitable[T]) -> T:
     """Await ``work``; "typing…" shows in ``chat`` when it takes a while."""
     task = asyncio.ensure_future(work)
     done, _ = await asyncio.wait({task}, timeout=settings_of(context).typing_after)
@@ -446,7 +474,7 @@ def _keyboard(session: Session, articles: Sequence[Article], *, more: bool) -> I
 # --------------------------------------------------------------------------- /more, /sources
 
 
-async def on_more(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_more(update: Update, context: Context) -> None:
     message = update.message
     if message is None:
         return
@@ -454,14 +482,15 @@ async def on_more(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if session is None:
         await message.reply_text("Ask a question first; /more then shows further results.")
         return
-    slow = _slow_down(context, update)
-    if slow:
-        await message.reply_text(slow)
-        return
+    await _more(update, context, message, session)
+
+
+@rate_limited()
+async def _more(update: Update, context: Context, message: Message, session: Session) -> None:
     await _show_more(context, message, session, reply=True)
 
 
-async def on_more_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_more_button(update: Update, context: Context) -> None:
     query = update.callback_query
     assert query is not None and query.data is not None
     session = _conversation(context).sessions.get(int(query.data.split(":")[1]))
@@ -469,10 +498,17 @@ async def on_more_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     if session is None or message is None:
         await query.answer("That answer is too old — please ask again.", show_alert=True)
         return
-    slow = _slow_down(context, update)
-    if slow:
-        await query.answer(slow, show_alert=True)
-        return
+    await _more_button(update, context, query, message, session)
+
+
+@rate_limited()
+async def _more_button(
+    update: Update,
+    context: Context,
+    query: CallbackQuery,
+    message: Message,
+    session: Session,
+) -> None:
     await query.answer()
     # The button has done its job: drop it from the old message, keep the others.
     if message.reply_markup is not None:
@@ -485,9 +521,7 @@ async def on_more_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     await _show_more(context, message, session, reply=False)
 
 
-async def _show_more(
-    context: ContextTypes.DEFAULT_TYPE, message: Message, session: Session, *, reply: bool
-) -> None:
+async def _show_more(context: Context, message: Message, session: Session, *, reply: bool) -> None:
     k = settings_of(context).k
     archive = archive_of(context)
     task = asyncio.to_thread(next_page, archive, session.query, session.quotes, k)
@@ -504,7 +538,7 @@ async def _show_more(
     await _send(message, parts, _keyboard(session, new_articles, more=bool(answer.more)), reply=reply)
 
 
-async def on_sources(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_sources(update: Update, context: Context) -> None:
     message = update.message
     if message is None:
         return
@@ -520,7 +554,7 @@ async def on_sources(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     await _send(message, parts, _keyboard(session, session.articles, more=False), reply=True)
 
 
-async def on_article_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_article_button(update: Update, context: Context) -> None:
     query = update.callback_query
     assert query is not None and query.data is not None
     _, sid, num = query.data.split(":")
@@ -530,12 +564,19 @@ async def on_article_button(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     if session is None or message is None or not 1 <= n <= len(session.articles):
         await query.answer("That answer is too old — please ask again.", show_alert=True)
         return
-    slow = _slow_down(context, update)
-    if slow:
-        await query.answer(slow, show_alert=True)
-        return
+    await _article(update, context, query, message, session.articles[n - 1], n)
+
+
+@rate_limited()
+async def _article(
+    update: Update,
+    context: Context,
+    query: CallbackQuery,
+    message: Message,
+    article: Article,
+    n: int,
+) -> None:
     await query.answer()
-    article = session.articles[n - 1]
     # The text of the archive now (it may have been reindexed), else the one quoted.
     article = archive_of(context).article(article.id) or article
     parts = tg.article_parts(article, n)
@@ -557,21 +598,21 @@ async def on_article_button(update: Update, context: ContextTypes.DEFAULT_TYPE) 
 # --------------------------------------------------------------------------- other commands
 
 
-async def on_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_help(update: Update, context: Context) -> None:
     message = update.message
     if message is None:
         return
     stats = archive_of(context).stats()
     text = tg.help_html(
         stats,
-        context.bot_data.get(EXAMPLES) or (),
+        context.bot_data.examples,
         COMMANDS[:-1],  # /start is /help
         bot_username=context.bot.username,
     )
     await _send(message, tg.pack([text]), None, reply=True)
 
 
-async def on_stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_stats(update: Update, context: Context) -> None:
     message = update.message
     if message is None:
         return
@@ -580,7 +621,7 @@ async def on_stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await _send(message, tg.pack([text + ("\n" + last if last else "")]), None, reply=True)
 
 
-async def on_unknown(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_unknown(update: Update, context: Context) -> None:
     message = update.message
     if message is None:
         return
@@ -591,7 +632,7 @@ async def on_unknown(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
 # --------------------------------------------------------------------------- inline mode
 
 
-async def on_inline(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_inline(update: Update, context: Context) -> None:
     inline = update.inline_query
     if inline is None:
         return
@@ -606,16 +647,14 @@ async def on_inline(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             button=InlineQueryResultsButton(text="Type a question about the news…", start_parameter="help"),
         )
         return
-    slow = _slow_down(context, update, INLINE_LIMITER)
-    if slow:
-        await inline.answer(
-            [],
-            cache_time=0,
-            is_personal=True,
-            button=InlineQueryResultsButton(text="Slow down a little…", start_parameter="help"),
-        )
-        return
-    answer = await asyncio.to_thread(archive_of(context).ask, question, INLINE_RESULTS, as_of=date.today())
+    await _inline_answer(update, context, inline, question, personal)
+
+
+@rate_limited(inline=True)
+async def _inline_answer(
+    update: Update, context: Context, inline: InlineQuery, question: str, personal: bool
+) -> None:
+    answer = await asyncio.to_thread(archive_of(context).ask, question, INLINE_RESULTS, as_of=as_of_on())
     results = []
     for n, q in enumerate(answer.quotes):
         a = q.article
@@ -641,7 +680,7 @@ async def on_inline(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 # --------------------------------------------------------------------------- errors
 
 
-async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_error(update: object, context: Context) -> None:
     """Log with the traceback; tell the user briefly; keep running.
 
     An unreachable database is expected now and then (a restart, a fail-over): it is

@@ -1,35 +1,76 @@
-"""What every Telegram handler shares: the keys of ``application.bot_data`` and their accessors."""
+"""What every Telegram handler shares, typed: the bot's data (``context.bot_data``), a chat's
+(``context.chat_data``), and the PTB :class:`ContextTypes` that makes ``context`` carry them."""
 
 from __future__ import annotations
 
 import re
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from typing import Any
 
-from telegram.ext import Application, ContextTypes
+from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot
 
 from bot.config import TelegramSettings
+from bot.telegram_state import Conversation, RateLimit
 from retrieval.archive import Archive
-
-ARCHIVE = "archive"
-SETTINGS = "settings"
-LOADER = "load_archive"
-EXAMPLES = "examples"
-#: the last background or /reindex round (retrieval.updates.UpdateReport), for /stats
-LAST_ROUND = "last_round"
+from retrieval.updates import UpdateReport
 
 
-def settings_of(context: ContextTypes.DEFAULT_TYPE) -> TelegramSettings:
-    return context.bot_data[SETTINGS]
+@dataclass
+class BotData:
+    """``application.bot_data``: filled by ``build_application``, read by every handler."""
+
+    settings: TelegramSettings | None = None
+    #: the archive new questions read (swapped whole by a refresh), or how to load it
+    archive: Archive | None = None
+    load_archive: Callable[[], Archive] | None = None
+    #: example questions for /help and /ask without a question
+    examples: list[str] = field(default_factory=list)
+    #: the per-user question budgets: questions, and inline queries
+    limiter: RateLimit = field(default_factory=lambda: RateLimit(0, 60.0))
+    inline_limiter: RateLimit = field(default_factory=lambda: RateLimit(0, 60.0))
+    #: the last background or /reindex round, for /stats; whether one is running
+    last_round: UpdateReport | None = None
+    refreshing: bool = False
+    #: coroutines called after every round that changed the archive: hook(app, round, archive)
+    after_round: list[AfterRound] = field(default_factory=list)
+    #: the topic alerts' service (bot.telegram_alerts.AlertService; None: alerts off)
+    alerts: Any = None
+    #: the alerts' clock (tests set it)
+    clock: Callable[[], float] = time.time
 
 
-def archive_of(context: ContextTypes.DEFAULT_TYPE) -> Archive:
-    return context.bot_data[ARCHIVE]
+@dataclass
+class ChatData:
+    """``context.chat_data``: the chat's questions and their answers, for /more and the buttons."""
+
+    conversation: Conversation = field(default_factory=Conversation)
 
 
-def set_archive(app: Application[Any, Any, Any, Any, Any, Any], archive: Archive) -> None:
+Context = CallbackContext[ExtBot[None], dict[Any, Any], ChatData, BotData]
+#: the application, its bot data and chat data typed (PTB's other parameters vary by where it is read)
+App = Application[Any, Any, Any, ChatData, BotData, Any]
+AfterRound = Callable[[App, UpdateReport, Archive], Awaitable[None]]
+CONTEXT_TYPES = ContextTypes(context=CallbackContext, bot_data=BotData, chat_data=ChatData)
+
+
+def settings_of(context: Context | App) -> TelegramSettings:
+    settings = context.bot_data.settings
+    assert settings is not None, "build_application sets the settings"
+    return settings
+
+
+def archive_of(context: Context | App) -> Archive:
+    archive = context.bot_data.archive
+    assert archive is not None, "post_init loads the archive"
+    return archive
+
+
+def set_archive(app: App, archive: Archive) -> None:
     """Make ``archive`` the one new questions read (answers under way keep theirs)."""
-    app.bot_data[ARCHIVE] = archive
-    app.bot_data[EXAMPLES] = example_questions(archive)
+    app.bot_data.archive = archive
+    app.bot_data.examples = example_questions(archive)
 
 
 _NAME = re.compile(r"\b[A-Z][\w'’.-]*(?:\s+(?:of\s+|the\s+|de\s+)?[A-Z][\w'’.-]*)+")

@@ -8,49 +8,39 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
-from typing import Any
 
 from telegram import Message, Update
 from telegram.error import TelegramError
-from telegram.ext import Application, ContextTypes
 
 from bot import render_telegram as tg
-from bot.config import TelegramSettings
 from bot.live import update_archive
 from bot.summaries import feed_problems, round_line
-from bot.telegram_context import ARCHIVE, LAST_ROUND, SETTINGS, set_archive, settings_of
-from retrieval.archive import Archive
+from bot.telegram_context import App, BotData, Context, archive_of, set_archive, settings_of
 from retrieval.updates import UpdateReport
 
 log = logging.getLogger("newsbot.telegram")
 
-REFRESHING = "refreshing"
-#: coroutines called after every round that changed the archive: hook(app, round, archive)
-AFTER_ROUND = "after_round"
-AfterRound = Callable[[Application[Any, Any, Any, Any, Any, Any], UpdateReport, Archive], Awaitable[None]]
 
-
-async def run_round(app: Application[Any, Any, Any, Any, Any, Any]) -> UpdateReport | None:
+async def run_round(app: App) -> UpdateReport | None:
     """One round, unless one is running already (then None). Errors propagate."""
-    if app.bot_data.get(REFRESHING):
+    if app.bot_data.refreshing:
         return None
-    app.bot_data[REFRESHING] = True
+    app.bot_data.refreshing = True
     try:
-        settings: TelegramSettings = app.bot_data[SETTINGS]
+        settings = settings_of(app)
         result, new = await asyncio.to_thread(
-            update_archive, app.bot_data[ARCHIVE], settings.sources, settings.feeds, settings.feeds_dir
+            update_archive, archive_of(app), settings.sources, settings.feeds, settings.feeds_dir
         )
         set_archive(app, new)
-        app.bot_data[LAST_ROUND] = result
+        app.bot_data.last_round = result
     finally:
-        app.bot_data[REFRESHING] = False
+        app.bot_data.refreshing = False
     for where, reason in feed_problems(result):
         log.warning("feed %s: %s", where, reason)
     log.info("refresh: %s", round_line(result))
     index = result.index
     if index.added or index.updated or index.removed:
-        for hook in list(app.bot_data.get(AFTER_ROUND, ())):
+        for hook in list(app.bot_data.after_round):
             try:
                 await hook(app, result, new)
             except Exception:  # one hook failing must not stop the next round or the others
@@ -58,9 +48,9 @@ async def run_round(app: Application[Any, Any, Any, Any, Any, Any]) -> UpdateRep
     return result
 
 
-def schedule_refresh(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+def schedule_refresh(app: App) -> None:
     """Start the background refresh when ``--every`` is set (first round one interval in)."""
-    settings: TelegramSettings = app.bot_data[SETTINGS]
+    settings = settings_of(app)
     if settings.every is None or not (settings.sources or settings.feeds):
         return
     if app.job_queue is None:
@@ -71,14 +61,14 @@ def schedule_refresh(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     log.info("refreshing every %g s", settings.every)
 
 
-async def _refresh_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+async def _refresh_job(context: Context) -> None:
     try:
         await run_round(context.application)
     except Exception:
         log.exception("background refresh failed; the archive stays as it was")
 
 
-async def on_reindex(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_reindex(update: Update, context: Context) -> None:
     message = update.message
     user = update.effective_user
     if message is None:
@@ -92,14 +82,14 @@ async def on_reindex(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
             "No article folders or feeds are configured (start the bot with --articles DIR or --feeds FILE)."
         )
         return
-    if context.bot_data.get(REFRESHING):
+    if context.bot_data.refreshing:
         await message.reply_text("A refresh is already running; try again when it is done.")
         return
     status = await message.reply_text("Reindexing in the background — I keep answering meanwhile…")
     context.application.create_task(_reindex(context.application, status), update=update)
 
 
-async def _reindex(app: Application[Any, Any, Any, Any, Any, Any], status: Message) -> None:
+async def _reindex(app: App, status: Message) -> None:
     try:
         result = await run_round(app)
         if result is None:
@@ -121,9 +111,9 @@ async def _reindex(app: Application[Any, Any, Any, Any, Any, Any], status: Messa
         await status.edit_text(text)
 
 
-def last_round_html(app_data: dict[str, Any]) -> str:
+def last_round_html(data: BotData) -> str:
     """``<b>Last refresh:</b> …`` for /stats, or "" before the first round."""
-    result: UpdateReport | None = app_data.get(LAST_ROUND)
+    result = data.last_round
     if result is None:
         return ""
     when = result.finished.strftime("%Y-%m-%d %H:%M UTC")

@@ -8,8 +8,7 @@ from collections import OrderedDict, deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from retrieval.articles import Article
-from retrieval.types import Quote
+from retrieval.types import Article, Quote
 
 SESSIONS_KEPT = 30  # per chat: buttons under older answers then say "too old"
 

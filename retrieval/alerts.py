@@ -21,12 +21,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from retrieval.archive import Archive
-from retrieval.articles import Article
 from retrieval.chunking import ChunkingParams, chunk_text
 from retrieval.query import Query, make_query
 from retrieval.store import passage_key
 from retrieval.text import terms
-from retrieval.types import Hit, Quote
+from retrieval.types import Article, Hit, Quote
 
 
 @dataclass(frozen=True)

@@ -4,25 +4,23 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import date
 from pathlib import Path
 
 import numpy as np
 
 from retrieval.answer.readers import Reader
 from retrieval.answer.readers.rules import RulesReader
-from retrieval.articles import Article
 from retrieval.embedding import DEFAULT_BACKEND, Embedder, ModelTraits
 from retrieval.query import Query
 from retrieval.quotes import QuoteParams, compose_answer
 from retrieval.recency import TimeParams, present_first, time_notice
 from retrieval.retriever import FusionParams, Retriever
-from retrieval.store import StoreStats, VectorStore
+from retrieval.store import Location, StoreStats, VectorStore
 from retrieval.store.sentences import sentence_key
 from retrieval.stories import one_copy_per_story
 from retrieval.text import clean_question
 from retrieval.translation import Translator
-from retrieval.types import Answer, Filters, Hit, Quote
+from retrieval.types import Answer, Article, AsOf, Filters, Hit, Quote
 from retrieval.vector_cache import VectorCache
 
 #: /latest keeps the articles whose best quote scores at least this share of the best one
@@ -61,7 +59,7 @@ class Archive:
     @classmethod
     def open(
         cls,
-        location: Path | str,
+        location: Location | Path | str,
         embedder: Embedder | None = None,
         *,
         backend: str = DEFAULT_BACKEND,
@@ -103,15 +101,14 @@ class Archive:
         k: int = 5,
         filters: Filters | None = None,
         mode: str = "hybrid",
-        as_of: date | None = None,
-        as_of_given: bool = False,
+        as_of: AsOf | None = None,
     ) -> Answer:
         """Quotes answering ``question``, best first; ``answer.more`` holds the next ones.
 
         ``as_of``: the day the question is asked (None: time plays no part); given
-        explicitly (``as_of_given``), nothing published after it is quoted."""
+        explicitly, nothing published after it is quoted."""
         try:
-            query = self.retriever.query(question, filters, mode, as_of, as_of_given)
+            query = self.retriever.query(question, filters, mode, as_of)
         except ValueError as exc:  # the question's time leaves no day to search
             return Answer(clean_question(question), (), answered=False, notice=str(exc))
         if not query.text:
@@ -151,7 +148,7 @@ class Archive:
         )
 
     def latest(
-        self, topic: str, k: int = 5, filters: Filters | None = None, as_of: date | None = None
+        self, topic: str, k: int = 5, filters: Filters | None = None, as_of: AsOf | None = None
     ) -> Answer:
         """The newest articles on ``topic``: one quote each (its best), newest first, of the
         articles whose quote scores at least half the best one's."""

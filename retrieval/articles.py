@@ -1,4 +1,4 @@
-"""Articles and the readers that turn files and feeds into them.
+"""The readers that turn files and feeds into articles (:class:`retrieval.types.Article`).
 
 ``load_articles(roots)`` walks folders (or takes single files), reads every
 supported format and returns the articles with a list of problems: a broken
@@ -29,10 +29,10 @@ from typing import Any, cast
 
 from retrieval.dates import normalize_date, read_date
 from retrieval.errors import ArticleError
+from retrieval.types import Article
 from retrieval.urls import host_of
 
 __all__ = [
-    "Article",
     "ArticleError",
     "Loaded",
     "Problem",
@@ -59,41 +59,6 @@ MAX_FIELD_CHARS = 10_000
 
 
 @dataclass(frozen=True)
-class Article:
-    """One news article. ``text`` is the exact text that quotes are cut from."""
-
-    id: str
-    text: str
-    title: str = ""
-    source: str = ""
-    published: str = ""  # ISO prefix: YYYY, YYYY-MM or YYYY-MM-DD (retrieval.dates), or ""
-    url: str = ""
-    path: str = ""
-    author: str = ""
-    language: str = ""
-    #: what the reader should know about this text, e.g. "summary only: ..." for a feed
-    #: entry whose page could not be fetched
-    note: str = ""
-    content_hash: str = field(default="", compare=False)
-
-    def __post_init__(self) -> None:
-        if not self.content_hash:
-            object.__setattr__(self, "content_hash", text_hash(self.text))
-
-    def metadata(self) -> dict[str, str]:
-        return {
-            "id": self.id,
-            "title": self.title,
-            "source": self.source,
-            "published": self.published,
-            "url": self.url,
-            "path": self.path,
-            "author": self.author,
-            "language": self.language,
-        } | ({"note": self.note} if self.note else {})
-
-
-@dataclass(frozen=True)
 class Problem:
     """A file, part of a file or folder that could not be read (fully), and why."""
 
@@ -111,10 +76,6 @@ class Loaded:
     duplicates: list[Problem]  # path + "same text as <id>"
     #: folders that could not be listed: articles indexed from them before may still exist
     unreadable: list[Problem] = field(default_factory=list)
-
-
-def text_hash(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 # --------------------------------------------------------------------------- walking

@@ -34,17 +34,18 @@ from pathlib import Path
 
 import numpy as np
 
-from retrieval.articles import Article, Loaded, Problem, display_path, load_articles
+from retrieval.articles import Loaded, Problem, display_path, load_articles
 from retrieval.chunking import ChunkingParams, chunk_text
 from retrieval.embedding import DEFAULT_BACKEND, Embedder, LazyEmbedder, resolve_model
 from retrieval.errors import SourceError
 from retrieval.lexical import TOKENIZER
 from retrieval.near_duplicates import DuplicateParams, StoryGroups, signature, signature_of_hashes
-from retrieval.store import VectorStore, open_store, passage_key
+from retrieval.store import Location, VectorStore, open_store, passage_key
 from retrieval.store.base import StoreWriter
 from retrieval.store.manifest import ArticleEntry, Manifest, Source, metadata_hash
 from retrieval.store.sentences import SentenceTable
 from retrieval.text import sentence_spans
+from retrieval.types import Article
 
 #: (stage, done, total): "passages" or "sentences" embedded (or found stored) so far
 OnProgress = Callable[[str, int, int], None]
@@ -128,7 +129,7 @@ def layout_of(params: ChunkingParams, index_sentences: bool) -> str:
 
 
 def refresh(
-    location: Path | str | VectorStore,
+    location: Location | Path | str | VectorStore,
     sources: Sequence[Path],
     model: Embedder | str | None = None,
     chunking: ChunkingParams | Mapping[str, int | None] | None = None,

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
 from types import MappingProxyType
 from typing import Any
 
@@ -21,7 +20,7 @@ from retrieval.recency import TimeContext, time_filters
 from retrieval.text import clean_question, terms
 from retrieval.time_expressions import read_time
 from retrieval.translation import Translator
-from retrieval.types import Filters
+from retrieval.types import AsOf, Filters
 
 MODES = ("hybrid", "dense", "lexical")
 #: a question is rarely longer than a paragraph: very long input keeps its start
@@ -112,20 +111,19 @@ def make_query(
     lean: float = 0.5,
     filters: Filters | None = None,
     mode: str = "hybrid",
-    as_of: date | None = None,
-    as_of_given: bool = False,
+    as_of: AsOf | None = None,
 ) -> Query:
     """Work ``question`` out once: ``embed`` gives a query vector (None: no dense side),
     ``idfs`` the idf of many terms in one look-up; renderings of ``translators`` are
     searched too, their vectors leaned into the question's with weight ``lean``.
-    ``as_of``: the day the question is asked (``as_of_given``: explicitly, so nothing
-    published later is quoted); its time expressions are then read, and not searched for.
+    ``as_of``: the day the question is asked (given explicitly: nothing published later is
+    quoted); its time expressions are then read, and not searched for.
     Raises ValueError when the time limits leave no day to search."""
     text = clean_question(question)[:MAX_QUESTION_CHARS]
     time = None
     searched = text
     if as_of is not None and text:
-        time = TimeContext(as_of, as_of_given, read_time(text, as_of))
+        time = TimeContext(as_of, read_time(text, as_of.day))
         searched = time.reading.without_time(text) or text
         filters = time_filters(filters, time)
     language = detect(text)

@@ -23,7 +23,7 @@ from datetime import date, timedelta
 
 from retrieval.dates import published_span
 from retrieval.time_expressions import TimeReading
-from retrieval.types import Filters, Quote
+from retrieval.types import AsOf, Filters, Quote
 
 
 @dataclass(frozen=True)
@@ -51,11 +51,19 @@ class TimeParams:
 
 @dataclass(frozen=True)
 class TimeContext:
-    """The question's as-of date and what it names, as the retriever reads it."""
+    """The question's as-of day (given or not) and what time it names, as the retriever reads it."""
 
-    as_of: date
-    given: bool  # the as-of date was given explicitly: nothing after it is quoted
+    asked: AsOf
     reading: TimeReading
+
+    @property
+    def as_of(self) -> date:
+        return self.asked.day
+
+    @property
+    def given(self) -> bool:
+        """The as-of date was given explicitly: nothing after it is quoted."""
+        return self.asked.given
 
     @property
     def names_past(self) -> bool:

@@ -13,9 +13,9 @@ from retrieval.dates import published_span
 from retrieval.embedding import DEFAULT_BACKEND, Embedder, load_embedder, resolve_model
 from retrieval.query import Query, make_query
 from retrieval.recency import TimeContext, TimeParams, age_prior, preferred_window
-from retrieval.store import Located, Ranked, VectorStore, open_store
+from retrieval.store import Located, Location, Ranked, VectorStore, open_store
 from retrieval.translation import Translator, default_translators
-from retrieval.types import Filters, Hit
+from retrieval.types import AsOf, Filters, Hit
 
 
 @dataclass(frozen=True)
@@ -66,7 +66,7 @@ class Retriever:
     @classmethod
     def open(
         cls,
-        location: Path | str,
+        location: Location | Path | str,
         embedder: Embedder | None = None,
         *,
         backend: str = DEFAULT_BACKEND,
@@ -90,8 +90,7 @@ class Retriever:
         question: str,
         filters: Filters | None = None,
         mode: str = "hybrid",
-        as_of: date | None = None,
-        as_of_given: bool = False,
+        as_of: AsOf | None = None,
     ) -> Query:
         """``question`` worked out once (terms, renderings, idf, vectors) for this store;
         ``as_of``: the day it is asked (see :func:`retrieval.query.make_query`)."""
@@ -105,7 +104,6 @@ class Retriever:
             filters=filters,
             mode=mode,
             as_of=as_of,
-            as_of_given=as_of_given,
         )
 
     def reopened(self) -> Retriever:

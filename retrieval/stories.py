@@ -11,9 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 
-from retrieval.articles import Article
 from retrieval.store import Story
-from retrieval.types import Answer, Copy, Quote
+from retrieval.types import Answer, Article, Copy, Quote
 
 #: one look-up of the stories of several articles (:meth:`VectorStore.stories`)
 StoryLookup = Callable[[Sequence[str]], Mapping[str, Story]]

@@ -1,14 +1,62 @@
-"""Results handed to the interfaces: frozen dataclasses, never dicts."""
+"""The article and the results handed to the interfaces: frozen dataclasses, never dicts."""
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import date
 from urllib.parse import urlsplit
 
-from retrieval.articles import Article
 from retrieval.dates import published_span
 from retrieval.urls import text_fragment_link
+
+
+@dataclass(frozen=True)
+class Article:
+    """One news article. ``text`` is the exact text that quotes are cut from."""
+
+    id: str
+    text: str
+    title: str = ""
+    source: str = ""
+    published: str = ""  # ISO prefix: YYYY, YYYY-MM or YYYY-MM-DD (retrieval.dates), or ""
+    url: str = ""
+    path: str = ""
+    author: str = ""
+    language: str = ""
+    #: what the reader should know about this text, e.g. "summary only: ..." for a feed
+    #: entry whose page could not be fetched
+    note: str = ""
+    content_hash: str = field(default="", compare=False)
+
+    def __post_init__(self) -> None:
+        if not self.content_hash:
+            object.__setattr__(self, "content_hash", text_hash(self.text))
+
+    def metadata(self) -> dict[str, str]:
+        return {
+            "id": self.id,
+            "title": self.title,
+            "source": self.source,
+            "published": self.published,
+            "url": self.url,
+            "path": self.path,
+            "author": self.author,
+            "language": self.language,
+        } | ({"note": self.note} if self.note else {})
+
+
+def text_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class AsOf:
+    """The day a question is asked, and whether it was given explicitly (then nothing
+    published after it is quoted); the interfaces build one per call."""
+
+    day: date
+    given: bool = False
 
 
 @dataclass(frozen=True)

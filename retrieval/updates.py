@@ -17,7 +17,7 @@ from retrieval.embedding import Embedder
 from retrieval.feed_list import FeedList
 from retrieval.feeds import PollReport, poll_feeds
 from retrieval.indexer import IndexReport, refresh
-from retrieval.store import VectorStore
+from retrieval.store import Location, VectorStore
 
 ARTICLES = "articles"
 
@@ -45,7 +45,7 @@ class UpdateReport:
 
 
 def update(
-    location: Path | str | VectorStore,
+    location: Location | Path | str | VectorStore,
     sources: Sequence[Path],
     feeds: FeedList | None = None,
     state_dir: Path | None = None,

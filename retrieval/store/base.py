@@ -16,12 +16,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from retrieval.articles import Article
 from retrieval.lexical import bm25_idf
+from retrieval.store.location import Location
 from retrieval.store.manifest import Manifest
 from retrieval.store.rows import Located, Ranked
 from retrieval.store.sentences import SentenceTable
-from retrieval.types import Filters
+from retrieval.types import Article, Filters
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,9 @@ class Story:
 class VectorStore(ABC):
     """What the retriever reads and the indexer writes (through :meth:`writer`)."""
 
-    #: where the store lives, for messages (an index folder, or a URL without its password)
+    #: where the store lives (its folder or database URL), and that place for messages (the
+    #: folder, or the URL without its password)
+    where: Location
     location: str
 
     @abstractmethod

@@ -15,18 +15,18 @@ from pathlib import Path
 
 import numpy as np
 
-from retrieval.articles import Article
 from retrieval.dates import published_span
 from retrieval.errors import IndexMissingError
 from retrieval.lexical import LexicalIndex
 from retrieval.near_duplicates import DuplicateParams
 from retrieval.store.base import StoreStats, StoreWriter, Story, VectorStore, stats_of
 from retrieval.store.faiss_index import INDEX_TYPES, build_faiss, search_index
+from retrieval.store.location import Location
 from retrieval.store.manifest import ArticleEntry, Manifest, metadata_hash
 from retrieval.store.rows import KEY_DTYPE, SPAN_DTYPE, Located, Ranked, passage_key, top_k, vectors_by_key
 from retrieval.store.sentences import SentenceTable
 from retrieval.store.snapshots import Snapshot, load_snapshot, write_snapshot, writer_lock
-from retrieval.types import Filters
+from retrieval.types import Article, Filters
 
 
 class FaissStore(VectorStore):
@@ -37,7 +37,8 @@ class FaissStore(VectorStore):
         if index_type not in INDEX_TYPES:
             raise ValueError(f"unknown index type {index_type!r}: use one of {', '.join(INDEX_TYPES)}")
         self.index_dir = index_dir
-        self.location = str(index_dir)
+        self.where = Location(folder=index_dir)
+        self.location = self.where.shown
         self.index_type = index_type
         self._snapshot = snapshot
         self._by_id: dict[str, Article] | None = None

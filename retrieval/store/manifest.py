@@ -10,8 +10,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from retrieval.articles import Article
 from retrieval.errors import IndexMismatchError, IndexMissingError
+from retrieval.types import Article
 
 FORMAT_VERSION = 1
 MANIFEST_NAME = "manifest.json"

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import threading
 import time
 from collections import Counter
@@ -27,11 +26,11 @@ import psycopg
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 
-from retrieval.articles import Article
 from retrieval.dates import published_span
 from retrieval.errors import IndexMismatchError, IndexMissingError, StoreUnavailableError
 from retrieval.lexical import K1, TOKENIZER, B, bm25_idf
 from retrieval.store.base import StoreStats, StoreWriter, Story, VectorStore
+from retrieval.store.location import Location
 from retrieval.store.manifest import ArticleEntry, Manifest, metadata_hash
 from retrieval.store.pg_schema import (
     DATA_TABLES,
@@ -47,7 +46,7 @@ from retrieval.store.pg_schema import (
 from retrieval.store.rows import Located, Ranked, passage_key
 from retrieval.store.sentences import SentenceTable
 from retrieval.text import terms as text_terms
-from retrieval.types import Filters
+from retrieval.types import Article, Filters
 
 log = logging.getLogger("newsbot.store")
 #: the longest wait between two tries of a lost connection, in seconds
@@ -57,12 +56,6 @@ HNSW_EF_SEARCH = 200
 T = TypeVar("T")
 
 _ARTICLE_COLUMNS = ("id", "text", "title", "source", "published", "url", "path", "author", "language", "note")
-
-
-def redact(url: str) -> str:
-    """The URL without its password (safe for messages and logs)."""
-    url = re.sub(r"(://[^:/@?]*):[^@/?]*@", r"\1:***@", url)
-    return re.sub(r"(?i)(password=)[^&\s]*", r"\1***", url)
 
 
 class PgStore(VectorStore):
@@ -89,7 +82,8 @@ class PgStore(VectorStore):
         ef_search: int = HNSW_EF_SEARCH,
     ) -> None:
         self.url = url
-        self.location = redact(url)
+        self.where = Location(url=url)
+        self.location = self.where.shown
         try:
             conninfo_to_dict(url)
         except psycopg.ProgrammingError as exc:

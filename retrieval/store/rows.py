@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from retrieval.articles import Article
+from retrieval.types import Article
 
 #: ``(row, score)`` pairs, best first
 Ranked = list[tuple[int, float]]

@@ -33,7 +33,6 @@ from typing import Any
 
 import numpy as np
 
-from retrieval.articles import Article
 from retrieval.durable import fsync_dir, fsync_tree
 from retrieval.errors import ArchiveError, IndexMismatchError, IndexMissingError
 from retrieval.lexical import LexicalIndex
@@ -41,6 +40,7 @@ from retrieval.store.faiss_index import LOSSY_TYPES
 from retrieval.store.manifest import MANIFEST_NAME, Manifest
 from retrieval.store.rows import KEY_DTYPE, SPAN_DTYPE
 from retrieval.store.sentences import SentenceTable
+from retrieval.types import Article
 
 CURRENT = "CURRENT"
 PREVIOUS = ".PREVIOUS"

@@ -158,7 +158,7 @@ async def test_reindex_updates_the_database_in_place(
         await fake_tg.send_text("/reindex", chat_id=admin)
         (edit,) = await fake_tg.wait_for(lambda: fake_tg.called("editMessageText", admin), timeout=30)
         assert "1 added" in visible_text(edit.params["text"])
-        assert app.bot_data["archive"] is archive  # the same live archive, now holding the article
+        assert app.bot_data.archive is archive  # the same live archive, now holding the article
         assert archive.stats().articles == 2
     store.close()
 

@@ -1,13 +1,18 @@
-"""Followed topics and the record of sent alerts (bot.subscriptions), in SQLite and PostgreSQL."""
+"""Followed topics and the record of sent alerts (bot.subscriptions), in SQLite and PostgreSQL,
+and their schema version."""
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from bot import subscriptions_schema as schema
 from bot.subscriptions import MAX_TOPIC_CHARS, FollowError, Subscriptions, clean_topic, open_subscriptions
+from retrieval.errors import IndexMismatchError
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)])
@@ -107,3 +112,90 @@ def test_subscriptions_survive_reopening(tmp_path: Path) -> None:
     assert [s.topic for s in second.following(1)] == ["Baku conference"]
     assert second.claim(sub, "s", "a", "") is None
     second.close()
+
+
+# --------------------------------------------------------------------------- schema version
+
+#: the tables as newsbot created them before the subscriptions had a schema version
+OLD_LAYOUT = """
+CREATE TABLE {p}subscriptions (
+    id {serial}, chat_id BIGINT NOT NULL, topic TEXT NOT NULL, topic_key TEXT NOT NULL,
+    daily BOOLEAN NOT NULL DEFAULT FALSE, created DOUBLE PRECISION NOT NULL, UNIQUE (chat_id, topic_key)
+);
+CREATE TABLE {p}sent (
+    id {serial}, chat_id BIGINT NOT NULL, topic_key TEXT NOT NULL, story TEXT NOT NULL,
+    subscription_id BIGINT NOT NULL, article_id TEXT NOT NULL, kind TEXT NOT NULL,
+    block TEXT NOT NULL DEFAULT '', claimed DOUBLE PRECISION NOT NULL, delivered DOUBLE PRECISION,
+    UNIQUE (chat_id, topic_key, story)
+);
+CREATE INDEX {i}sent_pending ON {p}sent (chat_id, kind) WHERE delivered IS NULL;
+CREATE INDEX {i}sent_subscription ON {p}sent (subscription_id);
+CREATE TABLE {p}chats (chat_id BIGINT PRIMARY KEY, paused DOUBLE PRECISION, last_digest TEXT);
+INSERT INTO {p}subscriptions (chat_id, topic, topic_key, daily, created)
+    VALUES (4, 'Baku conference', 'baku conference', TRUE, 1700000000);
+INSERT INTO {p}sent (chat_id, topic_key, story, subscription_id, article_id, kind, block, claimed, delivered)
+    VALUES (4, 'baku conference', 'story-1', 1, 'art-1', 'daily', 'one', 1700000001, 1700000002);
+INSERT INTO {p}chats (chat_id, paused, last_digest) VALUES (4, NULL, '2023-11-14');
+"""
+
+
+def old_statements(postgres: bool) -> list[str]:
+    p = f"{schema.PG_SCHEMA}." if postgres else ""
+    serial = "BIGSERIAL PRIMARY KEY" if postgres else "INTEGER PRIMARY KEY AUTOINCREMENT"
+    ddl = OLD_LAYOUT.format(p=p, i="", serial=serial)
+    return [s for s in ddl.split(";") if s.strip()]
+
+
+def upgraded_in_place(subs: Subscriptions) -> None:
+    [kept] = subs.following(4)
+    assert (kept.topic, kept.daily, kept.alerts) == ("Baku conference", True, 1)
+    assert subs.claim(kept, "story-1", "art-1", "") is None  # the old record still counts
+    assert subs.take_digest(4, "2023-11-14") == []
+    assert subs.follow(4, "Fed interest rates").id == kept.id + 1
+
+    def version(cur: Any) -> int:
+        return schema.version_of(cur, postgres=subs.postgres)
+
+    assert subs._run(version) == schema.SCHEMA_VERSION
+
+
+def test_an_unversioned_sqlite_file_is_upgraded_in_place(tmp_path: Path) -> None:
+    (tmp_path / "index").mkdir()
+    old = sqlite3.connect(tmp_path / "index" / "alerts.sqlite")
+    for statement in old_statements(postgres=False):
+        old.execute(statement)
+    old.commit()
+    old.close()
+    subs = open_subscriptions(tmp_path / "index")
+    try:
+        upgraded_in_place(subs)
+    finally:
+        subs.close()
+    again = open_subscriptions(tmp_path / "index")  # migrating twice changes nothing
+    assert [s.topic for s in again.following(4)] == ["Baku conference", "Fed interest rates"]
+    again.close()
+
+
+@pytest.mark.postgresql
+def test_an_unversioned_postgresql_schema_is_upgraded_in_place(pg_url: str) -> None:
+    import psycopg
+
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema.PG_SCHEMA}")
+        for statement in old_statements(postgres=True):
+            conn.execute(statement)
+    subs = open_subscriptions(pg_url)
+    try:
+        upgraded_in_place(subs)
+    finally:
+        subs.close()
+
+
+def test_a_newer_schema_is_refused_and_left_alone(tmp_path: Path) -> None:
+    open_subscriptions(tmp_path).close()
+    newer = sqlite3.connect(tmp_path / "alerts.sqlite")
+    newer.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(schema.SCHEMA_VERSION + 1),))
+    newer.commit()
+    newer.close()
+    with pytest.raises(IndexMismatchError, match=f"schema version {schema.SCHEMA_VERSION + 1}"):
+        open_subscriptions(tmp_path)

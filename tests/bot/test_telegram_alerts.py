@@ -90,8 +90,8 @@ async def test_an_article_arriving_by_feed_alerts_the_chat_that_follows_it(
                 fake_tg, "/follow Velmora orchard festival", A
             )
             assert "Following" in await say(fake_tg, "/follow Baku climate summit", B)
-            await fake_tg.wait_for(lambda: app.bot_data.get("last_round") is not None, timeout=30)
-            rounds = app.bot_data["last_round"]
+            await fake_tg.wait_for(lambda: app.bot_data.last_round is not None, timeout=30)
+            rounds = app.bot_data.last_round
             body = "<p>The Velmora orchard festival with the giant pumpkins opens on 14 October &amp; runs a week.</p>"
             feed.add(Entry("v1", "Orchard festival", server.url("/v1"), content=body))
             (alert,) = (await fake_tg.wait_sent(A, 2, timeout=30))[1:]
@@ -102,7 +102,7 @@ async def test_an_article_arriving_by_feed_alerts_the_chat_that_follows_it(
             labels = [label for label, _ in buttons(alert)]
             assert labels[0].startswith("📄 Full article [1]") and labels[-1].startswith("🔕 Unfollow")
             assert len(fake_tg.sent(B)) == 1 and fake_tg.sent(C) == []  # only the follower hears of it
-            assert app.bot_data["last_round"] is not rounds
+            assert app.bot_data.last_round is not rounds
 
             # a press on "Full article" sends the article
             data = dict((label[:15], d) for label, d in buttons(alert))["📄 Full article "]
@@ -111,7 +111,7 @@ async def test_an_article_arriving_by_feed_alerts_the_chat_that_follows_it(
             assert "giant pumpkins" in visible_text(full.params["text"])
 
             # an article about something else sends nothing
-            before = app.bot_data["archive"].stats().articles
+            before = app.bot_data.archive.stats().articles
             feed.add(
                 Entry(
                     "h1",
@@ -120,11 +120,11 @@ async def test_an_article_arriving_by_feed_alerts_the_chat_that_follows_it(
                     content="<p>The harbour in Port Marlow will be dredged.</p>",
                 )
             )
-            await fake_tg.wait_for(lambda: app.bot_data["archive"].stats().articles > before, timeout=30)
-            added = app.bot_data["last_round"]
+            await fake_tg.wait_for(lambda: app.bot_data.archive.stats().articles > before, timeout=30)
+            added = app.bot_data.last_round
             # the next round ends after the hooks of the one that added the article (rounds never overlap)
             for _ in range(600):
-                if app.bot_data["last_round"] is not added:
+                if app.bot_data.last_round is not added:
                     break
                 await asyncio.sleep(0.05)
             assert len(fake_tg.sent(A)) == 3 and len(fake_tg.sent(B)) == 1
@@ -276,7 +276,7 @@ async def test_a_daily_digest_collects_matches_and_goes_out_once_a_day(
     articles, _, archive = folder_archive
     clock = [datetime(2023, 10, 2, 6, 0, tzinfo=UTC).timestamp()]
     async with running_bot(fake_tg, archive, sources=(articles,), digest_hour=8) as app:
-        app.bot_data[telegram_alerts.CLOCK] = lambda: clock[0]
+        app.bot_data.clock = lambda: clock[0]
         await say(fake_tg, "/follow Velmora orchard festival --daily", A)
         for n in (1, 2):
             write(articles / f"v{n}.md", festival(n))

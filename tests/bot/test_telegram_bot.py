@@ -331,6 +331,35 @@ async def test_rate_limit_says_slow_down(fake_tg: FakeTelegram, archive: Archive
         assert "RASC" in _visible(await fake_tg.wait_sent(92))[0]
 
 
+async def test_every_question_path_shares_one_budget_and_a_usage_hint_spends_none(
+    fake_tg: FakeTelegram, archive: Archive
+) -> None:
+    async with running_bot(fake_tg, archive, rate_calls=1, rate_seconds=60.0, k=1):
+        await fake_tg.send_text(QUESTION, chat_id=95)
+        (answer,) = await fake_tg.wait_sent(95)
+        for n, command in enumerate(("/latest", "/latest Baku conference", "/more", QUESTION), 2):
+            await fake_tg.send_text(command, chat_id=95)
+            await fake_tg.wait_sent(95, n)
+        texts = _visible(fake_tg.sent(95))
+        assert "RASC" in texts[0] and texts[1].startswith("Usage: /latest")
+        assert all(t.startswith("Slow down") and "1 questions per 60 seconds" in t for t in texts[2:])
+        for n, data in enumerate(("more:1", "art:1:1"), 1):
+            await fake_tg.press(_as_message(answer), data, user_id=95)
+            await fake_tg.wait_called("answerCallbackQuery", n)
+        for alert in fake_tg.called("answerCallbackQuery"):
+            assert alert.params["text"].startswith("Slow down") and alert.params["show_alert"] in (
+                True,
+                "true",
+            )
+        assert len(fake_tg.sent(95)) == 5  # no article, no more results
+        for n in range(4):  # inline queries have a budget of their own: three times as large
+            await fake_tg.inline(QUESTION, user_id=95)
+            await fake_tg.wait_called("answerInlineQuery", n + 1)
+        answered = fake_tg.called("answerInlineQuery")
+        assert all(a.params["results"] for a in answered[:3]) and answered[3].params["results"] == []
+        assert answered[3].params["button"]["text"] == "Slow down a little…"
+
+
 async def test_a_429_is_waited_out_and_the_message_arrives(fake_tg: FakeTelegram, archive: Archive) -> None:
     async with running_bot(fake_tg, archive):
         fake_tg.fail_next("sendMessage", code=429, retry_after=1)

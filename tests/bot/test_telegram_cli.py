@@ -60,6 +60,35 @@ def test_other_settings_errors(tmp_path: Path, seed_index: Path) -> None:
     assert code == 1 and "Traceback" not in out and "index" in out.lower()
 
 
+def test_the_command_hands_the_bot_one_settings_value(
+    seed_index: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot import telegram_app
+
+    got: list[config.TelegramSettings] = []
+    monkeypatch.setattr(telegram_app, "run", lambda settings, load_archive: got.append(settings))
+    env = {config.ENV_TELEGRAM_TOKEN: GOOD}
+    hook = ["--webhook-url", "https://bot.example.org/tg", "--webhook-secret", "s3cret", "--port", "8444"]
+    code, out = _run(["--index", str(seed_index), "-k", "2", "--rate-limit", "4", *hook], env)
+    assert code == 0, out
+    (settings,) = got
+    assert (settings.token, settings.k, settings.rate_calls) == (GOOD, 2, 4)
+    assert settings.webhook == config.Webhook("https://bot.example.org/tg", "s3cret", "127.0.0.1", 8444)
+    assert "s3cret" not in repr(settings) and GOOD not in repr(settings)
+    assert _run(["--index", str(seed_index)], env)[0] == 0 and got[1].webhook is None  # long polling
+
+
+def test_the_slow_down_check_is_written_once() -> None:
+    """One decorator holds it (and the allow-list guard its own), not every handler."""
+    import inspect
+
+    from bot import telegram_app
+
+    source = inspect.getsource(telegram_app)
+    assert source.count("_slow_down(") == 3  # its definition, the guard, the decorator
+    assert source.count("@rate_limited(") == 6
+
+
 def test_settings_parsing() -> None:
     assert config.parse_ids("1, -100200 ,3;4", "x") == frozenset({1, -100200, 3, 4})
     assert config.parse_ids("", "x") == frozenset()

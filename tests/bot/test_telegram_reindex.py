@@ -39,8 +39,8 @@ async def test_reindex_swaps_in_the_new_index(fake_tg: FakeTelegram, tmp_path: P
         assert edit.params["message_id"] == status.result["message_id"]
         done = visible_text(edit.params["text"])
         assert done.startswith("Index refreshed") and "1 added" in done
-        assert app.bot_data["archive"] is not archive  # swapped, not mutated
-        assert archive.stats().articles + 1 == app.bot_data["archive"].stats().articles
+        assert app.bot_data.archive is not archive  # swapped, not mutated
+        assert archive.stats().articles + 1 == app.bot_data.archive.stats().articles
 
         await fake_tg.send_text(QUESTION, chat_id=USER)
         after = (await fake_tg.wait_sent(USER, 3))[2]
@@ -57,7 +57,7 @@ async def test_reindex_failure_keeps_the_old_index(fake_tg: FakeTelegram, tmp_pa
         (edit,) = await fake_tg.wait_for(lambda: fake_tg.called("editMessageText", ADMIN), timeout=30)
         assert "Reindexing failed" in visible_text(edit.params["text"])
         assert "not found" in visible_text(edit.params["text"])
-        assert app.bot_data["archive"] is archive
+        assert app.bot_data.archive is archive
         await fake_tg.send_text("Where was the conference on Afghanistan held?", chat_id=ADMIN)
         answer = (await fake_tg.wait_sent(ADMIN, 2))[1]
         assert "RASC News Agency" in visible_text(answer.params["text"])
@@ -75,13 +75,13 @@ async def test_the_bot_answers_about_an_article_that_arrived_by_feed_while_it_ra
         listing = write(tmp_path / "feeds.txt", server.url("/news.xml") + "\n")
         settings = {"sources": (articles,), "feeds": listing, "feeds_dir": tmp_path / "state", "every": 0.3}
         async with running_bot(fake_tg, archive, admin_ids=frozenset({ADMIN}), **settings) as app:
-            await fake_tg.wait_for(lambda: app.bot_data.get("last_round") is not None, timeout=30)
+            await fake_tg.wait_for(lambda: app.bot_data.last_round is not None, timeout=30)
             body = "".join(
                 f"<p>The Velmora orchard festival with the giant pumpkins opens on 14 October, part {i}.</p>"
                 for i in range(6)
             )
             feed.add(Entry("v1", "Orchard festival", server.url("/v1"), content=body))
-            await fake_tg.wait_for(lambda: app.bot_data["archive"].stats().articles > 1, timeout=30)
+            await fake_tg.wait_for(lambda: app.bot_data.archive.stats().articles > 1, timeout=30)
             await fake_tg.send_text(QUESTION, chat_id=USER)
             (answer,) = await fake_tg.wait_sent(USER)
             text = visible_text(answer.params["text"])

@@ -9,8 +9,7 @@ import pytest
 
 from bot import render_telegram as tg
 from retrieval.archive import Archive
-from retrieval.articles import Article
-from retrieval.types import Answer, Quote
+from retrieval.types import Answer, Article, Quote
 from tests.bot.tg_html import BadHtml, utf16_len, visible_text
 
 

@@ -18,8 +18,7 @@ from rich.console import Console
 
 from bot import terminal
 from bot.render import answer_renderable, quote_text, source_line
-from retrieval.articles import Article
-from retrieval.types import Answer, Quote
+from retrieval.types import Answer, Article, Quote
 from tests.conftest import ROOT, run_cli, write
 
 OSC8 = "\x1b]8;;https://evil.example\x07click\x1b]8;;\x07"

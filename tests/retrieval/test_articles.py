@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from retrieval import dates
-from retrieval.articles import Article, dateline_source, load_articles, normalize_date
-from retrieval.types import Filters
+from retrieval.articles import dateline_source, load_articles, normalize_date
+from retrieval.types import Article, Filters
 from tests.conftest import SEEDS, write
 
 SEED_TEXT = next(SEEDS.glob("*.txt")).read_text(encoding="utf-8")

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from itertools import pairwise
 
-from retrieval.articles import Article
 from retrieval.query import Query
 from retrieval.quotes import QuoteParams, compose_answer
-from retrieval.types import Hit
+from retrieval.types import Article, Hit
 
 TEXT = "The dam broke on Monday. Water flooded the valley. Crews closed the road. Rain fell."
 QUESTION = "When did the dam break and flood the valley?"

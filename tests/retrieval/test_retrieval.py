@@ -163,10 +163,9 @@ def test_stats(archive: Archive) -> None:
 
 
 def test_quotes_start_and_end_on_sentence_boundaries_even_in_huge_sentences() -> None:
-    from retrieval.articles import Article
     from retrieval.quotes import compose_answer
     from retrieval.text import sentence_spans
-    from retrieval.types import Hit
+    from retrieval.types import Article, Hit
 
     long = " ".join(["the northern ridge collapsed near the village"] * 60)
     text = f"Intro sentence here. {long}. Second sentence after. {long}. Final words about the avalanche."
@@ -200,9 +199,8 @@ def test_sentence_cosines_pick_quotes_within_a_language_only_when_the_model_earn
     """A model whose question-sentence cosines are reliable (``scores_sentences``) may
     raise a sentence that shares no word with the question; by default only sentences
     in another language than the question are scored that way."""
-    from retrieval.articles import Article
     from retrieval.quotes import QuoteParams, compose_answer
-    from retrieval.types import Hit
+    from retrieval.types import Article, Hit
 
     words = "The harbour reopened on Monday after the storm. Ships waited outside for three days."
     text = f"{words}\n\nLater the port authority counted the damage to the piers."
@@ -236,9 +234,8 @@ def test_sentence_cosines_pick_quotes_within_a_language_only_when_the_model_earn
 def test_one_articles_sentences_do_not_crowd_out_a_better_article_in_another_language() -> None:
     """The fusion may rank an article in the question's language first on stray shared
     words; the sentences weighed by cosine still include the best ones of the next hit."""
-    from retrieval.articles import Article
     from retrieval.quotes import QuoteParams, compose_answer
-    from retrieval.types import Hit
+    from retrieval.types import Article, Hit
 
     english = " ".join(f"Sentence number {n} about the summit and its central themes." for n in range(8))
     russian = "Власти Казани закрыли центральный мост. Работы продлятся до конца октября."
@@ -262,9 +259,8 @@ def test_one_articles_sentences_do_not_crowd_out_a_better_article_in_another_lan
 def test_a_sentence_is_weighed_with_its_passage(dense_passage: float) -> None:
     """Two hits whose sentences look alike to the model: with ``dense_passage`` the
     sentence of the passage closer to the question wins."""
-    from retrieval.articles import Article
     from retrieval.quotes import QuoteParams, compose_answer
-    from retrieval.types import Hit
+    from retrieval.types import Article, Hit
 
     near = Article(id="near", text="Die Brücke bleibt bis Oktober gesperrt.", language="de")
     far = Article(id="far", text="Die Straße bleibt bis Montag gesperrt.", language="de")
@@ -286,9 +282,8 @@ def test_a_sentence_is_weighed_with_its_passage(dense_passage: float) -> None:
 def test_cross_lingual_closeness_has_its_own_floor(language: str, answered: bool) -> None:
     """Cosines across languages run lower: the floor for an article in another language
     than the question is ``min_dense_across``."""
-    from retrieval.articles import Article
     from retrieval.quotes import QuoteParams, compose_answer
-    from retrieval.types import Hit
+    from retrieval.types import Article, Hit
 
     article = Article(id="a", text="Работы продлятся до конца октября.", language=language)
     answer = compose_answer(

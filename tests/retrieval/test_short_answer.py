@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from retrieval.articles import Article
 from retrieval.entities import entities
 from retrieval.query import Query
 from retrieval.quotes import QuoteParams, compose_answer
 from retrieval.short_answer import short_answer
-from retrieval.types import Hit, Quote
+from retrieval.types import Article, Hit, Quote
 
 
 def quote_of(text: str, sentence: str) -> Quote:

@@ -13,7 +13,6 @@ import numpy as np
 import pytest
 
 from retrieval.archive import Archive
-from retrieval.articles import Article
 from retrieval.chunking import ChunkingParams, chunk_text
 from retrieval.embedding import Embedder, HashingEmbedder
 from retrieval.errors import IndexMismatchError, IndexMissingError
@@ -23,7 +22,7 @@ from retrieval.retriever import Retriever
 from retrieval.store import StoreWriter, VectorStore, open_store, passage_key
 from retrieval.store.sentences import SentenceTable
 from retrieval.text import terms
-from retrieval.types import Filters, Quote
+from retrieval.types import Article, Filters, Quote
 from tests.conftest import write
 
 DIM = 64

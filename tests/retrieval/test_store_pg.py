@@ -17,7 +17,8 @@ from retrieval.embedding import HashingEmbedder
 from retrieval.errors import IndexMismatchError, StoreUnavailableError
 from retrieval.indexer import refresh
 from retrieval.retriever import Retriever
-from retrieval.store.pg import PgStore, redact
+from retrieval.store.location import redact
+from retrieval.store.pg import PgStore
 from retrieval.store.pg_schema import SCHEMA, SCHEMA_VERSION
 from tests.conftest import ROOT, SEEDS, write
 from tests.pg_server import PgServer

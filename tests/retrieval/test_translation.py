@@ -7,13 +7,12 @@ from pathlib import Path
 import pytest
 
 from retrieval.archive import Archive
-from retrieval.articles import Article
 from retrieval.embedding import HashingEmbedder
 from retrieval.indexer import refresh
 from retrieval.query import Query
 from retrieval.quotes import compose_answer
 from retrieval.translation import ChineseEnglish, Glossary, chinese_english, default_translators, parse_cedict
-from retrieval.types import Hit, Quote
+from retrieval.types import Article, Hit, Quote
 from tests.conftest import write
 
 TOY = Glossary(
