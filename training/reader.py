@@ -504,7 +504,7 @@ def export(model, out: Path, base: Path, config: dict) -> None:  # type: ignore[
         str(target),
         weight_type=QuantType.QInt8,
         per_channel=True,
-        op_types_to_quantize=["MatMul", "Attention", "Gather"],
+        op_types_to_quantize=["MatMul", "Attention", "Gather", "EmbedLayerNormalization"],
         extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
     )
     fused.unlink()

@@ -394,3 +394,28 @@ def test_every_command_quiets_the_schedulers_info_lines(tmp_path: Path, runner: 
     runner.invoke(main, ["sources", "--index", str(tmp_path / "none")])
     # PTB's job queue (apscheduler) logs every refresh round at INFO otherwise
     assert logging.getLogger("apscheduler.scheduler").getEffectiveLevel() == logging.WARNING
+
+
+def test_ask_reads_with_the_chosen_reader(index_dir: Path, runner: CliRunner) -> None:
+    """--reader learned (the default) and --reader rules both answer with verbatim quotes;
+    the learned reader's confidence is its probability; an unknown reader is refused."""
+    question = "Where was the Afghanistan conference held?"
+    text = next(SEEDS.glob("*.txt")).read_text(encoding="utf-8").strip()
+    by_reader = {}
+    for reader in ("learned", "rules"):
+        result = runner.invoke(
+            main, ["ask", question, "--index", str(index_dir), "--json", "--reader", reader]
+        )
+        assert result.exit_code == 0, result.output
+        data = json.loads(result.output)
+        assert all(text[q["start"] : q["end"]] == q["text"] for q in data["quotes"])
+        by_reader[reader] = data
+    default = runner.invoke(main, ["ask", question, "--index", str(index_dir), "--json"])
+    assert json.loads(default.output)["confidence"] == by_reader["learned"]["confidence"]
+    assert by_reader["learned"]["confidence"] != by_reader["rules"]["confidence"]
+    env = runner.invoke(
+        main, ["ask", question, "--index", str(index_dir), "--json"], env={"NEWSBOT_READER": "rules"}
+    )
+    assert json.loads(env.output)["confidence"] == by_reader["rules"]["confidence"]
+    bad = runner.invoke(main, ["ask", question, "--index", str(index_dir), "--reader", "neural"])
+    assert bad.exit_code == 2 and "'neural' is not one of 'learned', 'rules'" in bad.output
