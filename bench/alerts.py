@@ -17,7 +17,7 @@ about the topic / alerts on about + not-about; recall = articles about it that a
 another week about the same ongoing story counts as not about it, so precision is a
 lower bound (bench/alerts.py --sample prints alerts to judge by eye).
 Speed: one refresh of ``--new`` articles matched against ``--topics`` topics with
-:class:`retrieval.alerts.TopicMatcher`, cold (topic vectors embedded) and warm.
+:class:`retrieval.live.alerts.TopicMatcher`, cold (topic vectors embedded) and warm.
 
 JSON on stdout, tables on stderr. Indexes: the real model's (all-MiniLM-L6-v2, 120-word
 passages); built under bench/results/ when not given.
@@ -39,8 +39,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import CACHE, EVAL, percentile, print_table
-from retrieval.alerts import AlertParams, TopicMatcher, article_passages, scores, topic_queries
 from retrieval.archive import Archive
+from retrieval.live.alerts import AlertParams, TopicMatcher, article_passages, scores, topic_queries
 from retrieval.text import STOPWORDS, terms
 
 SETS = {"dev": "realtimeqa-dev", "2024": "realtimeqa-2024"}
@@ -143,7 +143,7 @@ def retrieved_for(archive: Archive, questions: list[dict], k: int = RETRIEVED) -
 
 
 def open_index(name: str, given: Path | None) -> Archive:
-    from retrieval.indexer import refresh
+    from retrieval.ingest.indexer import refresh
 
     index = given or CACHE / f"alerts-{name}"
     if given is None:

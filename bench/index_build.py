@@ -18,9 +18,9 @@ from pathlib import Path
 
 from common import CACHE, DEV, peak_rss_mb, print_table, require_dev_set
 
-from retrieval.chunking import ChunkingParams
 from retrieval.embedding import LazyEmbedder, resolve_model
-from retrieval.indexer import refresh
+from retrieval.ingest.chunking import ChunkingParams
+from retrieval.ingest.indexer import refresh
 from retrieval.store.snapshots import current_version
 
 

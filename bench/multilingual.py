@@ -8,7 +8,7 @@ once with the multilingual option (multilingual-e5-small); then answer recall@k
 (the gold answer string occurs in the top-k quotes) for BM25 alone and for the
 full pipeline over each model. Cross-lingual: questions in another language
 asked of the English paragraphs. Questions a packaged dictionary translates (Chinese:
-retrieval.translation) are also asked without it. Also the indexing passages/s of
+retrieval.search.translation) are also asked without it. Also the indexing passages/s of
 each model.
 ``--calibrate`` measures the no-answer threshold of the multilingual model:
 half the articles are indexed, and questions about the other half must be
@@ -25,11 +25,11 @@ from pathlib import Path
 from common import CACHE, EVAL, print_table
 from quality import recall_row
 
+from retrieval.answer.quotes import QuoteParams
 from retrieval.archive import Archive
 from retrieval.embedding import Embedder, load_embedder, resolve_model
-from retrieval.indexer import refresh
-from retrieval.quotes import QuoteParams
-from retrieval.retriever import Retriever
+from retrieval.ingest.indexer import refresh
+from retrieval.search.retriever import Retriever
 from retrieval.types import Answer
 
 XQUAD = EVAL / "xquad"
@@ -110,7 +110,7 @@ def evaluate(
         answers, lat = ask_all(archive, questions, "hybrid")
         rows.append({"set": label} | recall_row(f"newsbot+{name}", answers, golds, lat))
     if questions and any(translated(archive, questions[0]["question"]) for archive in archives.values()):
-        # the same without the word-by-word dictionary rendering (retrieval.translation)
+        # the same without the word-by-word dictionary rendering (retrieval.search.translation)
         for name, archive in archives.items():
             r = archive.retriever
             plain = Archive(Retriever(r.store, r.embedder, r.params, translators=[]), archive.quote_params)

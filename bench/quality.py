@@ -46,10 +46,10 @@ from common import (
 from retrieval.answer.readers import READERS, Reader, Reading, open_reader
 from retrieval.answer.readers.rules import RulesReader
 from retrieval.archive import Archive
-from retrieval.chunking import ChunkingParams
 from retrieval.embedding import Embedder
-from retrieval.indexer import refresh
-from retrieval.retriever import Retriever
+from retrieval.ingest.chunking import ChunkingParams
+from retrieval.ingest.indexer import refresh
+from retrieval.search.retriever import Retriever
 from retrieval.types import Answer, AsOf
 
 KS = (1, 3, 5)

@@ -35,16 +35,16 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 from retrieval.archive import Archive  # noqa: E402
-from retrieval.articles import load_articles  # noqa: E402
-from retrieval.chunking import ChunkingParams, chunk_text  # noqa: E402
 from retrieval.embedding import Embedder, resolve_model  # noqa: E402
 from retrieval.embedding.onnx import OnnxEmbedder  # noqa: E402
 from retrieval.embedding.sbert import SentenceTransformerEmbedder  # noqa: E402
-from retrieval.indexer import refresh  # noqa: E402
-from retrieval.lexical import LexicalIndex, _bm25_matrix  # noqa: E402
-from retrieval.retriever import Retriever  # noqa: E402
+from retrieval.ingest.articles import load_articles  # noqa: E402
+from retrieval.ingest.chunking import ChunkingParams, chunk_text  # noqa: E402
+from retrieval.ingest.indexer import refresh  # noqa: E402
+from retrieval.search.retriever import Retriever  # noqa: E402
 from retrieval.store.faiss import FaissStore  # noqa: E402
 from retrieval.store.faiss_index import build_faiss, search_index  # noqa: E402
+from retrieval.store.lexical import LexicalIndex, _bm25_matrix  # noqa: E402
 from retrieval.store.manifest import Manifest  # noqa: E402
 from retrieval.store.rows import SPAN_DTYPE  # noqa: E402
 from retrieval.store.snapshots import Snapshot, current_version  # noqa: E402

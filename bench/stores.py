@@ -78,7 +78,7 @@ def dev_rows(url: str, queries_n: int, rng: np.random.Generator) -> list[dict]:
     """The dev set: the FAISS index bench/quality.py caches, then the same passages in PostgreSQL."""
     from quality import build
 
-    from retrieval.chunking import ChunkingParams
+    from retrieval.ingest.chunking import ChunkingParams
 
     params = ChunkingParams()
     folder = CACHE / f"dev-index-{params.max_words}w-{params.overlap_sentences}o"

@@ -18,11 +18,11 @@ from bot.terminal import counted, json_line
 
 if TYPE_CHECKING:
     from retrieval.archive import Archive
-    from retrieval.feed_list import FeedList
-    from retrieval.indexer import IndexReport, OnProgress
+    from retrieval.ingest.feed_list import FeedList
+    from retrieval.ingest.indexer import IndexReport, OnProgress
+    from retrieval.live.updates import UpdateReport
     from retrieval.store import Location
     from retrieval.types import AsOf, Filters
-    from retrieval.updates import UpdateReport
 
 F = TypeVar("F", bound=Callable[..., Any])  # a command function, under click's decorators
 
@@ -127,7 +127,7 @@ def read_feeds(feeds_file: Path | None) -> FeedList | None:
     """The feeds file, or None; unreadable files are one clear line (bad lines are reported later)."""
     if feeds_file is None:
         return None
-    from retrieval.feed_list import FeedListError, read_feed_list
+    from retrieval.ingest.feed_list import FeedListError, read_feed_list
 
     try:
         return read_feed_list(feeds_file)
@@ -304,8 +304,8 @@ def run_update(
     **options: Any,
 ) -> UpdateReport:
     """One round (poll, then refresh); expected failures as one line."""
-    from retrieval.feed_state import StateLocked
-    from retrieval.updates import update
+    from retrieval.ingest.feed_state import StateLocked
+    from retrieval.live.updates import update
 
     with user_errors():
         try:
@@ -466,7 +466,7 @@ def _within(path: str, folder: str) -> bool:
 
 
 def display_path(path: str) -> str:
-    from retrieval.articles import display_path as shown
+    from retrieval.ingest.articles import display_path as shown
 
     return shown(path)
 
@@ -865,8 +865,8 @@ def telegram(**flags: Any) -> None:
 
     from telegram.error import InvalidToken, NetworkError
 
-    from bot import telegram_app
-    from bot.telegram_logs import redact_in_logs
+    from bot.telegram import app as telegram_app
+    from bot.telegram.logs import redact_in_logs
 
     logging.basicConfig(
         level=getattr(logging, given.log_level.upper()),

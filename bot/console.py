@@ -25,11 +25,11 @@ from bot.render import answer_renderable, source_line
 from bot.summaries import round_line
 from bot.terminal import console, counted, read_line, styled
 from bot.terminal import text as tt
+from retrieval.answer.followup import expand_followup
 from retrieval.archive import Archive
 from retrieval.errors import StoreUnavailableError
-from retrieval.followup import expand_followup
+from retrieval.live.updates import UpdateReport
 from retrieval.types import Answer, Filters
-from retrieval.updates import UpdateReport
 
 HELP = """\
 Type a question and press Enter. Commands:

@@ -11,13 +11,19 @@ from rich.console import Console
 from rich.text import Text
 
 from bot.render import quote_text, source_line
-from bot.subscriptions import CONSOLE_CHAT, FollowError, Subscriptions, open_subscriptions, topic_key
 from bot.terminal import counted, styled
 from bot.terminal import text as tt
-from retrieval.alerts import TopicMatcher, group_stories, story_key_of
 from retrieval.archive import Archive
+from retrieval.live.alerts import TopicMatcher, group_stories, story_key_of
+from retrieval.live.subscriptions import (
+    CONSOLE_CHAT,
+    FollowError,
+    Subscriptions,
+    open_subscriptions,
+    topic_key,
+)
+from retrieval.live.updates import UpdateReport
 from retrieval.store import Location
-from retrieval.updates import UpdateReport
 
 HELP = """\
   /follow TOPIC              alerts when new articles about TOPIC arrive (with --articles/--feeds)

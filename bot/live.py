@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from retrieval.archive import Archive
-from retrieval.updates import UpdateReport
+from retrieval.live.updates import UpdateReport
 
 log = logging.getLogger("newsbot.live")
 
@@ -19,8 +19,8 @@ def update_archive(
 ) -> tuple[UpdateReport, Archive]:
     """One round over ``old``'s store (same model, same chunking), and the archive that
     reads the result. The feeds file is read again each round, so edits to it apply."""
-    from retrieval.feed_list import read_feed_list
-    from retrieval.updates import update
+    from retrieval.ingest.feed_list import read_feed_list
+    from retrieval.live.updates import update
 
     feeds = read_feed_list(feeds_file) if feeds_file is not None else None
     result = update(old.store, list(sources), feeds, feeds_dir, old.embedder, feeds_file=feeds_file)

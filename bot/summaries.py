@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from bot.terminal import counted
-from retrieval.feeds import FeedOutcome, RefusedLink
-from retrieval.updates import UpdateReport
+from retrieval.ingest.feeds import FeedOutcome, RefusedLink
+from retrieval.live.updates import UpdateReport
 
 #: feed outcomes worth a line of their own, with the words used for them
 _TROUBLE = {"failed": "failed", "refused": "refused", "paused": "paused", "skipped_backoff": "waiting"}

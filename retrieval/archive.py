@@ -8,20 +8,20 @@ from pathlib import Path
 
 import numpy as np
 
+from retrieval.answer.quotes import QuoteParams, compose_answer
 from retrieval.answer.readers import Reader
 from retrieval.answer.readers.rules import RulesReader
+from retrieval.answer.stories import one_copy_per_story
 from retrieval.embedding import DEFAULT_BACKEND, Embedder, ModelTraits
-from retrieval.query import Query
-from retrieval.quotes import QuoteParams, compose_answer
-from retrieval.recency import TimeParams, present_first, time_notice
-from retrieval.retriever import FusionParams, Retriever
+from retrieval.search.query import Query
+from retrieval.search.recency import TimeParams, present_first, time_notice
+from retrieval.search.retriever import FusionParams, Retriever
+from retrieval.search.translation import Translator
+from retrieval.search.vector_cache import VectorCache
 from retrieval.store import Location, StoreStats, VectorStore
 from retrieval.store.sentences import sentence_key
-from retrieval.stories import one_copy_per_story
 from retrieval.text import clean_question
-from retrieval.translation import Translator
 from retrieval.types import Answer, Article, AsOf, Filters, Hit, Quote
-from retrieval.vector_cache import VectorCache
 
 #: /latest keeps the articles whose best quote scores at least this share of the best one
 LATEST_SHARE = 0.5

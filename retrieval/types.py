@@ -160,7 +160,7 @@ class Quote:
     focus: tuple[int, int]
     #: question terms found in the quote, as (start, end) offsets into the article
     matches: tuple[tuple[int, int], ...] = ()
-    #: the other outlets' copies of the article's story (retrieval.stories), best first
+    #: the other outlets' copies of the article's story (retrieval.answer.stories), best first
     also: tuple[Copy, ...] = ()
 
     @property
@@ -194,7 +194,7 @@ class ShortAnswer:
     article_id: str
     start: int
     end: int
-    kind: str = ""  # what was asked for (retrieval.answer_types): person, number, date ...
+    kind: str = ""  # what was asked for (retrieval.answer.answer_types): person, number, date ...
 
 
 @dataclass(frozen=True)
@@ -209,7 +209,7 @@ class Answer:
     #: further quotes for "/more", best first
     more: tuple[Quote, ...] = field(default=(), repr=False)
     #: (language, text): the question's word-by-word translations it was also searched
-    #: with (retrieval.translation)
+    #: with (retrieval.search.translation)
     searched_as: tuple[tuple[str, str], ...] = ()
     #: the answer span of the first quote, when one clearly answers; None when unsure
     short: ShortAnswer | None = None

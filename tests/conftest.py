@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from retrieval.embedding import Embedder, HashingEmbedder, load_embedder, resolve_model
-from retrieval.indexer import refresh
+from retrieval.ingest.indexer import refresh
 from tests.pg_server import PgServer, ServerUnavailable
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")

@@ -42,14 +42,14 @@ sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
 
+from retrieval.answer.answer_types import answer_kind  # noqa: E402
 from retrieval.answer.candidates import Candidate, QuestionTerms, gather  # noqa: E402
+from retrieval.answer.quotes import QuoteParams  # noqa: E402
 from retrieval.answer.readers.encoding import EncodingParams, PairEncoder  # noqa: E402
 from retrieval.answer.readers.fusion import FEATURES, Calibration, Fusion, features  # noqa: E402
-from retrieval.answer_types import answer_kind  # noqa: E402
 from retrieval.embedding.hashing import HashingEmbedder  # noqa: E402
-from retrieval.indexer import refresh  # noqa: E402
-from retrieval.quotes import QuoteParams  # noqa: E402
-from retrieval.retriever import Retriever  # noqa: E402
+from retrieval.ingest.indexer import refresh  # noqa: E402
+from retrieval.search.retriever import Retriever  # noqa: E402
 from retrieval.text import sentence_spans  # noqa: E402
 
 TRAIN = ROOT.parent / "shared" / "train"

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from retrieval.answer_types import type_score
-from retrieval.query import Query
+from retrieval.answer.answer_types import type_score
+from retrieval.search.query import Query
 from retrieval.text import sentence_spans, terms
 from retrieval.types import Hit
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from retrieval.lexical import bm25_idf
+from retrieval.store.lexical import bm25_idf
 from retrieval.store.location import Location
 from retrieval.store.manifest import Manifest
 from retrieval.store.rows import Located, Ranked

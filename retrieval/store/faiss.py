@@ -17,12 +17,12 @@ import numpy as np
 
 from retrieval.dates import published_span
 from retrieval.errors import IndexMissingError
-from retrieval.lexical import LexicalIndex
-from retrieval.near_duplicates import DuplicateParams
 from retrieval.store.base import StoreStats, StoreWriter, Story, VectorStore, stats_of
 from retrieval.store.faiss_index import INDEX_TYPES, build_faiss, search_index
+from retrieval.store.lexical import LexicalIndex
 from retrieval.store.location import Location
 from retrieval.store.manifest import ArticleEntry, Manifest, metadata_hash
+from retrieval.store.near_duplicates import DuplicateParams
 from retrieval.store.rows import KEY_DTYPE, SPAN_DTYPE, Located, Ranked, passage_key, top_k, vectors_by_key
 from retrieval.store.sentences import SentenceTable
 from retrieval.store.snapshots import Snapshot, load_snapshot, write_snapshot, writer_lock

@@ -28,14 +28,14 @@ class ArticleEntry:
     #: hash of its metadata (title, source, date, ...): a change rewrites it without embedding
     meta: str = ""
     #: its story: the id of the earliest article of its near-duplicate group (its own id when
-    #: it has no copies; "" when never grouped). See :mod:`retrieval.near_duplicates`.
+    #: it has no copies; "" when never grouped). See :mod:`retrieval.store.near_duplicates`.
     story: str = ""
 
 
 @dataclass(frozen=True)
 class Source:
     """A folder (or file) an archive's articles come from, remembered by the archive: a run
-    that does not name it keeps its articles (see :func:`retrieval.indexer.refresh`)."""
+    that does not name it keeps its articles (see :func:`retrieval.ingest.indexer.refresh`)."""
 
     path: str  # absolute
     feeds: str = ""  # the feeds file that fills this folder; "" for a folder of articles

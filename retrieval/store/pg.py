@@ -28,8 +28,8 @@ from psycopg.conninfo import conninfo_to_dict
 
 from retrieval.dates import published_span
 from retrieval.errors import IndexMismatchError, IndexMissingError, StoreUnavailableError
-from retrieval.lexical import K1, TOKENIZER, B, bm25_idf
 from retrieval.store.base import StoreStats, StoreWriter, Story, VectorStore
+from retrieval.store.lexical import K1, TOKENIZER, B, bm25_idf
 from retrieval.store.location import Location
 from retrieval.store.manifest import ArticleEntry, Manifest, metadata_hash
 from retrieval.store.pg_schema import (

@@ -35,8 +35,8 @@ import numpy as np
 
 from retrieval.durable import fsync_dir, fsync_tree
 from retrieval.errors import ArchiveError, IndexMismatchError, IndexMissingError
-from retrieval.lexical import LexicalIndex
 from retrieval.store.faiss_index import LOSSY_TYPES
+from retrieval.store.lexical import LexicalIndex
 from retrieval.store.manifest import MANIFEST_NAME, Manifest
 from retrieval.store.rows import KEY_DTYPE, SPAN_DTYPE
 from retrieval.store.sentences import SentenceTable

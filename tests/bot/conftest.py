@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 
 from bot.config import TelegramSettings
-from bot.telegram_app import ALLOWED_UPDATES, build_application
+from bot.telegram.app import ALLOWED_UPDATES, build_application
 from retrieval.archive import Archive
 from retrieval.embedding import HashingEmbedder
-from retrieval.indexer import refresh
+from retrieval.ingest.indexer import refresh
 from tests.bot.fake_telegram import FakeTelegram
 from tests.conftest import SEEDS, write
 

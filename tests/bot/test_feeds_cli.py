@@ -197,9 +197,9 @@ def test_refused_entry_links_are_one_line_per_problem_with_the_feed_the_entry_an
     import httpx
 
     from bot.summaries import feed_problems
-    from retrieval.feeds import poll_feeds
-    from retrieval.indexer import IndexReport
-    from retrieval.updates import UpdateReport
+    from retrieval.ingest.feeds import poll_feeds
+    from retrieval.ingest.indexer import IndexReport
+    from retrieval.live.updates import UpdateReport
 
     links = [f"http://gone.example/{n}" for n in range(3)] + ["javascript:alert(1)"] * 2
     links += ["http://0.0.0.0/admin"]

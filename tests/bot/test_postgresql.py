@@ -14,11 +14,11 @@ from click.testing import CliRunner
 
 from bot import config
 from bot.cli import main
-from bot.telegram_app import ARCHIVE_DOWN
+from bot.telegram.app import ARCHIVE_DOWN
 from retrieval.archive import Archive
 from retrieval.embedding import HashingEmbedder
-from retrieval.indexer import refresh
-from retrieval.retriever import Retriever
+from retrieval.ingest.indexer import refresh
+from retrieval.search.retriever import Retriever
 from retrieval.store.pg import PgStore
 from tests.bot.conftest import running_bot
 from tests.bot.fake_telegram import FakeTelegram

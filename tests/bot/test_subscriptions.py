@@ -1,4 +1,4 @@
-"""Followed topics and the record of sent alerts (bot.subscriptions), in SQLite and PostgreSQL,
+"""Followed topics and the record of sent alerts (retrieval.live.subscriptions), in SQLite and PostgreSQL,
 and their schema version."""
 
 from __future__ import annotations
@@ -10,9 +10,15 @@ from typing import Any
 
 import pytest
 
-from bot import subscriptions_schema as schema
-from bot.subscriptions import MAX_TOPIC_CHARS, FollowError, Subscriptions, clean_topic, open_subscriptions
 from retrieval.errors import IndexMismatchError
+from retrieval.live import subscriptions_schema as schema
+from retrieval.live.subscriptions import (
+    MAX_TOPIC_CHARS,
+    FollowError,
+    Subscriptions,
+    clean_topic,
+    open_subscriptions,
+)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)])

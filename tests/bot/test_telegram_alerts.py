@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
-from bot import telegram_alerts
-from bot.telegram_refresh import run_round
+from bot.telegram import alerts as telegram_alerts
+from bot.telegram.refresh import run_round
 from retrieval.archive import Archive
 from retrieval.embedding import HashingEmbedder
-from retrieval.retriever import Retriever
+from retrieval.search.retriever import Retriever
 from tests.bot.conftest import build_index, running_bot
 from tests.bot.fake_telegram import FakeTelegram
 from tests.bot.tg_html import utf16_len, visible_text
@@ -349,7 +349,7 @@ async def test_two_bot_processes_on_one_database_send_each_alert_once(
 ) -> None:
     import shutil
 
-    from retrieval.indexer import refresh
+    from retrieval.ingest.indexer import refresh
     from retrieval.store.pg import PgStore
 
     src = tmp_path / "articles"
@@ -368,7 +368,7 @@ async def test_two_bot_processes_on_one_database_send_each_alert_once(
             write(src / "v2.md", festival(2))
             report = await asyncio.to_thread(refresh, stores[0], [src], embedder)
             assert len(report.added) == 2
-            from retrieval.updates import UpdateReport
+            from retrieval.live.updates import UpdateReport
 
             now = datetime.now(UTC)
             round_ = UpdateReport(None, report, now, now)
@@ -399,8 +399,8 @@ def test_the_console_follows_and_prints_alerts_between_prompts(
     from rich.console import Console
 
     from bot.console import Repl
-    from retrieval.indexer import refresh
-    from retrieval.updates import UpdateReport
+    from retrieval.ingest.indexer import refresh
+    from retrieval.live.updates import UpdateReport
 
     articles, index, archive = folder_archive
     rounds: list[tuple[UpdateReport, Archive]] = []
@@ -505,9 +505,9 @@ def test_the_console_alerts_only_its_own_follows_of_a_shared_archive(
     from rich.console import Console
 
     from bot.console_alerts import ConsoleAlerts
-    from bot.subscriptions import open_subscriptions
-    from retrieval.indexer import refresh
-    from retrieval.updates import UpdateReport
+    from retrieval.ingest.indexer import refresh
+    from retrieval.live.subscriptions import open_subscriptions
+    from retrieval.live.updates import UpdateReport
 
     articles, index, _ = folder_archive
     shared = open_subscriptions(index)
@@ -530,7 +530,7 @@ def test_the_console_alerts_only_its_own_follows_of_a_shared_archive(
 async def test_the_bot_leaves_the_consoles_follows_to_the_console(
     fake_tg: FakeTelegram, folder_archive: tuple[Path, Path, Archive]
 ) -> None:
-    from bot.subscriptions import CONSOLE_CHAT, open_subscriptions
+    from retrieval.live.subscriptions import CONSOLE_CHAT, open_subscriptions
 
     articles, index, archive = folder_archive
     console_sub = open_subscriptions(index).follow(CONSOLE_CHAT, "Velmora orchard festival")

@@ -11,8 +11,8 @@ import aiohttp
 import pytest
 
 from bot import render_telegram as tg
-from bot.telegram_app import ALLOWED_UPDATES, APOLOGY
-from bot.telegram_logs import TokenRedactor
+from bot.telegram.app import ALLOWED_UPDATES, APOLOGY
+from bot.telegram.logs import TokenRedactor
 from retrieval.archive import Archive
 from tests.bot.conftest import running_bot
 from tests.bot.fake_telegram import BOT_USERNAME, Call, FakeTelegram
@@ -162,7 +162,7 @@ async def test_article_text_is_escaped(fake_tg: FakeTelegram, archive: Archive) 
         assert "<script>" not in html_text and "&lt;script&gt;alert(1)&lt;/script&gt;" in html_text
         assert "AT&amp;T" in html_text
         assert "<script>alert(1)</script>" in text and "x < y and y > z" in text
-        assert 'href="https://example.org/markup?a=1&amp;b=2"' in html_text
+        assert 'href="https://example.org/markup?a=1&amp;b=2#:~:text=' in html_text  # opens at the quote
         assert "Tag & Bracket Weekly" in text
 
         await fake_tg.send_text("What did the committee members write in the report?", chat_id=41)
@@ -434,7 +434,7 @@ def _free_port() -> int:
 
 async def test_webhook_mode_checks_the_secret(fake_tg: FakeTelegram, archive: Archive) -> None:
     from bot.config import TelegramSettings
-    from bot.telegram_app import build_application
+    from bot.telegram.app import build_application
 
     app = build_application(TelegramSettings(token=fake_tg.token, api_url=fake_tg.base_url), archive)
     port = _free_port()
@@ -487,7 +487,7 @@ async def test_webhook_mode_checks_the_secret(fake_tg: FakeTelegram, archive: Ar
 def test_example_questions_are_never_built_from_codes() -> None:
     from types import SimpleNamespace
 
-    from bot.telegram_context import example_questions
+    from bot.telegram.context import example_questions
 
     titles = ["C1 CSI update", "C1 CSI again", "NATO EU talks", "NATO EU deal", "Harbour Board meets"]
     articles = [SimpleNamespace(title=t, source="Gazette", published="2024-05-01") for t in titles]

@@ -63,7 +63,7 @@ def test_other_settings_errors(tmp_path: Path, seed_index: Path) -> None:
 def test_the_command_hands_the_bot_one_settings_value(
     seed_index: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from bot import telegram_app
+    from bot.telegram import app as telegram_app
 
     got: list[config.TelegramSettings] = []
     monkeypatch.setattr(telegram_app, "run", lambda settings, load_archive: got.append(settings))
@@ -82,7 +82,7 @@ def test_the_slow_down_check_is_written_once() -> None:
     """One decorator holds it (and the allow-list guard its own), not every handler."""
     import inspect
 
-    from bot import telegram_app
+    from bot.telegram import app as telegram_app
 
     source = inspect.getsource(telegram_app)
     assert source.count("_slow_down(") == 3  # its definition, the guard, the decorator

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.telegram_state import SESSIONS_KEPT, Conversation, RateLimit
+from bot.telegram.state import SESSIONS_KEPT, Conversation, RateLimit
 
 
 def test_rate_limit_is_a_sliding_window_per_user() -> None:

@@ -1,4 +1,4 @@
-"""Topic matching (retrieval.alerts) with the fake embedder: who alerts, with which quote."""
+"""Topic matching (retrieval.live.alerts) with the fake embedder: who alerts, with which quote."""
 
 from __future__ import annotations
 
@@ -7,7 +7,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from retrieval.alerts import (
+from retrieval.archive import Archive
+from retrieval.embedding import HashingEmbedder
+from retrieval.ingest.indexer import refresh
+from retrieval.live.alerts import (
     AlertParams,
     Match,
     TopicMatcher,
@@ -15,9 +18,6 @@ from retrieval.alerts import (
     article_passages,
     group_stories,
 )
-from retrieval.archive import Archive
-from retrieval.embedding import HashingEmbedder
-from retrieval.indexer import refresh
 from retrieval.store import passage_key
 from tests.conftest import write
 
@@ -178,7 +178,7 @@ def test_empty_inputs(archive: Archive) -> None:
 
 def test_syndicated_copies_in_the_archive_alert_once_naming_the_other_outlets(tmp_path: Path) -> None:
     """The store's stories (near-duplicate copies) decide what one alert is."""
-    from retrieval.alerts import AlertParams, story_key_of
+    from retrieval.live.alerts import AlertParams, story_key_of
 
     wire = (
         "The city council of Port Marlow voted on Tuesday to rebuild the old harbour pier after the "

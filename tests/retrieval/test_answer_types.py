@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from retrieval.answer_types import answer_kind, candidates, type_score
+from retrieval.answer.answer_types import answer_kind, candidates, type_score
 
 
 @pytest.mark.parametrize(

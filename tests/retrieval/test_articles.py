@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from retrieval import dates
-from retrieval.articles import dateline_source, load_articles, normalize_date
+from retrieval.ingest.articles import dateline_source, load_articles, normalize_date
 from retrieval.types import Article, Filters
 from tests.conftest import SEEDS, write
 
@@ -221,7 +221,7 @@ def test_hidden_files_ignored_and_ids_from_relative_paths(tmp_path: Path) -> Non
 )
 def test_normalize_date(value: str, iso: str) -> None:
     assert normalize_date(value) == iso
-    assert dates.normalize_date(value) == iso  # retrieval.articles re-exports it
+    assert dates.normalize_date(value) == iso  # retrieval.ingest.articles re-exports it
 
 
 def test_impossible_dates_say_why() -> None:

@@ -6,7 +6,7 @@ import itertools
 
 import pytest
 
-from retrieval.chunking import ChunkingParams, chunk_text
+from retrieval.ingest.chunking import ChunkingParams, chunk_text
 from retrieval.text import sentence_spans, terms, word_count
 from tests.conftest import SEEDS
 

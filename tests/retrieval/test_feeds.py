@@ -19,11 +19,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from retrieval.articles import load_articles
-from retrieval.feed_list import FeedListError, parse_feed_list, read_feed_list
-from retrieval.feed_state import FeedStore, StateLocked
-from retrieval.feeds import PollLimits, poll_feeds
-from retrieval.pages import MB
+from retrieval.ingest.articles import load_articles
+from retrieval.ingest.feed_list import FeedListError, parse_feed_list, read_feed_list
+from retrieval.ingest.feed_state import FeedStore, StateLocked
+from retrieval.ingest.feeds import PollLimits, poll_feeds
+from retrieval.ingest.pages import MB
 from tests.conftest import ROOT, write
 from tests.feed_server import Entry, FeedServer
 
@@ -316,7 +316,7 @@ def test_summary_only_entries_get_their_pages_and_bad_pages_keep_the_summary(
 _BOMB_CHILD = """
 import json, resource, sys
 from pathlib import Path
-from retrieval.feeds import poll_feeds
+from retrieval.ingest.feeds import poll_feeds
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 report = poll_feeds(sys.argv[2:], Path(sys.argv[1]))
 after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -532,7 +532,7 @@ _CHILD = """
 import sys
 from dataclasses import replace
 from pathlib import Path
-from retrieval.feeds import PollLimits, poll_feeds
+from retrieval.ingest.feeds import PollLimits, poll_feeds
 poll_feeds(sys.argv[2:], Path(sys.argv[1]), limits=PollLimits(read_timeout=20, workers=1))
 """
 
@@ -770,8 +770,8 @@ def test_failed_pages_are_asked_again_with_back_off_and_indexed_in_full_once_the
 ) -> None:
     from functools import partial
 
+    from retrieval.live.updates import update
     from retrieval.store import open_store
-    from retrieval.updates import update
 
     feed = server.add_feed("/news")
     server.add_page("/a/ok", article_page("Tram", full_text("tram line")))

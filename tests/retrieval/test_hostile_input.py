@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from retrieval import articles as articles_module
-from retrieval.articles import Loaded, load_articles
+from retrieval.ingest import articles as articles_module
+from retrieval.ingest.articles import Loaded, load_articles
 from tests.conftest import write
 
 GOOD = "The harbour reopened on Monday after repairs."
@@ -358,7 +358,7 @@ def _store_corpus(root: Path) -> None:
 def test_both_stores_hold_the_same_cleaned_articles(pg_url: str, tmp_path: Path) -> None:
     from retrieval.archive import Archive
     from retrieval.embedding import HashingEmbedder
-    from retrieval.indexer import refresh
+    from retrieval.ingest.indexer import refresh
     from retrieval.store.pg import PgStore
 
     src = tmp_path / "src"

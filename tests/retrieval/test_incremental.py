@@ -9,11 +9,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from retrieval.chunking import ChunkingParams
 from retrieval.embedding import Embedder, HashingEmbedder
-from retrieval.indexer import refresh
-from retrieval.lexical import LexicalIndex
+from retrieval.ingest.chunking import ChunkingParams
+from retrieval.ingest.indexer import refresh
 from retrieval.store import passage_key
+from retrieval.store.lexical import LexicalIndex
 from retrieval.store.snapshots import Snapshot, load_snapshot
 from retrieval.text import terms
 from tests.conftest import write

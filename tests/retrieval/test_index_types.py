@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from retrieval.embedding import HashingEmbedder
-from retrieval.indexer import refresh
+from retrieval.ingest.indexer import refresh
 from retrieval.store import faiss_index
 from retrieval.store.faiss_index import build_faiss, exact_search, ivf_lists, ivf_probes, search_index
 from retrieval.store.rows import Ranked

@@ -16,8 +16,8 @@ import pytest
 
 from retrieval.embedding import HashingEmbedder
 from retrieval.errors import IndexMismatchError, IndexMissingError, SourceError
-from retrieval.indexer import refresh
-from retrieval.retriever import Retriever
+from retrieval.ingest.indexer import refresh
+from retrieval.search.retriever import Retriever
 from retrieval.store.manifest import FORMAT_VERSION
 from retrieval.store.snapshots import current_version, load_snapshot
 from tests.conftest import ROOT, SEEDS, write
@@ -184,7 +184,7 @@ from pathlib import Path
 import numpy as np
 import faiss
 from retrieval.embedding import HashingEmbedder
-from retrieval import indexer
+from retrieval.ingest import indexer
 from retrieval.store import snapshots
 
 point = {point!r}
@@ -287,7 +287,7 @@ def test_an_emptied_source_folder_removes_nothing(tmp_path: Path) -> None:
 def test_articles_of_an_unreadable_folder_or_file_stay(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from retrieval import articles
+    from retrieval.ingest import articles
 
     src, idx = tmp_path / "src", tmp_path / "index"
     _articles(src / "world", 2)
@@ -323,7 +323,7 @@ def test_removing_more_than_half_needs_allow_removal(tmp_path: Path) -> None:
 
 
 def test_full_keeps_the_index_model_and_chunking_unless_told(tmp_path: Path) -> None:
-    from retrieval.chunking import ChunkingParams
+    from retrieval.ingest.chunking import ChunkingParams
 
     src, idx = _articles(tmp_path / "src"), tmp_path / "index"
     refresh(idx, [src], "hashing-64", ChunkingParams(max_words=9, overlap_sentences=0))

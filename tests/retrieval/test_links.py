@@ -6,7 +6,7 @@ from urllib.parse import unquote
 
 from bot.render import quote_json
 from bot.render_telegram import answer_blocks
-from retrieval.articles import Article
+from retrieval.ingest.articles import Article
 from retrieval.types import Answer, Quote
 from retrieval.urls import text_fragment_link
 
@@ -29,7 +29,9 @@ def test_a_long_quote_is_named_by_its_first_and_last_words() -> None:
 
 
 def test_a_fragment_already_there_is_kept_and_only_web_links_get_one() -> None:
-    assert text_fragment_link("https://example.com/a#top", "x y").startswith("https://example.com/a#top:~:text=")
+    assert text_fragment_link("https://example.com/a#top", "x y").startswith(
+        "https://example.com/a#top:~:text="
+    )
     assert text_fragment_link("https://example.com/a#:~:text=old", "x y").endswith("#:~:text=x%20y")
     assert text_fragment_link("seeds/a.txt", "x y") == "seeds/a.txt"
     assert text_fragment_link("https://example.com/a", "   ") == "https://example.com/a"

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from bot import config
-from bot.subscriptions import open_subscriptions
+from retrieval.live.subscriptions import open_subscriptions
 from retrieval.store import Location, open_store
 from retrieval.store.faiss import FaissStore
 

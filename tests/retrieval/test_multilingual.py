@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from retrieval.archive import Archive
-from retrieval.articles import load_articles
 from retrieval.embedding import HashingEmbedder
-from retrieval.indexer import refresh
+from retrieval.ingest.articles import load_articles
+from retrieval.ingest.indexer import refresh
 from retrieval.language import detect
 from retrieval.store.snapshots import load_snapshot
 from retrieval.text import match_spans, sentence_spans, terms, word_count
@@ -145,7 +145,7 @@ def test_stopwords_of_the_article_language_stay_out_of_bm25(tmp_path: Path) -> N
 def test_an_index_of_the_older_tokenizer_is_tokenized_again_without_embedding(tmp_path: Path) -> None:
     import json
 
-    from retrieval.lexical import OWN_PARAMS, TOKENIZER
+    from retrieval.store.lexical import OWN_PARAMS, TOKENIZER
     from retrieval.store.snapshots import current_version
 
     write(tmp_path / "src" / "ru.txt", ARTICLES["ru.txt"])

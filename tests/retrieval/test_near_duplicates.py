@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from retrieval.near_duplicates import (
+from retrieval.store.near_duplicates import (
     DuplicateParams,
     StoryGroups,
     estimated_jaccard,
@@ -235,7 +235,7 @@ def test_bad_input_is_refused() -> None:
 
 
 def test_importing_the_module_leaves_datasketch_and_scipy_unloaded() -> None:
-    code = "import sys, retrieval.near_duplicates; print(sorted(m for m in ('datasketch', 'scipy') if m in sys.modules))"
+    code = "import sys, retrieval.store.near_duplicates; print(sorted(m for m in ('datasketch', 'scipy') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
 

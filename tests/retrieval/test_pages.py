@@ -13,9 +13,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from retrieval.articles import ArticleError, load_articles
-from retrieval.net_guard import Origin, Refused, blocked_reason, check_url, origin_of
-from retrieval.pages import (
+from retrieval.ingest.articles import ArticleError, load_articles
+from retrieval.ingest.net_guard import Origin, Refused, blocked_reason, check_url, origin_of
+from retrieval.ingest.pages import (
     CHUNK,
     LXML_CLEAN_HINT,
     MB,

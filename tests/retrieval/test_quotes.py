@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from itertools import pairwise
 
-from retrieval.query import Query
-from retrieval.quotes import QuoteParams, compose_answer
+from retrieval.answer.quotes import QuoteParams, compose_answer
+from retrieval.search.query import Query
 from retrieval.types import Article, Hit
 
 TEXT = "The dam broke on Monday. Water flooded the valley. Crews closed the road. Rain fell."

@@ -10,15 +10,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from retrieval.answer.answer_types import answer_kind
 from retrieval.answer.candidates import QuestionTerms, gather
+from retrieval.answer.quotes import QuoteParams, compose_answer
 from retrieval.answer.readers import READERS, Reader, open_reader
 from retrieval.answer.readers.encoding import PairEncoder, best_span
 from retrieval.answer.readers.fusion import FEATURES, Fusion
 from retrieval.answer.readers.learned import SHIPPED, LearnedReader
-from retrieval.answer_types import answer_kind
-from retrieval.articles import Article
-from retrieval.query import Query
-from retrieval.quotes import QuoteParams, compose_answer
+from retrieval.ingest.articles import Article
+from retrieval.search.query import Query
 from retrieval.types import Hit
 
 TEXT = (

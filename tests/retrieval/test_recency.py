@@ -9,7 +9,7 @@ import pytest
 
 from retrieval.archive import Archive
 from retrieval.embedding import HashingEmbedder
-from retrieval.indexer import refresh
+from retrieval.ingest.indexer import refresh
 from retrieval.types import AsOf
 from tests.conftest import write
 

@@ -10,8 +10,8 @@ import pytest
 
 from retrieval.archive import Archive
 from retrieval.embedding import HashingEmbedder
-from retrieval.indexer import refresh
-from retrieval.query import Query
+from retrieval.ingest.indexer import refresh
+from retrieval.search.query import Query
 from retrieval.store import open_store
 from retrieval.types import Filters
 from tests.conftest import write
@@ -163,7 +163,7 @@ def test_stats(archive: Archive) -> None:
 
 
 def test_quotes_start_and_end_on_sentence_boundaries_even_in_huge_sentences() -> None:
-    from retrieval.quotes import compose_answer
+    from retrieval.answer.quotes import compose_answer
     from retrieval.text import sentence_spans
     from retrieval.types import Article, Hit
 
@@ -199,7 +199,7 @@ def test_sentence_cosines_pick_quotes_within_a_language_only_when_the_model_earn
     """A model whose question-sentence cosines are reliable (``scores_sentences``) may
     raise a sentence that shares no word with the question; by default only sentences
     in another language than the question are scored that way."""
-    from retrieval.quotes import QuoteParams, compose_answer
+    from retrieval.answer.quotes import QuoteParams, compose_answer
     from retrieval.types import Article, Hit
 
     words = "The harbour reopened on Monday after the storm. Ships waited outside for three days."
@@ -234,7 +234,7 @@ def test_sentence_cosines_pick_quotes_within_a_language_only_when_the_model_earn
 def test_one_articles_sentences_do_not_crowd_out_a_better_article_in_another_language() -> None:
     """The fusion may rank an article in the question's language first on stray shared
     words; the sentences weighed by cosine still include the best ones of the next hit."""
-    from retrieval.quotes import QuoteParams, compose_answer
+    from retrieval.answer.quotes import QuoteParams, compose_answer
     from retrieval.types import Article, Hit
 
     english = " ".join(f"Sentence number {n} about the summit and its central themes." for n in range(8))
@@ -259,7 +259,7 @@ def test_one_articles_sentences_do_not_crowd_out_a_better_article_in_another_lan
 def test_a_sentence_is_weighed_with_its_passage(dense_passage: float) -> None:
     """Two hits whose sentences look alike to the model: with ``dense_passage`` the
     sentence of the passage closer to the question wins."""
-    from retrieval.quotes import QuoteParams, compose_answer
+    from retrieval.answer.quotes import QuoteParams, compose_answer
     from retrieval.types import Article, Hit
 
     near = Article(id="near", text="Die Brücke bleibt bis Oktober gesperrt.", language="de")
@@ -282,7 +282,7 @@ def test_a_sentence_is_weighed_with_its_passage(dense_passage: float) -> None:
 def test_cross_lingual_closeness_has_its_own_floor(language: str, answered: bool) -> None:
     """Cosines across languages run lower: the floor for an article in another language
     than the question is ``min_dense_across``."""
-    from retrieval.quotes import QuoteParams, compose_answer
+    from retrieval.answer.quotes import QuoteParams, compose_answer
     from retrieval.types import Article, Hit
 
     article = Article(id="a", text="Работы продлятся до конца октября.", language=language)

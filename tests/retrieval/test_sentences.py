@@ -12,8 +12,8 @@ from bot.render_telegram import stats_html
 from retrieval.archive import Archive
 from retrieval.embedding import HashingEmbedder, ModelTraits, Progress
 from retrieval.errors import IndexMismatchError
-from retrieval.indexer import refresh
-from retrieval.retriever import FusionParams, Retriever
+from retrieval.ingest.indexer import refresh
+from retrieval.search.retriever import FusionParams, Retriever
 from retrieval.store.sentences import FILES, SENTENCE_CHARS, SentenceTable, sentence_key, sentence_text
 from retrieval.store.snapshots import current_version, load_snapshot
 from retrieval.text import sentence_spans

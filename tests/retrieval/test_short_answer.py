@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from retrieval.entities import entities
-from retrieval.query import Query
-from retrieval.quotes import QuoteParams, compose_answer
-from retrieval.short_answer import short_answer
+from retrieval.answer.entities import entities
+from retrieval.answer.quotes import QuoteParams, compose_answer
+from retrieval.answer.short_answer import short_answer
+from retrieval.search.query import Query
 from retrieval.types import Article, Hit, Quote
 
 
@@ -51,7 +51,7 @@ def test_the_span_of_the_kind_asked_for_is_the_short_answer(
 
 
 def _kind(question: str) -> str:
-    from retrieval.answer_types import answer_kind
+    from retrieval.answer.answer_types import answer_kind
 
     return answer_kind(question)
 

@@ -13,12 +13,12 @@ import numpy as np
 import pytest
 
 from retrieval.archive import Archive
-from retrieval.chunking import ChunkingParams, chunk_text
 from retrieval.embedding import Embedder, HashingEmbedder
 from retrieval.errors import IndexMismatchError, IndexMissingError
-from retrieval.indexer import IndexReport, refresh
+from retrieval.ingest.chunking import ChunkingParams, chunk_text
+from retrieval.ingest.indexer import IndexReport, refresh
 from retrieval.language import detect
-from retrieval.retriever import Retriever
+from retrieval.search.retriever import Retriever
 from retrieval.store import StoreWriter, VectorStore, open_store, passage_key
 from retrieval.store.sentences import SentenceTable
 from retrieval.text import terms

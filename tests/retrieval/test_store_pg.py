@@ -15,8 +15,8 @@ import pytest
 from retrieval.archive import Archive
 from retrieval.embedding import HashingEmbedder
 from retrieval.errors import IndexMismatchError, StoreUnavailableError
-from retrieval.indexer import refresh
-from retrieval.retriever import Retriever
+from retrieval.ingest.indexer import refresh
+from retrieval.search.retriever import Retriever
 from retrieval.store.location import redact
 from retrieval.store.pg import PgStore
 from retrieval.store.pg_schema import SCHEMA, SCHEMA_VERSION
@@ -158,7 +158,7 @@ KILLED_INDEXER = """
 import sys, time
 from pathlib import Path
 from retrieval.embedding import HashingEmbedder
-from retrieval.indexer import refresh
+from retrieval.ingest.indexer import refresh
 from retrieval.store.pg import PgStore
 
 class Slow(HashingEmbedder):
@@ -286,7 +286,7 @@ _READER = """
 import json, logging, os, sys, time
 from retrieval.archive import Archive
 from retrieval.embedding import HashingEmbedder
-from retrieval.retriever import Retriever
+from retrieval.search.retriever import Retriever
 from retrieval.store.pg import PgStore
 logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
 store = PgStore(sys.argv[1], retries=8, retry_wait=0.1)

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from retrieval.answer.stories import copies, one_copy_per_story
 from retrieval.archive import Archive
 from retrieval.embedding import HashingEmbedder
-from retrieval.indexer import refresh
-from retrieval.retriever import Retriever
+from retrieval.ingest.indexer import refresh
+from retrieval.search.retriever import Retriever
 from retrieval.store import Story
-from retrieval.stories import copies, one_copy_per_story
 from retrieval.types import Answer, Article, Copy, Quote
 from tests.retrieval.test_store_contract import BRIDGES, COPIES, DIM, wire_archive
 

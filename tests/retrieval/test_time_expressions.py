@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from retrieval.time_expressions import TimeReading, read_time
+from retrieval.search.time_expressions import TimeReading, read_time
 from tests.conftest import SHARED_EVAL
 
 AS_OF = date(2024, 5, 8)  # a Wednesday; its ISO week runs 2024-05-06 .. 2024-05-12

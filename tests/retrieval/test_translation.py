@@ -6,12 +6,18 @@ from pathlib import Path
 
 import pytest
 
+from retrieval.answer.quotes import compose_answer
 from retrieval.archive import Archive
 from retrieval.embedding import HashingEmbedder
-from retrieval.indexer import refresh
-from retrieval.query import Query
-from retrieval.quotes import compose_answer
-from retrieval.translation import ChineseEnglish, Glossary, chinese_english, default_translators, parse_cedict
+from retrieval.ingest.indexer import refresh
+from retrieval.search.query import Query
+from retrieval.search.translation import (
+    ChineseEnglish,
+    Glossary,
+    chinese_english,
+    default_translators,
+    parse_cedict,
+)
 from retrieval.types import Article, Hit, Quote
 from tests.conftest import write
 

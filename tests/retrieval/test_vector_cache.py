@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from retrieval.embedding import HashingEmbedder
-from retrieval.vector_cache import VectorCache
+from retrieval.search.vector_cache import VectorCache
 
 
 class Counting:

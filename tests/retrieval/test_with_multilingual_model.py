@@ -10,8 +10,8 @@ import pytest
 from retrieval.archive import Archive
 from retrieval.embedding import Embedder
 from retrieval.errors import IndexMismatchError
-from retrieval.indexer import refresh
-from retrieval.retriever import Retriever
+from retrieval.ingest.indexer import refresh
+from retrieval.search.retriever import Retriever
 from tests.conftest import SEEDS, run_cli, write
 
 pytestmark = pytest.mark.model
@@ -83,7 +83,7 @@ def test_cross_lingual_answers_are_among_the_first_quotes(
 def test_chinese_questions_are_searched_in_english_too(
     archive: Archive, question: str, expected: str
 ) -> None:
-    """CC-CEDICT renders the question word by word in English (retrieval.translation):
+    """CC-CEDICT renders the question word by word in English (retrieval.search.translation):
     XQuAD zh->en recall@1 0.64 -> 0.75 (bench/multilingual.py)."""
     answer = archive.ask(question, k=3)
     assert dict(answer.searched_as)["en"]

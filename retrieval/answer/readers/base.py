@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from retrieval.answer.candidates import Candidate
-from retrieval.query import Query
+from retrieval.search.query import Query
 
 
 @dataclass(frozen=True)

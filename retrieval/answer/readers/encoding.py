@@ -73,12 +73,12 @@ class PairEncoder:
         n = len(rows)
         input_ids = np.full((n, width), self.pad, dtype=np.int64)
         mask = np.zeros((n, width), dtype=np.int64)
-        types = np.zeros((n, width), dtype=np.int64)
+        segments = np.zeros((n, width), dtype=np.int64)
         for i, (ids, tt, _) in enumerate(rows):
             input_ids[i, : len(ids)] = ids
             mask[i, : len(ids)] = 1
-            types[i, : len(tt)] = tt
-        return Batch(input_ids, mask, types, [r[2] for r in rows])
+            segments[i, : len(tt)] = tt
+        return Batch(input_ids, mask, segments, [r[2] for r in rows])
 
 
 def best_span(

@@ -25,7 +25,7 @@ from retrieval.answer.readers.base import Reader, Reading, Span
 from retrieval.answer.readers.encoding import EncodingParams, PairEncoder, best_span
 from retrieval.answer.readers.fusion import Calibration, Fusion, features
 from retrieval.errors import ModelError
-from retrieval.query import Query
+from retrieval.search.query import Query
 
 #: where the shipped reader lives
 SHIPPED = Path(__file__).resolve().parent.parent / "models" / "reader"

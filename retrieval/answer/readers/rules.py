@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from retrieval.answer.candidates import Candidate
 from retrieval.answer.readers.base import Reader, Reading
-from retrieval.query import Query
+from retrieval.search.query import Query
 
 
 class RulesReader(Reader):

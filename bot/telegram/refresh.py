@@ -15,8 +15,8 @@ from telegram.error import TelegramError
 from bot import render_telegram as tg
 from bot.live import update_archive
 from bot.summaries import feed_problems, round_line
-from bot.telegram_context import App, BotData, Context, archive_of, set_archive, settings_of
-from retrieval.updates import UpdateReport
+from bot.telegram.context import App, BotData, Context, archive_of, set_archive, settings_of
+from retrieval.live.updates import UpdateReport
 
 log = logging.getLogger("newsbot.telegram")
 

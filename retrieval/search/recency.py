@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from retrieval.dates import published_span
-from retrieval.time_expressions import TimeReading
+from retrieval.search.time_expressions import TimeReading
 from retrieval.types import AsOf, Filters, Quote
 
 

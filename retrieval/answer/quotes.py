@@ -12,12 +12,12 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from retrieval.answer.answer_types import CUE_LANGUAGES, answer_kind, type_score
 from retrieval.answer.candidates import Candidate, QuestionTerms, gather
 from retrieval.answer.readers.base import Reader, Reading, Span
 from retrieval.answer.readers.rules import RulesReader
-from retrieval.answer_types import CUE_LANGUAGES, answer_kind, type_score
-from retrieval.query import Query
-from retrieval.short_answer import ShortParams, short_answer
+from retrieval.answer.short_answer import ShortParams, short_answer
+from retrieval.search.query import Query
 from retrieval.store.sentences import sentence_text
 from retrieval.text import match_spans, sentence_spans, word_count
 from retrieval.types import Answer, Hit, Quote, ShortAnswer

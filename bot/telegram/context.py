@@ -12,9 +12,9 @@ from typing import Any
 from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot
 
 from bot.config import TelegramSettings
-from bot.telegram_state import Conversation, RateLimit
+from bot.telegram.state import Conversation, RateLimit
 from retrieval.archive import Archive
-from retrieval.updates import UpdateReport
+from retrieval.live.updates import UpdateReport
 
 
 @dataclass
@@ -35,7 +35,7 @@ class BotData:
     refreshing: bool = False
     #: coroutines called after every round that changed the archive: hook(app, round, archive)
     after_round: list[AfterRound] = field(default_factory=list)
-    #: the topic alerts' service (bot.telegram_alerts.AlertService; None: alerts off)
+    #: the topic alerts' service (bot.telegram.alerts.AlertService; None: alerts off)
     alerts: Any = None
     #: the alerts' clock (tests set it)
     clock: Callable[[], float] = time.time

@@ -27,11 +27,11 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from retrieval.articles import ArticleError, html_to_text
-from retrieval.feed_list import FeedList, FeedListProblem, FeedSource
-from retrieval.feed_state import FeedState, FeedStore, entry_key, same_record
-from retrieval.net_guard import Origin, Refused, Resolver, origin_of
-from retrieval.pages import MB, USER_AGENT, FetchError, FetchLimits, HostSlots, Page, fetch, fetch_page
+from retrieval.ingest.articles import ArticleError, html_to_text
+from retrieval.ingest.feed_list import FeedList, FeedListProblem, FeedSource
+from retrieval.ingest.feed_state import FeedState, FeedStore, entry_key, same_record
+from retrieval.ingest.net_guard import Origin, Refused, Resolver, origin_of
+from retrieval.ingest.pages import MB, USER_AGENT, FetchError, FetchLimits, HostSlots, Page, fetch, fetch_page
 from retrieval.urls import host_of
 
 if TYPE_CHECKING:

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from retrieval.answer_types import CITY, PLACE, SPAN_KINDS, after_locative, candidates
+from retrieval.answer.answer_types import CITY, PLACE, SPAN_KINDS, after_locative, candidates
 from retrieval.types import Quote, ShortAnswer
 
 
 @dataclass(frozen=True)
 class ShortParams:
-    #: the span's fit to the kind asked for (retrieval.answer_types.FIT), at least
+    #: the span's fit to the kind asked for (retrieval.answer.answer_types.FIT), at least
     min_fit: float = 0.7
     #: at most this many spans of the best fit in the sentence (else: too ambiguous)
     max_rivals: int = 2

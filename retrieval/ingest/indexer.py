@@ -16,7 +16,7 @@ the feed watcher). The rules, the same for both stores:
 - ``full`` embeds everything again, keeping the archive's model and chunking unless
   others are given;
 - every article written gets its MinHash signature, and every article its story (its
-  near-duplicate group, :mod:`retrieval.near_duplicates`, named after its earliest
+  near-duplicate group, :mod:`retrieval.store.near_duplicates`, named after its earliest
   published member): each run that writes or removes articles groups the whole archive
   again from the stored signatures and updates the story of stored articles whose group
   changed (a new copy may join two stories). Stories are set before the articles are
@@ -34,15 +34,15 @@ from pathlib import Path
 
 import numpy as np
 
-from retrieval.articles import Loaded, Problem, display_path, load_articles
-from retrieval.chunking import ChunkingParams, chunk_text
 from retrieval.embedding import DEFAULT_BACKEND, Embedder, LazyEmbedder, resolve_model
 from retrieval.errors import SourceError
-from retrieval.lexical import TOKENIZER
-from retrieval.near_duplicates import DuplicateParams, StoryGroups, signature, signature_of_hashes
+from retrieval.ingest.articles import Loaded, Problem, display_path, load_articles
+from retrieval.ingest.chunking import ChunkingParams, chunk_text
 from retrieval.store import Location, VectorStore, open_store, passage_key
 from retrieval.store.base import StoreWriter
+from retrieval.store.lexical import TOKENIZER
 from retrieval.store.manifest import ArticleEntry, Manifest, Source, metadata_hash
+from retrieval.store.near_duplicates import DuplicateParams, StoryGroups, signature, signature_of_hashes
 from retrieval.store.sentences import SentenceTable
 from retrieval.text import sentence_spans
 from retrieval.types import Article

@@ -443,7 +443,7 @@ def dateline_source(text: str) -> str:
 
 
 def _read_html(text: str, path: Path, base_id: str) -> Article:
-    from retrieval.pages import extract_html
+    from retrieval.ingest.pages import extract_html
 
     doc = extract_html(text)
     return _article(
@@ -523,7 +523,7 @@ def _json_article(obj: Any, path: Path, base_id: str, where: str) -> tuple[Artic
 
 
 def _summary_note(obj: dict[str, Any]) -> str:
-    """The mark of a feed entry stored as its summary (retrieval.feeds: the page could not be had)."""
+    """The mark of a feed entry stored as its summary (retrieval.ingest.feeds: the page could not be had)."""
     if obj.get("summary_only") is not True:
         return ""
     why = _scalar(obj.get("summary_reason"))

@@ -1,6 +1,6 @@
 """One quote per story: an answer quotes one copy of a syndicated story and lists the others.
 
-The indexer groups near-duplicate articles into stories (:mod:`retrieval.near_duplicates`);
+The indexer groups near-duplicate articles into stories (:mod:`retrieval.store.near_duplicates`);
 after the quotes are composed, :func:`one_copy_per_story` drops every quote from another
 copy of a story quoted higher up, fills the answer up from its further quotes, and gives
 each quote the other outlets' copies (:attr:`Quote.also`).

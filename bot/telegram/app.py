@@ -49,17 +49,17 @@ from telegram.ext import (
 )
 
 from bot import render_telegram as tg
-from bot import telegram_alerts
 from bot.asked import as_of_on
 from bot.config import TelegramSettings
 from bot.paging import next_page
-from bot.telegram_context import CONTEXT_TYPES, App, Context, archive_of, set_archive, settings_of
-from bot.telegram_logs import redact_in_logs, tidy_logs
-from bot.telegram_refresh import last_round_html, on_reindex, schedule_refresh
-from bot.telegram_state import Conversation, RateLimit, Session
+from bot.telegram import alerts as telegram_alerts
+from bot.telegram.context import CONTEXT_TYPES, App, Context, archive_of, set_archive, settings_of
+from bot.telegram.logs import redact_in_logs, tidy_logs
+from bot.telegram.refresh import last_round_html, on_reindex, schedule_refresh
+from bot.telegram.state import Conversation, RateLimit, Session
 from bot.terminal import counted
+from retrieval.answer.followup import expand_followup
 from retrieval.archive import Archive
-from retrieval.followup import expand_followup
 from retrieval.types import Answer, Article, AsOf
 
 log = logging.getLogger("newsbot.telegram")

@@ -2,7 +2,7 @@
 
 Beside an index folder the file is ``INDEX/alerts.sqlite``; with a PostgreSQL archive the
 tables live in the schema ``newsbot_alerts`` of the same database. Both are created on
-first use and carry their own schema version (:mod:`bot.subscriptions_schema`), separate
+first use and carry their own schema version (:mod:`retrieval.live.subscriptions_schema`), separate
 from the archive's; an older one is migrated in place when opened.
 
 Every alert is recorded *before* it is sent, under a unique (chat, topic, story) key: of
@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bot.subscriptions_schema import PG_LOCK, PG_SCHEMA, migrate
 from retrieval.errors import StoreUnavailableError
+from retrieval.live.subscriptions_schema import PG_LOCK, PG_SCHEMA, migrate
 from retrieval.store.location import Location
 from retrieval.text import terms
 
@@ -121,7 +121,7 @@ class Subscriptions:
     # ------------------------------------------------------------------ plumbing
 
     def _create(self) -> None:
-        """Create the tables or migrate older ones (:mod:`bot.subscriptions_schema`) in one
+        """Create the tables or migrate older ones (:mod:`retrieval.live.subscriptions_schema`) in one
         transaction, one process at a time: under an advisory lock in PostgreSQL, SQLite's
         write lock in a file."""
         with self._cursor() as cur:

@@ -11,10 +11,10 @@ import numpy as np
 
 from retrieval.dates import published_span
 from retrieval.embedding import DEFAULT_BACKEND, Embedder, load_embedder, resolve_model
-from retrieval.query import Query, make_query
-from retrieval.recency import TimeContext, TimeParams, age_prior, preferred_window
+from retrieval.search.query import Query, make_query
+from retrieval.search.recency import TimeContext, TimeParams, age_prior, preferred_window
+from retrieval.search.translation import Translator, default_translators
 from retrieval.store import Located, Location, Ranked, VectorStore, open_store
-from retrieval.translation import Translator, default_translators
 from retrieval.types import AsOf, Filters, Hit
 
 
@@ -30,7 +30,7 @@ class FusionParams:
     #: dense candidates are ranked by passage cosine + this x their best sentence's cosine,
     #: where the store holds sentence vectors (retrieval.store.sentences; bench/multilingual.py)
     best_sentence_weight: float = 0.5
-    #: the question's word-by-word renderings (retrieval.translation) are searched for with
+    #: the question's word-by-word renderings (retrieval.search.translation) are searched for with
     #: BM25 too, their ranking fused with this weight x the share of their words the archive
     #: knows; and the query vector is the question's plus this x each rendering's
     #: (XQuAD zh->en; bench/multilingual.py)
@@ -54,7 +54,7 @@ class Retriever:
     ) -> None:
         """``translators`` (default: every packaged dictionary) render questions word by
         word in other languages, for articles in those languages; ``time_params``: how the
-        question's as-of date and named times weigh (retrieval.recency)."""
+        question's as-of date and named times weigh (retrieval.search.recency)."""
         store.manifest().check_model(embedder.name)
         self.store = store
         self.embedder = embedder
@@ -93,7 +93,7 @@ class Retriever:
         as_of: AsOf | None = None,
     ) -> Query:
         """``question`` worked out once (terms, renderings, idf, vectors) for this store;
-        ``as_of``: the day it is asked (see :func:`retrieval.query.make_query`)."""
+        ``as_of``: the day it is asked (see :func:`retrieval.search.query.make_query`)."""
         return make_query(
             question,
             embed=self.embedder.embed_query,
@@ -117,7 +117,7 @@ class Retriever:
         """The ``k`` best hits for ``query``: dense and BM25 rankings fused (and BM25
         rankings of its renderings), overlapping passages of one article merged. A query
         with a time (``query.time``) also draws candidates from the days it prefers and
-        weighs every candidate by its article's age (retrieval.recency)."""
+        weighs every candidate by its article's age (retrieval.search.recency)."""
         if not query.text or k <= 0 or self.store.count() == 0:
             return []
         depth = max(self.params.depth, 4 * k)

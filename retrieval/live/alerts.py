@@ -1,6 +1,6 @@
 """Topic alerts: which newly arrived articles are about a followed topic, and what to quote.
 
-A topic is worked out once like a question (:func:`retrieval.query.make_query`: terms,
+A topic is worked out once like a question (:func:`retrieval.search.query.make_query`: terms,
 the archive's idf, a vector; vectors are cached by topic text). New articles are cut
 with the archive's own chunking and their passage vectors read from the store by key
 (nothing is embedded again). Every topic x passage pair is scored by its cosine and by
@@ -21,8 +21,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from retrieval.archive import Archive
-from retrieval.chunking import ChunkingParams, chunk_text
-from retrieval.query import Query, make_query
+from retrieval.ingest.chunking import ChunkingParams, chunk_text
+from retrieval.search.query import Query, make_query
 from retrieval.store import passage_key
 from retrieval.text import terms
 from retrieval.types import Article, Hit, Quote

@@ -3,7 +3,7 @@
 Cheap surface cues (no model): the question word and the noun after "which" /
 "what" give the kind ("which airline" wants an organisation, "which US state" a
 state, "how many" a number); the sentence's names, numbers and dates
-(:mod:`retrieval.entities`) that the question does not already hold are the
+(:mod:`retrieval.answer.entities`) that the question does not already hold are the
 candidate answers, each weighed by how well its label fits the kind.
 """
 
@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from retrieval.entities import (
+from retrieval.answer.entities import (
     COUNTRY,
     DATE,
     NAME,

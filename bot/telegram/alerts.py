@@ -1,8 +1,8 @@
 """Topic alerts in Telegram: /follow, /following, /unfollow, and delivery after each refresh.
 
 After every background or /reindex round that added or updated articles, the new
-articles are matched against every followed topic (:mod:`retrieval.alerts`); each match
-is recorded first (:mod:`bot.subscriptions`: the process whose insert succeeds sends),
+articles are matched against every followed topic (:mod:`retrieval.live.alerts`); each match
+is recorded first (:mod:`retrieval.live.subscriptions`: the process whose insert succeeds sends),
 then the matches of one round go to each chat in one message (split under 4096). Digest
 subscriptions (``/follow TOPIC --daily``) collect their matches, sent once a day by a
 repeating check. A chat that blocked the bot (403) is paused until it writes again.
@@ -24,7 +24,10 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, TypeHandler
 
 from bot import render_telegram as tg
 from bot.config import TelegramSettings
-from bot.subscriptions import (
+from bot.telegram.context import App, Context, archive_of, settings_of
+from retrieval.archive import Archive
+from retrieval.live.alerts import StoryMatch, TopicMatcher, group_stories, story_key_of
+from retrieval.live.subscriptions import (
     CONSOLE_CHAT,
     FollowError,
     Subscription,
@@ -32,10 +35,7 @@ from bot.subscriptions import (
     open_subscriptions,
     topic_key,
 )
-from bot.telegram_context import App, Context, archive_of, settings_of
-from retrieval.alerts import StoryMatch, TopicMatcher, group_stories, story_key_of
-from retrieval.archive import Archive
-from retrieval.updates import UpdateReport
+from retrieval.live.updates import UpdateReport
 
 log = logging.getLogger("newsbot.telegram")
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from retrieval.errors import ArticleError
-from retrieval.net_guard import Origin, Resolver, check_url
+from retrieval.ingest.net_guard import Origin, Resolver, check_url
 
 if TYPE_CHECKING:  # httpx is imported when fetching: reading .html files does not need it
     import httpx

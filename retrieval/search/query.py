@@ -2,8 +2,8 @@
 
 Cleaning, language detection, word-by-word renderings in other languages, search
 terms, their idf weights and the question's vectors are computed here, once per
-question, and carried through :meth:`Retriever.search <retrieval.retriever.Retriever.search>`
-and :func:`compose_answer <retrieval.quotes.compose_answer>`.
+question, and carried through :meth:`Retriever.search <retrieval.search.retriever.Retriever.search>`
+and :func:`compose_answer <retrieval.answer.quotes.compose_answer>`.
 """
 
 from __future__ import annotations
@@ -16,10 +16,10 @@ from typing import Any
 import numpy as np
 
 from retrieval.language import detect
-from retrieval.recency import TimeContext, time_filters
+from retrieval.search.recency import TimeContext, time_filters
+from retrieval.search.time_expressions import read_time
+from retrieval.search.translation import Translator
 from retrieval.text import clean_question, terms
-from retrieval.time_expressions import read_time
-from retrieval.translation import Translator
 from retrieval.types import AsOf, Filters
 
 MODES = ("hybrid", "dense", "lexical")
@@ -29,7 +29,7 @@ MAX_QUESTION_CHARS = 1000
 
 @dataclass(frozen=True)
 class Rendering:
-    """The question rendered word by word in another language (retrieval.translation)."""
+    """The question rendered word by word in another language (retrieval.search.translation)."""
 
     language: str
     #: each question word's rendering, its senses together (alternatives, not a sentence)

@@ -1,7 +1,7 @@
 """One update round of a live archive: poll the feeds, then bring the store in step.
 
-The feed poller (:mod:`retrieval.feeds`) keeps every entry as an article file under
-``state_dir/articles``; that folder is then one more source of :func:`retrieval.indexer.refresh`,
+The feed poller (:mod:`retrieval.ingest.feeds`) keeps every entry as an article file under
+``state_dir/articles``; that folder is then one more source of :func:`retrieval.ingest.indexer.refresh`,
 so re-indexing needs no network and ``--full`` rebuilds from what was fetched.
 """
 
@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from retrieval.embedding import Embedder
-from retrieval.feed_list import FeedList
-from retrieval.feeds import PollReport, poll_feeds
-from retrieval.indexer import IndexReport, refresh
+from retrieval.ingest.feed_list import FeedList
+from retrieval.ingest.feeds import PollReport, poll_feeds
+from retrieval.ingest.indexer import IndexReport, refresh
 from retrieval.store import Location, VectorStore
 
 ARTICLES = "articles"

@@ -1,0 +1,1 @@
+"""Ingest: file readers, chunking, feeds (list, polling, state), pages, the net guard, the indexer."""

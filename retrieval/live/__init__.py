@@ -1,0 +1,1 @@
+"""Live: a refresh round, topic alerts, and the subscriptions store (versioned schema)."""

@@ -1,0 +1,1 @@
+"""Search: the query worked out once, the retriever, time expressions, recency, translation."""
