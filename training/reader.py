@@ -42,9 +42,8 @@ sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
 
-from retrieval.answer.answer_types import answer_kind  # noqa: E402
-from retrieval.answer.candidates import Candidate, QuestionTerms, gather  # noqa: E402
-from retrieval.answer.quotes import QuoteParams  # noqa: E402
+from retrieval.answer.candidates import Candidate  # noqa: E402
+from retrieval.answer.quotes import QuoteParams, candidates_of  # noqa: E402
 from retrieval.answer.readers.encoding import EncodingParams, PairEncoder  # noqa: E402
 from retrieval.answer.readers.fusion import FEATURES, Calibration, Fusion, features  # noqa: E402
 from retrieval.embedding.hashing import HashingEmbedder  # noqa: E402
@@ -92,12 +91,16 @@ def read_jsonl(path: Path) -> list[dict]:
         return [json.loads(line) for line in fh if line.strip()]
 
 
-def holds(text: str, gold: str) -> bool:
-    """The gold answer occurs in ``text`` as whole words (case-insensitive)."""
+def gold_in(text: str, gold: str) -> re.Match[str] | None:
+    """Where the gold answer occurs in ``text`` as whole words (case-insensitive)."""
     gold = gold.strip()
     if not gold:
-        return False
-    return re.search(rf"(?<!\w){re.escape(gold)}(?!\w)", text, re.I) is not None
+        return None
+    return re.search(rf"(?<!\w){re.escape(gold)}(?!\w)", text, re.I)
+
+
+def holds(text: str, gold: str) -> bool:
+    return gold_in(text, gold) is not None
 
 
 def split_weeks(questions: list[dict], held: float) -> tuple[list[dict], list[dict]]:
@@ -122,17 +125,7 @@ def mine_news(
         for q in questions:
             query = retriever.query(q["question"], mode="lexical")
             hits = retriever.search(query, k=2 * params.hits_considered)
-            found = gather(
-                query,
-                hits,
-                answer_kind(query.text),
-                QuestionTerms.of(query),
-                hits_considered=params.hits_considered,
-                hit_weight=params.hit_weight,
-                overlap_weight=params.overlap_weight,
-                type_weight=params.type_weight,
-                typed=params.typed_candidates,
-            )
+            found = candidates_of(query, hits, params)
             found.sort(key=lambda c: -c.score)
             mined[q["id"]] = [(c, holds(c.text, q["answer"])) for c in found[:candidates_n]]
     finally:
@@ -184,7 +177,7 @@ def _evidence_pairs(q: dict, found: list[tuple[Candidate, bool]], best: float) -
     gold = q["answer"].strip()
     for a, b in sentence_spans(text, 0, len(text)):
         sentence = text[a:b]
-        m = re.search(rf"(?<!\w){re.escape(gold)}(?!\w)", sentence, re.I) if gold else None
+        m = gold_in(sentence, gold)
         if m:
             cues = features(found[0][0], best) if found else [1.0, 0.0, 0.0, 1.0]
             return [Pair("", sentence, 1, (m.start(), m.end()), cues)]
@@ -195,7 +188,7 @@ def _news_pair(cand: Candidate, label: int, gold: str, best: float) -> Pair:
     sentence = cand.text
     span = None
     if label:
-        m = re.search(rf"(?<!\w){re.escape(gold.strip())}(?!\w)", sentence, re.I)
+        m = gold_in(sentence, gold)
         span = (m.start(), m.end()) if m else None
     return Pair(cand.hit.article.title, sentence, label, span, features(cand, best))
 

@@ -115,17 +115,7 @@ def compose_answer(
         reader = RULES
     kind = answer_kind(question)
     terms_of = QuestionTerms.of(query)
-    candidates = gather(
-        query,
-        hits,
-        kind,
-        terms_of,
-        hits_considered=params.hits_considered,
-        hit_weight=params.hit_weight,
-        overlap_weight=params.overlap_weight,
-        type_weight=params.type_weight,
-        typed=params.typed_candidates,
-    )
+    candidates = candidates_of(query, hits, params, kind, terms_of)
     reading = score(query, candidates, hits, reader, params, similarity)
     if reading.confidence is not None:  # a quote's score is then the reader's, in 0..1
         for cand, value in zip(candidates, reading.scores, strict=True):
@@ -158,6 +148,28 @@ def compose_answer(
         hits=tuple(hits),
         short=short,
         confidence=round(verdict.confidence, 4),
+    )
+
+
+def candidates_of(
+    query: Query,
+    hits: Sequence[Hit],
+    params: QuoteParams = QuoteParams(),
+    kind: str | None = None,
+    terms_of: QuestionTerms | None = None,
+) -> list[Candidate]:
+    """The candidates stage (:func:`gather`) with ``params``' weights; ``kind`` and
+    ``terms_of`` are read off the query unless the caller has them already."""
+    return gather(
+        query,
+        hits,
+        answer_kind(query.text) if kind is None else kind,
+        QuestionTerms.of(query) if terms_of is None else terms_of,
+        hits_considered=params.hits_considered,
+        hit_weight=params.hit_weight,
+        overlap_weight=params.overlap_weight,
+        type_weight=params.type_weight,
+        typed=params.typed_candidates,
     )
 
 

@@ -6,8 +6,7 @@ from urllib.parse import unquote
 
 from bot.render import quote_json
 from bot.render_telegram import answer_blocks
-from retrieval.ingest.articles import Article
-from retrieval.types import Answer, Quote
+from retrieval.types import Answer, Article, Quote
 from retrieval.urls import text_fragment_link
 
 TEXT = "Intro. The summit, held in Baku - a first - drew 20 countries & more. Outro follows here."

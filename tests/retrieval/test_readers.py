@@ -10,16 +10,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from retrieval.answer.answer_types import answer_kind
-from retrieval.answer.candidates import QuestionTerms, gather
-from retrieval.answer.quotes import QuoteParams, compose_answer
+from retrieval.answer.quotes import candidates_of, compose_answer
 from retrieval.answer.readers import READERS, Reader, open_reader
 from retrieval.answer.readers.encoding import PairEncoder, best_span
 from retrieval.answer.readers.fusion import FEATURES, Fusion
 from retrieval.answer.readers.learned import SHIPPED, LearnedReader
-from retrieval.ingest.articles import Article
 from retrieval.search.query import Query
-from retrieval.types import Hit
+from retrieval.types import Article, Hit
 
 TEXT = (
     "Security chiefs from over 20 countries met on Tuesday. The conference was hosted by "
@@ -36,18 +33,7 @@ def hits() -> list[Hit]:
 
 def candidates(question: str = QUESTION):  # type: ignore[no-untyped-def]
     query = Query.plain(question)
-    p = QuoteParams()
-    return query, gather(
-        query,
-        hits(),
-        answer_kind(question),
-        QuestionTerms.of(query),
-        hits_considered=p.hits_considered,
-        hit_weight=p.hit_weight,
-        overlap_weight=p.overlap_weight,
-        type_weight=p.type_weight,
-        typed=p.typed_candidates,
-    )
+    return query, candidates_of(query, hits())
 
 
 @pytest.fixture(params=READERS)
